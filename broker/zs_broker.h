@@ -1,0 +1,66 @@
+/*  zs_broker.h - the zscan broker: owns scans, feeds batches to worker
+    lanes by credit, tracks leases and liveness, forwards results with
+    duplicates removed, a per-scan sequence number and each scan's cut.
+
+    One thread owns every socket; zs_broker_run polls and dispatches.
+    See proto/PROTOCOL.md for the sockets, messages and flows.
+*/
+#ifndef ZS_BROKER_H
+#define ZS_BROKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    const char *api;          /* ROUTER bind endpoint                      */
+    const char *tasks;        /* ROUTER bind endpoint (worker lanes)       */
+    const char *reports;      /* PULL bind endpoint                        */
+    const char *control;      /* PUB bind endpoint                         */
+    const char *results_in;   /* XSUB bind endpoint                        */
+    const char *results_out;  /* XPUB bind endpoint                        */
+    const char *data;         /* default data source URI                   */
+    const char *universe;     /* default universe spec                     */
+    int64_t heartbeat_ms;     /* control heartbeat interval                */
+    int64_t liveness_ms;      /* worker silent this long is dead           */
+    int64_t lease_ms;         /* a started batch must be done within this  */
+    int64_t start_lease_ms;   /* a sent batch must be started within this  */
+    int64_t grace_ms;         /* wait for in-flight results after done     */
+    int64_t max_attempts;     /* attempts per batch before symbols fail    */
+    double batch_ms;          /* target duration of one batch              */
+    int64_t batch_min;        /* smallest adaptive batch                   */
+    int64_t batch_max;        /* largest batch                             */
+    int64_t progress_ms;      /* progress event interval per scan          */
+    int64_t max_scans;        /* running scans at once                     */
+    int64_t keep_finished;    /* finished scans remembered for status      */
+    int64_t sync_wait_ms;     /* longest hold waiting for a subscriber     */
+    int64_t out_hwm;          /* XPUB high-water mark per subscriber       */
+    bool stop_workers;        /* broadcast shutdown when the broker exits  */
+} zs_broker_config_t;
+
+/* Fills cfg with the defaults (ports 5555..5560 on all interfaces). */
+void zs_broker_config_defaults (zs_broker_config_t *cfg);
+
+typedef struct zs_broker_t zs_broker_t;
+
+/*  Binds every socket and opens the default data source.  Returns NULL
+    with a reason in err (an endpoint in use, a bad data source). */
+zs_broker_t *zs_broker_new (const zs_broker_config_t *cfg, char *err,
+                            size_t errlen);
+
+/*  Serves until zs_interrupted is set (SIGINT/SIGTERM), then finishes the
+    running scans (reason "failed": broker shutting down) and returns 0. */
+int zs_broker_run (zs_broker_t *self);
+
+/* Closes every socket and frees every scan. */
+void zs_broker_destroy (zs_broker_t **self_p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,161 @@
+/*  zs_bscan.h - one scan as the broker keeps it: the universe in priority
+    order, which symbols have a delivered result, which task is responsible
+    for each symbol still missing, the queue of batches, and the counters
+    its events report.  No sockets here: zs_broker.c does the talking.
+
+    Task lifecycle: cut (or taken from the front of the retry queue) by
+    zs_bscan_next_task -> in flight (sent, started, done-waiting-for-
+    results) -> complete when every symbol it lists is delivered, or back
+    to the front of the queue with only its missing symbols.
+*/
+#ifndef ZS_BSCAN_H
+#define ZS_BSCAN_H
+
+#include "zs_engine.h"
+#include "zs_msg.h"
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct zs_bscan_t zs_bscan_t;
+typedef struct zs_btask_t zs_btask_t;
+
+typedef enum {
+    ZS_TASK_QUEUED = 0, /* waiting in the broker                         */
+    ZS_TASK_SENT,       /* sent to a lane, not reported started          */
+    ZS_TASK_STARTED,    /* the lane reported started                     */
+    ZS_TASK_DONE_WAIT   /* reported done; some results not arrived yet   */
+} zs_btask_state_t;
+
+struct zs_btask_t {
+    uint64_t id;           /* new for every dispatch                     */
+    zs_bscan_t *scan;
+    uint32_t attempt;      /* 1 for the first dispatch                   */
+    uint32_t n;            /* symbols listed                             */
+    uint32_t remaining;    /* of those, without a delivered result       */
+    uint32_t *index;       /* universe indices, n of them                */
+    zs_btask_state_t state;
+    void *lane;            /* the broker's lane holding it, or NULL      */
+    int64_t sent_us;
+    int64_t deadline_us;   /* lease or grace expiry of its state         */
+    char reason[256];      /* why its last attempt failed                */
+    zs_btask_t *prev, *next;
+};
+
+typedef enum {
+    ZS_BSCAN_WAITING = 0,  /* held until its subscriber is seen          */
+    ZS_BSCAN_RUNNING,
+    ZS_BSCAN_FINISHED
+} zs_bscan_state_t;
+
+struct zs_bscan_t {
+    char id[ZS_ID_MAX + 1];
+    zs_scan_def_t def;          /* owned copies of the strings           */
+    char *def_key;              /* data|strategy|params|filter           */
+    char *universe;             /* spec as requested, or "explicit"      */
+    zs_priority_t priority;
+    uint32_t batch_hint;
+    uint64_t max_signals, max_symbols;
+    double timeout_seconds;
+    zs_bscan_state_t state;
+    zs_end_reason_t reason;
+    uint32_t total;
+    char **symbols;             /* total, in dispatch order              */
+    uint64_t done, signals, failed;
+    uint64_t seq;               /* last sequence number published        */
+    uint32_t busy;              /* tasks reported started, not done      */
+    int64_t created_us, first_result_us, finished_us, hold_until_us,
+        last_progress_us;
+    double started_at;          /* wall clock                            */
+    double us_per_symbol;       /* moving average from task_done reports */
+    /* private */
+    uint8_t *flags;             /* per symbol: delivered, signal         */
+    zs_btask_t **owner;         /* per symbol: task responsible          */
+    uint32_t cursor;            /* next symbol never dispatched          */
+    zs_btask_t *queue_head, *queue_tail;
+    zs_btask_t *inflight;       /* doubly linked                         */
+    char **pnames_owned;
+};
+
+typedef struct {
+    const char *id;
+    const zs_scan_start_t *req;
+    const char *default_universe;
+    zs_source_t *source;       /* for the universe and liquidity         */
+    zhashx_t *liquidity;       /* cache "uri|symbol" -> double*          */
+    zhashx_t *history;         /* def key -> set of last signal symbols  */
+} zs_bscan_params_t;
+
+typedef struct {
+    const char **items;
+    size_t cap;
+} zs_ptrs_t;
+
+/*  Validates the request (definition compiles, universe expands, ids and
+    symbols valid), orders the universe by priority and returns the scan
+    (state RUNNING, nothing dispatched), or NULL with a reason in err. */
+zs_bscan_t *zs_bscan_new (const zs_bscan_params_t *p, char *err,
+                          size_t errlen);
+void zs_bscan_destroy (zs_bscan_t **self_p);
+
+/* True when the symbol at index has a delivered result. */
+bool zs_bscan_delivered (const zs_bscan_t *self, uint32_t index);
+
+/*  Records a delivered result for index (not yet delivered) and returns
+    the task that was responsible for it (its remaining already lowered),
+    or NULL. */
+zs_btask_t *zs_bscan_mark (zs_bscan_t *self, uint32_t index, bool signal,
+                           bool failed, int64_t now_us);
+
+/* True when there are batches to hand out. */
+bool zs_bscan_has_work (const zs_bscan_t *self);
+
+/*  The next batch, with a fresh id: the front of the retry queue, or a new
+    cut sized to about batch_ms of work (batch_hint when set), never more
+    than a fair share for nlanes lanes.  The task is put in flight (state
+    SENT is the caller's to set).  NULL when there is no work. */
+zs_btask_t *zs_bscan_next_task (zs_bscan_t *self, uint64_t id,
+                                size_t nlanes, double batch_ms,
+                                uint32_t batch_min, uint32_t batch_max);
+
+/* Drops the symbols already delivered from the task's list. */
+void zs_bscan_task_compact (zs_bscan_t *self, zs_btask_t *task);
+
+/* Moves a task to the front of the retry queue (state QUEUED). */
+void zs_bscan_requeue_front (zs_bscan_t *self, zs_btask_t *task);
+
+/* Unlinks and frees a task; its symbols lose their owner. */
+void zs_bscan_task_free (zs_bscan_t *self, zs_btask_t *task);
+
+/* In-flight iteration (safe to free the current one after next). */
+zs_btask_t *zs_bscan_first_inflight (zs_bscan_t *self);
+zs_btask_t *zs_bscan_next_inflight (zs_bscan_t *self, zs_btask_t *task);
+
+/*  Fills a proto task message for task; symbol pointers live in ptrs
+    (grown as needed).  Returns 0, or -1 when out of memory. */
+int zs_bscan_task_msg (zs_bscan_t *self, zs_btask_t *task, zs_task_t *msg,
+                       zs_ptrs_t *ptrs);
+
+/* Feeds the batch-size estimate with a finished batch's cost. */
+void zs_bscan_observe_rate (zs_bscan_t *self, uint32_t results,
+                            double elapsed_us);
+
+/*  Marks the scan finished with reason and frees its queued tasks.  The
+    caller has released its in-flight tasks. */
+void zs_bscan_finish (zs_bscan_t *self, zs_end_reason_t reason,
+                      int64_t now_us);
+
+/*  A new set (zhashx, symbol -> (void*)1) of the symbols that were
+    signals, for the "signals first" priority of the next scan with the
+    same definition; the caller owns it.  NULL when out of memory. */
+zhashx_t *zs_bscan_signal_set (const zs_bscan_t *self);
+
+/* Frees the per-symbol arrays of a finished scan (counters stay). */
+void zs_bscan_release_arrays (zs_bscan_t *self);
+
+/* Fills info from the scan (strings borrowed from the scan). */
+void zs_bscan_info (const zs_bscan_t *self, int64_t now_us,
+                    zs_scan_info_t *info);
+
+#endif

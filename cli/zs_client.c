@@ -1,0 +1,171 @@
+/*  zs_client.c - see zs_client.h.  */
+#include "zs_client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+zs_client_t *zs_client_new (const char *api, const char *results, char *err,
+                            size_t errlen)
+{
+    zs_client_t *self = (zs_client_t *) calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (err, errlen, "out of memory");
+        return NULL;
+    }
+    snprintf (self->api, sizeof self->api, "%s", api);
+    snprintf (self->results, sizeof self->results, "%s", results);
+    self->ctx = zmq_ctx_new ();
+    self->dealer = self->ctx ? zmq_socket (self->ctx, ZMQ_DEALER) : NULL;
+    if (!self->dealer) {
+        snprintf (err, errlen, "cannot create a socket: %s",
+                  zmq_strerror (errno));
+        zs_client_destroy (&self);
+        return NULL;
+    }
+    int linger = 500;
+    zmq_setsockopt (self->dealer, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_connect (self->dealer, api) != 0) {
+        snprintf (err, errlen, "cannot connect to %s: %s", api,
+                  zmq_strerror (errno));
+        zs_client_destroy (&self);
+        return NULL;
+    }
+    self->next_req = 1;
+    return self;
+}
+
+void zs_client_destroy (zs_client_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zs_client_t *self = *self_p;
+    if (self->dealer)
+        zmq_close (self->dealer);
+    if (self->sub)
+        zmq_close (self->sub);
+    if (self->ctx)
+        zmq_ctx_term (self->ctx);
+    zs_buf_free (&self->buf);
+    free (self);
+    *self_p = NULL;
+}
+
+int zs_client_subscribe (zs_client_t *self, const char *prefix)
+{
+    if (!self->sub) {
+        self->sub = zmq_socket (self->ctx, ZMQ_SUB);
+        if (!self->sub)
+            return -1;
+        int linger = 0;
+        int hwm = 0; /* never drop on our side: the broker applies back-pressure */
+        zmq_setsockopt (self->sub, ZMQ_LINGER, &linger, sizeof linger);
+        zmq_setsockopt (self->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+        if (zmq_connect (self->sub, self->results) != 0)
+            return -1;
+    }
+    return zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, prefix, strlen (prefix));
+}
+
+int zs_client_call (zs_client_t *self, zmq_msg_t *reply, int64_t timeout_ms,
+                    char *err, size_t errlen)
+{
+    if (zmq_send (self->dealer, self->buf.data, self->buf.size, 0) < 0) {
+        snprintf (err, errlen, "cannot send to %s: %s", self->api,
+                  zmq_strerror (errno));
+        return -1;
+    }
+    zmq_pollitem_t items[] = {{self->dealer, 0, ZMQ_POLLIN, 0}};
+    int rc = zmq_poll (items, 1, (long) timeout_ms);
+    if (rc <= 0) {
+        snprintf (err, errlen,
+                  rc == 0 ? "no answer from the broker at %s within %lld ms "
+                            "(is zscan-broker running?)"
+                          : "interrupted waiting for %s",
+                  self->api, (long long) timeout_ms);
+        return -1;
+    }
+    if (zmq_msg_recv (reply, self->dealer, 0) < 0) {
+        snprintf (err, errlen, "receive: %s", zmq_strerror (errno));
+        return -1;
+    }
+    while (zmq_msg_more (reply)) { /* keep only the last frame */
+        zmq_msg_close (reply);
+        zmq_msg_init (reply);
+        if (zmq_msg_recv (reply, self->dealer, 0) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+bool zs_client_reply_error (const zmq_msg_t *reply, zs_msg_type_t want,
+                            char *err, size_t errlen)
+{
+    const void *data = zmq_msg_data ((zmq_msg_t *) reply);
+    size_t size = zmq_msg_size ((zmq_msg_t *) reply);
+    zs_msg_type_t type;
+    char perr[256];
+    if (zs_msg_peek (data, size, &type, perr, sizeof perr) != 0) {
+        snprintf (err, errlen, "bad reply from the broker: %s", perr);
+        return true;
+    }
+    if (type == ZS_MSG_ERROR) {
+        zs_error_t e = {0};
+        if (zs_error_decode (data, size, &e, perr, sizeof perr) == 0)
+            snprintf (err, errlen, "error %u: %s", e.code, e.message);
+        else
+            snprintf (err, errlen, "bad error reply: %s", perr);
+        zs_msg_free (&e.mem_);
+        return true;
+    }
+    if (type != want) {
+        snprintf (err, errlen, "unexpected reply '%s'",
+                  zs_msg_type_name (type));
+        return true;
+    }
+    return false;
+}
+
+int zs_client_recv_record (zs_client_t *self, char *topic, size_t tcap,
+                           uint64_t *seq, zmq_msg_t *body)
+{
+    zmq_msg_t parts[3];
+    int n = 0, more = 1;
+    bool bad = false;
+    while (more) {
+        zmq_msg_t part;
+        zmq_msg_init (&part);
+        if (zmq_msg_recv (&part, self->sub, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&part);
+            if (n == 0)
+                return 0;
+            bad = true;
+            break;
+        }
+        more = zmq_msg_more (&part);
+        if (n < 3) {
+            zmq_msg_init (&parts[n]);
+            zmq_msg_move (&parts[n], &part);
+        }
+        else
+            bad = true;
+        n++;
+        zmq_msg_close (&part);
+    }
+    int kept = n < 3 ? n : 3;
+    int rc = -1;
+    if (!bad && n == 3 && zmq_msg_size (&parts[0]) < tcap
+        && zs_seq_decode (zmq_msg_data (&parts[1]), zmq_msg_size (&parts[1]),
+                          seq)
+               == 0) {
+        size_t tl = zmq_msg_size (&parts[0]);
+        memcpy (topic, zmq_msg_data (&parts[0]), tl);
+        topic[tl] = 0;
+        zmq_msg_move (body, &parts[2]);
+        rc = 1;
+    }
+    for (int i = 0; i < kept; i++)
+        zmq_msg_close (&parts[i]);
+    return rc;
+}

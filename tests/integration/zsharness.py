@@ -1,0 +1,258 @@
+"""Integration test harness: real zscan processes on 127.0.0.1.
+
+A Cluster starts zscan-broker and zscan-worker processes on free ports and
+always cleans them up; a Client speaks the wire protocol of
+proto/PROTOCOL.md with pyzmq and msgpack (Debian's python3-zmq and
+python3-msgpack), so these tests also check that a client written from the
+spec, in another language, works.
+"""
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import msgpack
+import zmq
+
+BIN = os.environ.get("ZSCAN_BIN", "")
+PROTO_VERSION = 1
+
+
+def fail(msg):
+    print("FAIL: " + msg, flush=True)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def free_base(count=6):
+    """A base port with `count` consecutive free ports on 127.0.0.1."""
+    rnd = random.Random(os.getpid() ^ int(time.time() * 1e6))
+    for _ in range(500):
+        base = rnd.randrange(20000, 60000)
+        socks = []
+        try:
+            for k in range(count):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("127.0.0.1", base + k))
+                socks.append(s)
+            return base
+        except OSError:
+            pass
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free ports")
+
+
+def pack(obj):
+    return msgpack.packb(obj, use_bin_type=True)
+
+
+def unpack(data):
+    return msgpack.unpackb(data, raw=False, strict_map_key=False)
+
+
+class Cluster:
+    """A broker and workers as child processes; a context manager."""
+
+    def __init__(self, workers=2, threads=1, broker_args=(), worker_args=(),
+                 data=None):
+        self.base = free_base()
+        self.procs = []
+        self.workers = {}
+        self.threads = threads
+        self.worker_args = list(worker_args)
+        self.data = data
+        self.broker_args = list(broker_args)
+        self.nworkers = workers
+        self.broker = None
+        self.logdir = os.environ.get("ZSCAN_TEST_LOGS", "")
+
+    def endpoint(self, k):
+        return "tcp://127.0.0.1:%d" % (self.base + k)
+
+    def _spawn(self, name, argv):
+        out = subprocess.DEVNULL
+        if self.logdir:
+            out = open(os.path.join(self.logdir, name + ".log"), "ab")
+        p = subprocess.Popen(argv, stdout=out, stderr=out)
+        self.procs.append(p)
+        return p
+
+    def start(self):
+        argv = [os.path.join(BIN, "zscan-broker"), "--bind", "127.0.0.1",
+                "--port", str(self.base)] + self.broker_args
+        if self.data:
+            argv += ["--data", self.data]
+        self.broker = self._spawn("broker", argv)
+        for i in range(self.nworkers):
+            self.add_worker("w%d" % (i + 1))
+        return self
+
+    def add_worker(self, wid, extra=()):
+        argv = [os.path.join(BIN, "zscan-worker"), "--port", str(self.base),
+                "--threads", str(self.threads), "--id", wid]
+        argv += self.worker_args + list(extra)
+        if self.data:
+            argv += ["--data", self.data]
+        self.workers[wid] = self._spawn("worker-" + wid, argv)
+        return self.workers[wid]
+
+    def signal_worker(self, wid, sig):
+        self.workers[wid].send_signal(sig)
+
+    def stop(self):
+        for p in self.procs:
+            if p.poll() is None:
+                try:
+                    p.send_signal(signal.SIGCONT)
+                    p.terminate()
+                except ProcessLookupError:
+                    pass
+        deadline = time.time() + 5
+        for p in self.procs:
+            try:
+                p.wait(max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+
+class Client:
+    """A DEALER for requests and a SUB for the results bus."""
+
+    def __init__(self, cluster):
+        self.ctx = zmq.Context.instance()
+        self.dealer = self.ctx.socket(zmq.DEALER)
+        self.dealer.setsockopt(zmq.LINGER, 0)
+        self.dealer.connect(cluster.endpoint(0))
+        self.sub = self.ctx.socket(zmq.SUB)
+        self.sub.setsockopt(zmq.LINGER, 0)
+        self.sub.setsockopt(zmq.RCVHWM, 0)
+        self.sub.connect(cluster.endpoint(5))
+        self.req = 0
+
+    def close(self):
+        self.dealer.close()
+        self.sub.close()
+
+    def request(self, body, timeout=5.0):
+        self.req += 1
+        body = dict(body)
+        body.setdefault("v", PROTO_VERSION)
+        body["req"] = self.req
+        self.dealer.send(pack(body))
+        return self.reply(timeout)
+
+    def reply(self, timeout=5.0):
+        if not self.dealer.poll(int(timeout * 1000)):
+            fail("no reply from the broker within %.1f s" % timeout)
+        return unpack(self.dealer.recv_multipart()[-1])
+
+    def wait_ready(self, timeout=10.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            self.req += 1
+            self.dealer.send(pack({"v": 1, "type": "scan_list",
+                                   "req": self.req}))
+            if self.dealer.poll(200):
+                self.dealer.recv_multipart()
+                return
+        fail("broker not answering")
+
+    def start_scan(self, scan_id, subscribe=True, **fields):
+        if subscribe:
+            self.sub.setsockopt(zmq.SUBSCRIBE, (scan_id + ".").encode())
+        body = {"type": "scan_start", "scan": scan_id, "sync": subscribe}
+        body.update(fields)
+        rep = self.request(body)
+        check(rep.get("type") == "scan_started",
+              "scan_start refused: %r" % (rep,))
+        return rep
+
+    def records(self, timeout=60.0, until_finished=True, on_record=None):
+        """Collects (topic, seq, body) until a finished event."""
+        out = []
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if not self.sub.poll(200):
+                continue
+            frames = self.sub.recv_multipart()
+            check(len(frames) == 3, "want 3 frames, got %d" % len(frames))
+            topic = frames[0].decode()
+            seq = unpack(frames[1])
+            body = unpack(frames[2])
+            out.append((topic, seq, body))
+            if on_record:
+                on_record(topic, seq, body)
+            if until_finished and body.get("type") == "finished":
+                return out
+        if until_finished:
+            fail("no finished event within %.0f s (%d records)"
+                 % (timeout, len(out)))
+        return out
+
+    def drain(self, seconds):
+        """Records arriving within the next `seconds`."""
+        return self.records(timeout=seconds, until_finished=False)
+
+
+def split(records):
+    results = [b for _, _, b in records if b.get("type") == "result"]
+    events = [b for _, _, b in records if b.get("type") != "result"]
+    finished = [b for b in events if b.get("type") == "finished"]
+    return results, events, finished
+
+
+def check_exactly_once(records, universe_size):
+    """Every symbol exactly once, gap-free sequence, totals that add up."""
+    results, _, finished = split(records)
+    check(len(finished) == 1, "want one finished event, got %d"
+          % len(finished))
+    fin = finished[0]
+    symbols = [r["symbol"] for r in results]
+    check(len(symbols) == len(set(symbols)),
+          "duplicate symbols delivered: %d results, %d distinct"
+          % (len(symbols), len(set(symbols))))
+    seqs = [s for _, s, _ in records]
+    check(seqs == list(range(seqs[0], seqs[0] + len(seqs))),
+          "sequence numbers not gap-free")
+    check(fin["results"] == len(results),
+          "finished says %d results, subscriber counted %d"
+          % (fin["results"], len(results)))
+    sig = sum(1 for r in results if r.get("signal"))
+    check(fin["signals"] == sig, "finished says %d signals, counted %d"
+          % (fin["signals"], sig))
+    failed = sum(1 for r in results if r.get("error"))
+    check(fin["failed"] == failed, "finished says %d failed, counted %d"
+          % (fin["failed"], failed))
+    check(fin["total"] == universe_size, "total %d != %d"
+          % (fin["total"], universe_size))
+    check(fin["unscanned"] == universe_size - len(results),
+          "unscanned %d != %d" % (fin["unscanned"],
+                                  universe_size - len(results)))
+    return results, fin

@@ -1,0 +1,470 @@
+/*  zs_lane.c - one scan lane: a thread with its own DEALER (tasks), XPUB
+    (results) and PUSH (reports) to the broker.
+
+    A lane asks for work by credit ("ready"), takes a task, reports it
+    started, runs the engine over its symbols and publishes one result per
+    symbol the moment it is computed, then reports it done.  It abandons a
+    cancelled scan at the next symbol.  It takes nothing until the broker's
+    subscription has reached its XPUB, so no result is published into the
+    void (the slow-joiner problem); its XPUB blocks rather than drops
+    (ZMQ_XPUB_NODROP), so a slow broker slows the lane instead of losing
+    results.
+*/
+#include "zs_msg.h"
+#include "zs_topic.h"
+#include "zs_util.h"
+#include "zs_wshared.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define COMPILED_SLOTS 8
+
+typedef struct {
+    char key[ZS_FILTER_MAX + 1024]; /* scan id + definition             */
+    zs_scan_t *scan;
+    int64_t used;
+} s_compiled_t;
+
+typedef struct {
+    zs_wshared_t *shared;
+    uint32_t lane;
+    char rid[200];            /* routing id "<worker>/<lane>"              */
+    void *dealer, *xpub, *push;
+    int subscribers;          /* broker subscriptions seen on the XPUB     */
+    char broker[ZS_ID_MAX + 1];
+    uint64_t taken;           /* tasks received from that broker           */
+    uint64_t epoch;
+    int64_t last_ready_us;
+    uint64_t wseq;            /* results published, ever                   */
+    zs_scanner_t *scanner;
+    s_compiled_t compiled[COMPILED_SLOTS];
+    zs_task_t task;           /* reusable decode space                     */
+    zs_result_t result;
+    zs_buf_t buf;             /* results                                   */
+    zs_buf_t rbuf;            /* reports                                   */
+    /* the task being run */
+    const zs_scan_t *scan;
+    char topic_sig[ZS_TOPIC_MAX], topic_plain[ZS_TOPIC_MAX];
+    uint64_t cancel_gen;
+    bool aborted;
+    uint32_t results, signals, errors;
+    uint64_t first_wseq;
+} s_lane_t;
+
+/* ---------------------------------------------------------------------- */
+
+static void s_report (s_lane_t *self)
+{
+    if (zmq_send (self->push, self->rbuf.data, self->rbuf.size, 0) < 0)
+        zs_warn ("lane %u: cannot send a report: %s", self->lane,
+                 zmq_strerror (errno));
+}
+
+/*  Credit: want = batches to keep queued here beyond those taken. */
+static void s_send_ready (s_lane_t *self, uint32_t want)
+{
+    zs_ready_t m = {0};
+    m.worker = self->shared->id;
+    m.lane = self->lane;
+    m.broker = self->broker[0] ? self->broker : NULL;
+    m.taken = self->taken;
+    m.want = want;
+    char err[256];
+    zs_buf_reset (&self->rbuf);
+    if (zs_ready_encode (&m, &self->rbuf, err, sizeof err) != 0) {
+        zs_error ("lane %u: cannot encode ready: %s", self->lane, err);
+        return;
+    }
+    zmq_send (self->dealer, self->rbuf.data, self->rbuf.size, ZMQ_DONTWAIT);
+    self->last_ready_us = zs_clock_us ();
+}
+
+static void s_send_started (s_lane_t *self, const zs_task_t *t)
+{
+    zs_task_started_t m = {0};
+    m.worker = self->shared->id;
+    m.scan = t->scan;
+    m.task = t->task;
+    m.attempt = t->attempt;
+    m.lane = self->lane;
+    char err[256];
+    zs_buf_reset (&self->rbuf);
+    if (zs_task_started_encode (&m, &self->rbuf, err, sizeof err) == 0)
+        s_report (self);
+}
+
+static void s_send_done (s_lane_t *self, const zs_task_t *t, bool returned,
+                         double elapsed_us)
+{
+    zs_task_done_t m = {0};
+    m.worker = self->shared->id;
+    m.scan = t->scan;
+    m.task = t->task;
+    m.attempt = t->attempt;
+    m.lane = self->lane;
+    m.results = self->results;
+    m.signals = self->signals;
+    m.errors = self->errors;
+    m.returned = returned;
+    m.first_wseq = self->results ? self->first_wseq : 0;
+    m.last_wseq = self->results ? self->wseq : 0;
+    m.elapsed_us = elapsed_us;
+    char err[256];
+    zs_buf_reset (&self->rbuf);
+    if (zs_task_done_encode (&m, &self->rbuf, err, sizeof err) == 0)
+        s_report (self);
+}
+
+static void s_send_failed (s_lane_t *self, const zs_task_t *t,
+                           const char *reason)
+{
+    zs_task_failed_t m = {0};
+    m.worker = self->shared->id;
+    m.scan = t->scan;
+    m.task = t->task;
+    m.attempt = t->attempt;
+    m.lane = self->lane;
+    m.reason = reason;
+    char err[256];
+    zs_buf_reset (&self->rbuf);
+    if (zs_task_failed_encode (&m, &self->rbuf, err, sizeof err) == 0)
+        s_report (self);
+}
+
+/* ---------------------------------------------------------------------- */
+/*  Compiled scans, cached per lane by scan id and definition             */
+
+static void s_def_key (const zs_task_t *t, char *key, size_t cap)
+{
+    const zs_scan_def_t *d = &t->def;
+    int n = snprintf (key, cap, "%s|%s|%s|", t->scan, d->data ? d->data : "",
+                      d->strategy ? d->strategy : "");
+    for (size_t i = 0; i < d->nparams && n > 0 && (size_t) n < cap; i++)
+        n += snprintf (key + n, cap - (size_t) n, "%s=%.17g,", d->pnames[i],
+                       d->pvalues[i]);
+    if (n > 0 && (size_t) n < cap)
+        snprintf (key + n, cap - (size_t) n, "|%s",
+                  d->filter ? d->filter : "");
+}
+
+static const zs_scan_t *s_compiled (s_lane_t *self, const zs_task_t *t,
+                                    char *err, size_t errlen)
+{
+    char key[sizeof self->compiled[0].key];
+    s_def_key (t, key, sizeof key);
+    int64_t now = zs_clock_us ();
+    s_compiled_t *oldest = &self->compiled[0];
+    for (int i = 0; i < COMPILED_SLOTS; i++) {
+        s_compiled_t *c = &self->compiled[i];
+        if (c->scan && strcmp (c->key, key) == 0) {
+            c->used = now;
+            return c->scan;
+        }
+        if (!c->scan || c->used < oldest->used)
+            oldest = c;
+    }
+    const zs_scan_def_t *d = &t->def;
+    zs_scan_t *scan = zs_scan_compile (
+        d->filter ? NULL : (d->strategy ? d->strategy : zs_strategy_default ()),
+        d->pnames, d->pvalues, d->nparams, d->filter, err, errlen);
+    if (!scan)
+        return NULL;
+    zs_scan_destroy (&oldest->scan);
+    oldest->scan = scan;
+    snprintf (oldest->key, sizeof oldest->key, "%s", key);
+    oldest->used = now;
+    return scan;
+}
+
+/* ---------------------------------------------------------------------- */
+/*  Running a task                                                         */
+
+static bool s_should_abort (s_lane_t *self)
+{
+    if (atomic_load (&self->shared->stopping) > 1)
+        return true; /* a second signal: stop now */
+    uint64_t gen = atomic_load (&self->shared->cancel_gen);
+    if (gen != self->cancel_gen) {
+        self->cancel_gen = gen;
+        if (zs_wshared_is_cancelled (self->shared, self->task.scan))
+            return true;
+    }
+    return false;
+}
+
+/*  Publishes [topic, body], waiting (not dropping) while the broker is
+    slow; gives up only when the task is abandoned. */
+static int s_publish (s_lane_t *self, const char *topic)
+{
+    size_t tlen = strlen (topic);
+    for (;;) {
+        if (zmq_send (self->xpub, topic, tlen, ZMQ_SNDMORE) >= 0)
+            break;
+        if (errno != EAGAIN || s_should_abort (self))
+            return -1;
+    }
+    zmq_send (self->xpub, self->buf.data, self->buf.size, 0);
+    return 0;
+}
+
+static int s_emit (void *arg, size_t i, const char *symbol,
+                   const zs_symresult_t *res)
+{
+    s_lane_t *self = (s_lane_t *) arg;
+    if (s_should_abort (self)) {
+        self->aborted = true;
+        return 1;
+    }
+    const zs_task_t *t = &self->task;
+    zs_result_t *r = &self->result;
+    r->scan = t->scan;
+    r->index = t->index[i];
+    r->symbol = symbol;
+    r->signal = res->status == ZS_SYM_OK && res->signal;
+    r->score = res->status == ZS_SYM_OK ? res->score : NAN;
+    r->time = res->time[0] ? res->time : NULL;
+    r->price = res->price;
+    size_t nv = res->nvalues < ZS_VALUES_MAX ? res->nvalues : ZS_VALUES_MAX;
+    r->nvalues = res->status == ZS_SYM_ERROR ? 0 : nv;
+    for (size_t k = 0; k < r->nvalues; k++) {
+        r->values[k].name = zs_scan_value_name (self->scan, k);
+        r->values[k].value = res->values[k];
+    }
+    r->error = res->status == ZS_SYM_ERROR ? res->reason : NULL;
+    r->note = res->status == ZS_SYM_SHORT ? res->reason : NULL;
+    r->worker = self->shared->id;
+    r->lane = self->lane;
+    r->wseq = self->wseq + 1;
+    r->task = t->task;
+    r->attempt = t->attempt;
+    char err[256];
+    zs_buf_reset (&self->buf);
+    if (zs_result_encode (r, &self->buf, err, sizeof err) != 0) {
+        zs_error ("lane %u: cannot encode the result of %s: %s", self->lane,
+                  symbol, err);
+        self->aborted = true;
+        return 1;
+    }
+    if (s_publish (self, r->signal ? self->topic_sig : self->topic_plain)
+        != 0) {
+        self->aborted = true;
+        return 1;
+    }
+    if (!self->results)
+        self->first_wseq = r->wseq;
+    self->wseq = r->wseq;
+    self->results++;
+    if (r->signal)
+        self->signals++;
+    if (r->error)
+        self->errors++;
+    atomic_fetch_add (&self->shared->symbols, 1);
+    if (self->shared->cfg.symbol_delay_us > 0)
+        usleep ((useconds_t) self->shared->cfg.symbol_delay_us);
+    return 0;
+}
+
+static void s_run_task (s_lane_t *self)
+{
+    const zs_task_t *t = &self->task;
+    self->results = self->signals = self->errors = 0;
+    self->aborted = false;
+    self->cancel_gen = atomic_load (&self->shared->cancel_gen);
+    if (zs_wshared_is_cancelled (self->shared, t->scan)
+        || atomic_load (&self->shared->stopping)) {
+        s_send_done (self, t, true, 0);
+        return;
+    }
+    atomic_fetch_add (&self->shared->busy, 1);
+    int64_t start = zs_clock_us ();
+    s_send_started (self, t);
+    char err[1024];
+    self->scan = s_compiled (self, t, err, sizeof err);
+    zs_source_t *source = NULL;
+    char serr[512];
+    if (!self->scan)
+        s_send_failed (self, t, err);
+    else if (!(source = zs_wshared_source (self->shared, t->def.data, serr,
+                                           sizeof serr))) {
+        snprintf (err, sizeof err, "data source %s: %s", t->def.data, serr);
+        s_send_failed (self, t, err);
+    }
+    else {
+        zs_topic_result (self->topic_sig, sizeof self->topic_sig, t->scan,
+                         true);
+        zs_topic_result (self->topic_plain, sizeof self->topic_plain,
+                         t->scan, false);
+        zs_scanner_run (self->scanner, self->scan, source, t->symbols,
+                        t->nsymbols, s_emit, self);
+        s_send_done (self, t, self->aborted,
+                     (double) (zs_clock_us () - start));
+    }
+    atomic_fetch_sub (&self->shared->busy, 1);
+}
+
+/*  Receives one task from the DEALER; returns 0 when self->task holds a
+    valid one. */
+static int s_recv_task (s_lane_t *self, int flags)
+{
+    zmq_msg_t msg;
+    zmq_msg_init (&msg);
+    if (zmq_msg_recv (&msg, self->dealer, flags) < 0) {
+        zmq_msg_close (&msg);
+        return -1;
+    }
+    int rc = -1;
+    char err[256];
+    if (zmq_msg_more (&msg))
+        zs_warn ("lane %u: dropped a multi-frame task message", self->lane);
+    else if (zs_task_decode (zmq_msg_data (&msg), zmq_msg_size (&msg),
+                             &self->task, err, sizeof err)
+             != 0)
+        zs_warn ("lane %u: dropped a bad task: %s", self->lane, err);
+    else
+        rc = 0;
+    int more = zmq_msg_more (&msg);
+    zmq_msg_close (&msg);
+    while (more) {
+        zmq_msg_init (&msg);
+        if (zmq_msg_recv (&msg, self->dealer, ZMQ_DONTWAIT) < 0)
+            more = 0;
+        else
+            more = zmq_msg_more (&msg);
+        zmq_msg_close (&msg);
+    }
+    if (rc == 0 && self->task.broker
+        && strcmp (self->task.broker, self->broker) != 0) {
+        /* a new broker: count afresh against it */
+        snprintf (self->broker, sizeof self->broker, "%s", self->task.broker);
+        self->taken = 0;
+    }
+    if (rc == 0)
+        self->taken++;
+    return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void *s_connect (s_lane_t *self, int type, const char *endpoint)
+{
+    void *sock = zmq_socket (self->shared->ctx, type);
+    if (!sock)
+        return NULL;
+    int linger = type == ZMQ_DEALER ? 0 : 2000;
+    zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
+    if (type == ZMQ_DEALER)
+        zmq_setsockopt (sock, ZMQ_ROUTING_ID, self->rid, strlen (self->rid));
+    if (type == ZMQ_XPUB) {
+        int one = 1;
+        int hwm = (int) self->shared->cfg.out_hwm;
+        int timeout = 100;
+        zmq_setsockopt (sock, ZMQ_XPUB_NODROP, &one, sizeof one);
+        zmq_setsockopt (sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+        zmq_setsockopt (sock, ZMQ_SNDTIMEO, &timeout, sizeof timeout);
+    }
+    if (zmq_connect (sock, endpoint) != 0) {
+        zs_error ("lane %u: cannot connect to %s: %s", self->lane, endpoint,
+                  zmq_strerror (errno));
+        zmq_close (sock);
+        return NULL;
+    }
+    return sock;
+}
+
+static void s_subscriptions (s_lane_t *self)
+{
+    zmq_msg_t msg;
+    zmq_msg_init (&msg);
+    while (zmq_msg_recv (&msg, self->xpub, ZMQ_DONTWAIT) >= 0) {
+        const unsigned char *d = (const unsigned char *) zmq_msg_data (&msg);
+        if (zmq_msg_size (&msg) >= 1) {
+            if (d[0] == 1)
+                self->subscribers++;
+            else if (d[0] == 0 && self->subscribers > 0)
+                self->subscribers--;
+        }
+        zmq_msg_close (&msg);
+        zmq_msg_init (&msg);
+    }
+    zmq_msg_close (&msg);
+}
+
+void *zs_lane_main (void *arg)
+{
+    zs_lane_arg_t *a = (zs_lane_arg_t *) arg;
+    s_lane_t *self = (s_lane_t *) calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->shared = a->shared;
+    self->lane = a->lane;
+    snprintf (self->rid, sizeof self->rid, "%s/%u", self->shared->id,
+              self->lane);
+    const zs_worker_config_t *cfg = &self->shared->cfg;
+    self->dealer = s_connect (self, ZMQ_DEALER, cfg->tasks);
+    self->xpub = s_connect (self, ZMQ_XPUB, cfg->results_in);
+    self->push = s_connect (self, ZMQ_PUSH, cfg->reports);
+    self->scanner = zs_scanner_new ();
+    self->epoch = atomic_load (&self->shared->epoch);
+    if (self->dealer && self->xpub && self->push && self->scanner) {
+        bool need_ready = true;
+        uint32_t prefetch = (uint32_t) cfg->prefetch;
+        while (!atomic_load (&self->shared->stopping)) {
+            zmq_pollitem_t items[] = {{self->dealer, 0, ZMQ_POLLIN, 0},
+                                      {self->xpub, 0, ZMQ_POLLIN, 0}};
+            if (zmq_poll (items, 2, 100) < 0 && errno != EINTR)
+                break;
+            if (items[1].revents & ZMQ_POLLIN)
+                s_subscriptions (self);
+            uint64_t epoch = atomic_load (&self->shared->epoch);
+            if (epoch != self->epoch) {
+                self->epoch = epoch;
+                need_ready = true;
+            }
+            int64_t now = zs_clock_us ();
+            if (self->subscribers > 0
+                && (need_ready
+                    || (now - self->last_ready_us > 1000000
+                        && !(items[0].revents & ZMQ_POLLIN)))) {
+                /* idle: one to run now, plus the prefetch */
+                s_send_ready (self, prefetch + 1);
+                need_ready = false;
+            }
+            if ((items[0].revents & ZMQ_POLLIN)
+                && s_recv_task (self, ZMQ_DONTWAIT) == 0) {
+                /* refill the queue before running, so the next batch
+                   arrives while this one computes */
+                if (prefetch && !atomic_load (&self->shared->stopping))
+                    s_send_ready (self, prefetch);
+                s_run_task (self);
+                if (!prefetch && !atomic_load (&self->shared->stopping))
+                    s_send_ready (self, 1);
+            }
+        }
+        /* stopping: return whatever is queued here */
+        while (s_recv_task (self, ZMQ_DONTWAIT) == 0) {
+            self->results = self->signals = self->errors = 0;
+            s_send_done (self, &self->task, true, 0);
+        }
+    }
+    for (int i = 0; i < COMPILED_SLOTS; i++)
+        zs_scan_destroy (&self->compiled[i].scan);
+    zs_scanner_destroy (&self->scanner);
+    zs_msg_free (&self->task.mem_);
+    zs_msg_free (&self->result.mem_);
+    zs_buf_free (&self->buf);
+    zs_buf_free (&self->rbuf);
+    if (self->dealer)
+        zmq_close (self->dealer);
+    if (self->xpub)
+        zmq_close (self->xpub);
+    if (self->push)
+        zmq_close (self->push);
+    free (self);
+    return NULL;
+}

@@ -1,0 +1,49 @@
+/*  zs_wshared.h - what a worker's threads share: configuration, the data
+    sources, the table of cancelled scans and a few atomic flags.  */
+#ifndef ZS_WSHARED_H
+#define ZS_WSHARED_H
+
+#include "zs_engine.h"
+#include "zs_worker.h"
+
+#include <czmq.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#define ZS_CANCEL_SLOTS 256
+
+typedef struct {
+    zs_worker_config_t cfg;
+    char id[160];                 /* worker id                             */
+    void *ctx;                    /* one ZeroMQ context for every thread   */
+    zs_source_t *default_source;
+    pthread_mutex_t lock;         /* guards sources and cancelled          */
+    zhashx_t *sources;            /* uri -> zs_source_t*                   */
+    char cancelled[ZS_CANCEL_SLOTS][72]; /* ring of cancelled scan ids     */
+    size_t cancel_next;
+    atomic_uint_fast64_t cancel_gen;  /* bumped at every cancel            */
+    atomic_int stopping;          /* stop pulling; finish or return        */
+    atomic_uint_fast64_t epoch;   /* bumped when a new broker appears      */
+    atomic_uint_fast64_t symbols; /* scanned since start                   */
+    atomic_int busy;              /* lanes holding a task                  */
+} zs_wshared_t;
+
+/* Records scan as cancelled (lanes see it at their next symbol). */
+void zs_wshared_cancel (zs_wshared_t *self, const char *scan);
+/* True when scan was cancelled. */
+bool zs_wshared_is_cancelled (zs_wshared_t *self, const char *scan);
+
+/*  The source for uri (NULL/empty = the worker's default), opened once
+    and shared; NULL with a reason when it cannot be opened. */
+zs_source_t *zs_wshared_source (zs_wshared_t *self, const char *uri,
+                                char *err, size_t errlen);
+
+/* The lane thread's body; arg is a zs_lane_arg_t. */
+typedef struct {
+    zs_wshared_t *shared;
+    uint32_t lane;
+} zs_lane_arg_t;
+void *zs_lane_main (void *arg);
+
+#endif

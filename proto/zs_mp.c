@@ -1,0 +1,336 @@
+/*  zs_mp.c - see zs_mp.h.  */
+#include "zs_mp.h"
+
+#include <string.h>
+
+static size_t s_left (const zs_mp_t *mp)
+{
+    return (size_t) (mp->end - mp->p);
+}
+
+static uint64_t s_be (const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+zs_mp_kind_t zs_mp_peek (const zs_mp_t *mp)
+{
+    if (mp->p >= mp->end)
+        return ZS_MP_INVALID;
+    uint8_t b = *mp->p;
+    if (b <= 0x7f || (b >= 0xcc && b <= 0xcf))
+        return ZS_MP_UINT;
+    if (b >= 0xe0 || (b >= 0xd0 && b <= 0xd3))
+        return ZS_MP_NINT; /* checked for sign when read */
+    if ((b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0xdf)
+        return ZS_MP_MAP;
+    if ((b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd)
+        return ZS_MP_ARRAY;
+    if ((b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb))
+        return ZS_MP_STR;
+    switch (b) {
+    case 0xc0:
+        return ZS_MP_NIL;
+    case 0xc2:
+    case 0xc3:
+        return ZS_MP_BOOL;
+    case 0xc4:
+    case 0xc5:
+    case 0xc6:
+        return ZS_MP_BIN;
+    case 0xca:
+    case 0xcb:
+        return ZS_MP_FLOAT;
+    case 0xc7:
+    case 0xc8:
+    case 0xc9:
+    case 0xd4:
+    case 0xd5:
+    case 0xd6:
+    case 0xd7:
+    case 0xd8:
+        return ZS_MP_EXT;
+    default:
+        return ZS_MP_INVALID;
+    }
+}
+
+const char *zs_mp_kind_name (zs_mp_kind_t kind)
+{
+    static const char *names[] = {"nil",   "boolean", "integer", "integer",
+                                  "float", "string",  "binary",  "array",
+                                  "map",   "extension", "nothing/invalid"};
+    return kind <= ZS_MP_INVALID ? names[kind] : "?";
+}
+
+/*  Reads a length-prefixed header: small (fix) forms encoded in the byte,
+    or 1/2/4-byte big-endian lengths. */
+static int s_header (zs_mp_t *mp, uint8_t fixlo, uint8_t fixhi,
+                     uint8_t fixmask, const uint8_t forms[3], uint32_t *n)
+{
+    if (mp->p >= mp->end)
+        return -1;
+    uint8_t b = *mp->p;
+    if (b >= fixlo && b <= fixhi) {
+        *n = b & fixmask;
+        mp->p++;
+        return 0;
+    }
+    static const int sizes[3] = {1, 2, 4};
+    for (int i = 0; i < 3; i++) {
+        if (!forms[i] || b != forms[i])
+            continue;
+        if (s_left (mp) < (size_t) (1 + sizes[i]))
+            return -1;
+        *n = (uint32_t) s_be (mp->p + 1, sizes[i]);
+        mp->p += 1 + sizes[i];
+        return 0;
+    }
+    return -1;
+}
+
+int zs_mp_read_map (zs_mp_t *mp, uint32_t *n)
+{
+    static const uint8_t forms[3] = {0, 0xde, 0xdf};
+    const uint8_t *save = mp->p;
+    if (s_header (mp, 0x80, 0x8f, 0x0f, forms, n) != 0)
+        return -1;
+    if ((uint64_t) *n * 2 > s_left (mp)) { /* each entry is >= 2 bytes */
+        mp->p = save;
+        return -1;
+    }
+    return 0;
+}
+
+int zs_mp_read_array (zs_mp_t *mp, uint32_t *n)
+{
+    static const uint8_t forms[3] = {0, 0xdc, 0xdd};
+    const uint8_t *save = mp->p;
+    if (s_header (mp, 0x90, 0x9f, 0x0f, forms, n) != 0)
+        return -1;
+    if ((uint64_t) *n > s_left (mp)) { /* each element is >= 1 byte */
+        mp->p = save;
+        return -1;
+    }
+    return 0;
+}
+
+int zs_mp_read_str (zs_mp_t *mp, const char **s, uint32_t *len)
+{
+    static const uint8_t forms[3] = {0xd9, 0xda, 0xdb};
+    const uint8_t *save = mp->p;
+    if (s_header (mp, 0xa0, 0xbf, 0x1f, forms, len) != 0)
+        return -1;
+    if (*len > s_left (mp)) {
+        mp->p = save;
+        return -1;
+    }
+    *s = (const char *) mp->p;
+    mp->p += *len;
+    return 0;
+}
+
+/*  Reads any integer as a signed 128-bit-free pair: negative flag and
+    magnitude. */
+static int s_read_int (zs_mp_t *mp, bool *negative, uint64_t *mag)
+{
+    if (mp->p >= mp->end)
+        return -1;
+    uint8_t b = *mp->p;
+    size_t left = s_left (mp);
+    *negative = false;
+    if (b <= 0x7f) {
+        *mag = b;
+        mp->p++;
+        return 0;
+    }
+    if (b >= 0xe0) {
+        *negative = true;
+        *mag = (uint64_t) (256 - b);
+        mp->p++;
+        return 0;
+    }
+    int size = 0;
+    bool is_signed = false;
+    switch (b) {
+    case 0xcc: size = 1; break;
+    case 0xcd: size = 2; break;
+    case 0xce: size = 4; break;
+    case 0xcf: size = 8; break;
+    case 0xd0: size = 1; is_signed = true; break;
+    case 0xd1: size = 2; is_signed = true; break;
+    case 0xd2: size = 4; is_signed = true; break;
+    case 0xd3: size = 8; is_signed = true; break;
+    default:
+        return -1;
+    }
+    if (left < (size_t) (1 + size))
+        return -1;
+    uint64_t raw = s_be (mp->p + 1, size);
+    mp->p += 1 + size;
+    if (is_signed) {
+        int bits = size * 8;
+        uint64_t sign = (uint64_t) 1 << (bits - 1);
+        if (raw & sign) {
+            /* two's complement magnitude of a negative number */
+            uint64_t mask = bits == 64 ? ~(uint64_t) 0
+                                       : (((uint64_t) 1 << bits) - 1);
+            *negative = true;
+            *mag = ((~raw) & mask) + 1;
+        }
+        else
+            *mag = raw;
+    }
+    else
+        *mag = raw;
+    return 0;
+}
+
+int zs_mp_read_uint (zs_mp_t *mp, uint64_t *v)
+{
+    const uint8_t *save = mp->p;
+    bool negative;
+    uint64_t mag;
+    if (s_read_int (mp, &negative, &mag) != 0 || (negative && mag != 0)) {
+        mp->p = save;
+        return -1;
+    }
+    *v = mag;
+    return 0;
+}
+
+int zs_mp_read_double (zs_mp_t *mp, double *v)
+{
+    if (mp->p >= mp->end)
+        return -1;
+    uint8_t b = *mp->p;
+    if (b == 0xca) {
+        if (s_left (mp) < 5)
+            return -1;
+        uint32_t bits = (uint32_t) s_be (mp->p + 1, 4);
+        float f;
+        memcpy (&f, &bits, sizeof f);
+        *v = (double) f;
+        mp->p += 5;
+        return 0;
+    }
+    if (b == 0xcb) {
+        if (s_left (mp) < 9)
+            return -1;
+        uint64_t bits = s_be (mp->p + 1, 8);
+        memcpy (v, &bits, sizeof *v);
+        mp->p += 9;
+        return 0;
+    }
+    const uint8_t *save = mp->p;
+    bool negative;
+    uint64_t mag;
+    if (s_read_int (mp, &negative, &mag) != 0) {
+        mp->p = save;
+        return -1;
+    }
+    *v = negative ? -(double) mag : (double) mag;
+    return 0;
+}
+
+int zs_mp_read_bool (zs_mp_t *mp, bool *v)
+{
+    if (mp->p >= mp->end || (*mp->p != 0xc2 && *mp->p != 0xc3))
+        return -1;
+    *v = *mp->p == 0xc3;
+    mp->p++;
+    return 0;
+}
+
+int zs_mp_read_nil (zs_mp_t *mp)
+{
+    if (mp->p >= mp->end || *mp->p != 0xc0)
+        return -1;
+    mp->p++;
+    return 0;
+}
+
+int zs_mp_skip (zs_mp_t *mp, int max_depth)
+{
+    const uint8_t *save = mp->p;
+    zs_mp_kind_t kind = zs_mp_peek (mp);
+    uint32_t n = 0;
+    const char *s;
+    double d;
+    int rc = -1;
+    switch (kind) {
+    case ZS_MP_NIL:
+    case ZS_MP_BOOL:
+        mp->p++;
+        rc = 0;
+        break;
+    case ZS_MP_UINT:
+    case ZS_MP_NINT: {
+        bool negative;
+        uint64_t mag;
+        rc = s_read_int (mp, &negative, &mag);
+        break;
+    }
+    case ZS_MP_FLOAT:
+        rc = zs_mp_read_double (mp, &d);
+        break;
+    case ZS_MP_STR:
+        rc = zs_mp_read_str (mp, &s, &n);
+        break;
+    case ZS_MP_BIN: {
+        static const uint8_t forms[3] = {0xc4, 0xc5, 0xc6};
+        /* no fix form for bin: an impossible range */
+        if (s_header (mp, 1, 0, 0, forms, &n) == 0 && n <= s_left (mp)) {
+            mp->p += n;
+            rc = 0;
+        }
+        break;
+    }
+    case ZS_MP_EXT: {
+        uint8_t b = *mp->p;
+        size_t fixed = b == 0xd4   ? 1
+                       : b == 0xd5 ? 2
+                       : b == 0xd6 ? 4
+                       : b == 0xd7 ? 8
+                       : b == 0xd8 ? 16
+                                   : 0;
+        if (fixed) {
+            if (s_left (mp) >= 2 + fixed) {
+                mp->p += 2 + fixed;
+                rc = 0;
+            }
+        }
+        else {
+            static const uint8_t forms[3] = {0xc7, 0xc8, 0xc9};
+            if (s_header (mp, 1, 0, 0, forms, &n) == 0
+                && (uint64_t) n + 1 <= s_left (mp)) {
+                mp->p += n + 1; /* type byte, then data */
+                rc = 0;
+            }
+        }
+        break;
+    }
+    case ZS_MP_ARRAY:
+        if (max_depth > 0 && zs_mp_read_array (mp, &n) == 0) {
+            rc = 0;
+            for (uint32_t i = 0; i < n && rc == 0; i++)
+                rc = zs_mp_skip (mp, max_depth - 1);
+        }
+        break;
+    case ZS_MP_MAP:
+        if (max_depth > 0 && zs_mp_read_map (mp, &n) == 0) {
+            rc = 0;
+            for (uint32_t i = 0; i < 2 * n && rc == 0; i++)
+                rc = zs_mp_skip (mp, max_depth - 1);
+        }
+        break;
+    case ZS_MP_INVALID:
+        break;
+    }
+    if (rc != 0)
+        mp->p = save;
+    return rc;
+}

@@ -1,0 +1,72 @@
+/*  zs_bars.h - daily OHLCV bars of one symbol, and the engine's internal
+    interfaces between data, indicators and scans.  */
+#ifndef ZS_BARS_H
+#define ZS_BARS_H
+
+#include "zs_engine.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ZS_DATE_SLOT 32 /* bytes per date string slot */
+
+typedef struct {
+    size_t n;          /* bars, oldest first                              */
+    double *open, *high, *low, *close, *volume;
+    char *dates;       /* n slots of ZS_DATE_SLOT bytes, NUL-terminated   */
+    size_t bytes;      /* memory held                                     */
+} zs_bars_t;
+
+/* Allocates n bars (all arrays); NULL when out of memory. */
+zs_bars_t *zs_bars_new (size_t n);
+void zs_bars_destroy (zs_bars_t **self_p);
+/* Date of bar i (borrowed). */
+const char *zs_bars_date (const zs_bars_t *self, size_t i);
+
+/*  Bars of a symbol from a source: either shared (cached by the source,
+    owned = false) or the caller's to release. */
+typedef struct {
+    const zs_bars_t *bars;
+    zs_bars_t *owned;
+} zs_bars_ref_t;
+
+/*  Loads symbol's bars.  Returns 0, or -1 with a reason naming the file
+    and line for a bad data file. */
+int zs_source_load (zs_source_t *self, const char *symbol, zs_bars_ref_t *ref,
+                    char *err, size_t errlen);
+/* Releases what zs_source_load returned. */
+void zs_bars_release (zs_bars_ref_t *ref);
+
+/*  The synthetic generator: deterministic bars for (symbol, seed, n),
+    identical on every machine (integer PRNG, + - * / only). */
+zs_bars_t *zs_synth_generate (const char *symbol, uint64_t seed, size_t n);
+
+/*  Parses one CSV file (Date,Open,High,Low,Close,Volume[,Adj Close]; any
+    column order, header in any case, quoted fields, CRLF, ascending or
+    descending dates).  Returns bars in ascending date order, or NULL with
+    a reason naming the file and line. */
+zs_bars_t *zs_csv_load (const char *path, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------------- */
+/*  Indicator series (full length, NAN where undefined), per
+    ../shared/INDICATORS.md.  out has n entries. */
+
+void zs_ind_sma (const double *x, size_t n, size_t period, double *out);
+void zs_ind_ema (const double *x, size_t n, size_t period, double *out);
+void zs_ind_rsi (const double *close, size_t n, size_t period, double *out);
+void zs_ind_atr (const zs_bars_t *b, size_t period, double *out);
+void zs_ind_roc (const double *close, size_t n, size_t period, double *out);
+void zs_ind_highest (const double *x, size_t n, size_t period, double *out);
+void zs_ind_lowest (const double *x, size_t n, size_t period, double *out);
+/* Population standard deviation over a rolling window. */
+void zs_ind_stdev (const double *x, size_t n, size_t period, double *out);
+/*  MACD: line = ema(fast) - ema(slow); signal = EMA(sig) of the line
+    seeded with the mean of its first sig defined values; hist. */
+void zs_ind_macd (const double *close, size_t n, size_t fast, size_t slow,
+                  size_t sig, double *line, double *signal, double *hist);
+/* Bollinger: middle = sma, upper/lower = middle +- k * population sd. */
+void zs_ind_bbands (const double *close, size_t n, size_t period, double k,
+                    double *lower, double *middle, double *upper);
+
+#endif

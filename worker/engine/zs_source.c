@@ -1,0 +1,525 @@
+/*  zs_source.c - data sources by URI (synthetic:, csv:DIR), their bar
+    cache, universes and liquidity.
+
+    Bars a source loads (generated or parsed) are kept, read-only, in a
+    hash table under a mutex, up to the source's memory budget; past the
+    budget each load returns bars the caller releases.  Cached bars are
+    never freed before the source, so a pointer handed out stays valid.
+*/
+#include "zs_bars.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---------------------------------------------------------------------- */
+/*  Lists and bars                                                         */
+
+int zs_strlist_push (zs_strlist_t *self, const char *s)
+{
+    if (self->size == self->cap) {
+        size_t cap = self->cap ? self->cap * 2 : 64;
+        char **items = (char **) realloc (self->items, cap * sizeof (char *));
+        if (!items)
+            return -1;
+        self->items = items;
+        self->cap = cap;
+    }
+    char *copy = strdup (s);
+    if (!copy)
+        return -1;
+    self->items[self->size++] = copy;
+    return 0;
+}
+
+void zs_strlist_clear (zs_strlist_t *self)
+{
+    for (size_t i = 0; i < self->size; i++)
+        free (self->items[i]);
+    free (self->items);
+    self->items = NULL;
+    self->size = self->cap = 0;
+}
+
+zs_bars_t *zs_bars_new (size_t n)
+{
+    zs_bars_t *b = (zs_bars_t *) calloc (1, sizeof *b);
+    if (!b)
+        return NULL;
+    size_t m = n ? n : 1;
+    /* one block: five columns then the dates */
+    double *block = (double *) malloc (5 * m * sizeof (double));
+    b->dates = (char *) calloc (m, ZS_DATE_SLOT);
+    if (!block || !b->dates) {
+        free (block);
+        free (b->dates);
+        free (b);
+        return NULL;
+    }
+    b->n = n;
+    b->open = block;
+    b->high = block + m;
+    b->low = block + 2 * m;
+    b->close = block + 3 * m;
+    b->volume = block + 4 * m;
+    b->bytes = sizeof *b + 5 * m * sizeof (double) + m * ZS_DATE_SLOT;
+    return b;
+}
+
+void zs_bars_destroy (zs_bars_t **self_p)
+{
+    if (self_p && *self_p) {
+        free ((*self_p)->open);
+        free ((*self_p)->dates);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+const char *zs_bars_date (const zs_bars_t *self, size_t i)
+{
+    return self->dates + i * ZS_DATE_SLOT;
+}
+
+bool zs_symbol_valid (const char *s)
+{
+    size_t len = s ? strlen (s) : 0;
+    if (len < 1 || len > ZS_SYMBOL_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!(isalnum ((unsigned char) c) || c == '.' || c == '_' || c == '-'
+              || c == '^'))
+            return false;
+    }
+    /* never a path component */
+    return strcmp (s, ".") != 0 && strcmp (s, "..") != 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/*  The cache: symbol -> bars, open addressing, grows, never shrinks      */
+
+typedef struct {
+    char *symbol;
+    zs_bars_t *bars;
+} s_entry_t;
+
+typedef enum { S_SYNTHETIC, S_CSV } s_kind_t;
+
+struct zs_source_t {
+    char *uri;
+    s_kind_t kind;
+    char *dir;            /* csv                                          */
+    uint64_t seed;        /* synthetic                                    */
+    size_t bars;          /* synthetic bar count                          */
+    size_t budget;        /* bytes the cache may hold                     */
+    pthread_mutex_t lock;
+    s_entry_t *slots;
+    size_t mask, used, bytes;
+};
+
+static uint64_t s_hash (const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (uint8_t) *s) * 1099511628211ULL;
+    return h;
+}
+
+static const zs_bars_t *s_cache_get (zs_source_t *self, const char *symbol)
+{
+    if (!self->slots)
+        return NULL;
+    size_t i = s_hash (symbol) & self->mask;
+    while (self->slots[i].symbol) {
+        if (strcmp (self->slots[i].symbol, symbol) == 0)
+            return self->slots[i].bars;
+        i = (i + 1) & self->mask;
+    }
+    return NULL;
+}
+
+/*  Inserts (the cache takes bars); returns false when it would not fit. */
+static bool s_cache_put (zs_source_t *self, const char *symbol,
+                         zs_bars_t *bars)
+{
+    if (self->bytes + bars->bytes > self->budget)
+        return false;
+    if ((self->used + 1) * 2 > (self->slots ? self->mask + 1 : 0)) {
+        size_t cap = self->slots ? (self->mask + 1) * 2 : 1024;
+        s_entry_t *slots = (s_entry_t *) calloc (cap, sizeof (s_entry_t));
+        if (!slots)
+            return false;
+        for (size_t i = 0; self->slots && i <= self->mask; i++) {
+            if (!self->slots[i].symbol)
+                continue;
+            size_t j = s_hash (self->slots[i].symbol) & (cap - 1);
+            while (slots[j].symbol)
+                j = (j + 1) & (cap - 1);
+            slots[j] = self->slots[i];
+        }
+        free (self->slots);
+        self->slots = slots;
+        self->mask = cap - 1;
+    }
+    char *key = strdup (symbol);
+    if (!key)
+        return false;
+    size_t i = s_hash (symbol) & self->mask;
+    while (self->slots[i].symbol)
+        i = (i + 1) & self->mask;
+    self->slots[i].symbol = key;
+    self->slots[i].bars = bars;
+    self->used++;
+    self->bytes += bars->bytes;
+    return true;
+}
+
+/* ---------------------------------------------------------------------- */
+/*  Opening                                                                */
+
+static int s_parse_synthetic (zs_source_t *self, const char *args, char *err,
+                              size_t errlen)
+{
+    self->seed = 0;
+    self->bars = 1260;
+    char buf[256];
+    snprintf (buf, sizeof buf, "%s", args);
+    char *save = NULL;
+    for (char *tok = strtok_r (buf, ",", &save); tok;
+         tok = strtok_r (NULL, ",", &save)) {
+        char *eq = strchr (tok, '=');
+        char *end = NULL;
+        if (!eq) {
+            snprintf (err, errlen, "synthetic: want key=value, got '%s'",
+                      tok);
+            return -1;
+        }
+        *eq = 0;
+        errno = 0;
+        unsigned long long v = strtoull (eq + 1, &end, 10);
+        if (errno || end == eq + 1 || *end || eq[1] == '-') {
+            snprintf (err, errlen, "synthetic: %s wants a number", tok);
+            return -1;
+        }
+        if (strcmp (tok, "bars") == 0) {
+            if (v < 1 || v > 100000) {
+                snprintf (err, errlen, "synthetic: bars must be 1..100000");
+                return -1;
+            }
+            self->bars = (size_t) v;
+        }
+        else if (strcmp (tok, "seed") == 0)
+            self->seed = (uint64_t) v;
+        else {
+            snprintf (err, errlen, "synthetic: unknown key '%s' (bars, seed)",
+                      tok);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+zs_source_t *zs_source_open (const char *uri, size_t cache_bytes, char *err,
+                             size_t errlen)
+{
+    if (!uri) {
+        snprintf (err, errlen, "no data source");
+        return NULL;
+    }
+    zs_source_t *self = (zs_source_t *) calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (err, errlen, "out of memory");
+        return NULL;
+    }
+    self->uri = strdup (uri);
+    self->budget = cache_bytes ? cache_bytes : (size_t) 1 << 30;
+    pthread_mutex_init (&self->lock, NULL);
+    int rc = -1;
+    if (strncmp (uri, "synthetic:", 10) == 0) {
+        self->kind = S_SYNTHETIC;
+        rc = s_parse_synthetic (self, uri + 10, err, errlen);
+    }
+    else if (strncmp (uri, "csv:", 4) == 0) {
+        self->kind = S_CSV;
+        struct stat st;
+        if (!uri[4])
+            snprintf (err, errlen, "csv: wants a directory (csv:DIR)");
+        else if (stat (uri + 4, &st) != 0 || !S_ISDIR (st.st_mode))
+            snprintf (err, errlen, "csv: %s is not a directory", uri + 4);
+        else if ((self->dir = strdup (uri + 4)) != NULL)
+            rc = 0;
+    }
+    else
+        snprintf (err, errlen,
+                  "unknown data source '%.100s' (synthetic:, csv:DIR)", uri);
+    if (rc != 0 || !self->uri) {
+        zs_source_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void zs_source_destroy (zs_source_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zs_source_t *self = *self_p;
+    for (size_t i = 0; self->slots && i <= self->mask; i++)
+        if (self->slots[i].symbol) {
+            free (self->slots[i].symbol);
+            zs_bars_destroy (&self->slots[i].bars);
+        }
+    free (self->slots);
+    pthread_mutex_destroy (&self->lock);
+    free (self->uri);
+    free (self->dir);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *zs_source_uri (const zs_source_t *self)
+{
+    return self->uri;
+}
+
+/* ---------------------------------------------------------------------- */
+/*  Loading                                                                */
+
+int zs_source_load (zs_source_t *self, const char *symbol, zs_bars_ref_t *ref,
+                    char *err, size_t errlen)
+{
+    ref->bars = NULL;
+    ref->owned = NULL;
+    if (!zs_symbol_valid (symbol)) {
+        snprintf (err, errlen, "'%.40s' is not a valid symbol", symbol);
+        return -1;
+    }
+    pthread_mutex_lock (&self->lock);
+    const zs_bars_t *hit = s_cache_get (self, symbol);
+    pthread_mutex_unlock (&self->lock);
+    if (hit) {
+        ref->bars = hit;
+        return 0;
+    }
+    zs_bars_t *b = NULL;
+    if (self->kind == S_SYNTHETIC) {
+        b = zs_synth_generate (symbol, self->seed, self->bars);
+        if (!b)
+            snprintf (err, errlen, "%s: out of memory", symbol);
+    }
+    else {
+        char path[4096];
+        snprintf (path, sizeof path, "%s/%s.csv", self->dir, symbol);
+        b = zs_csv_load (path, err, errlen);
+    }
+    if (!b)
+        return -1;
+    pthread_mutex_lock (&self->lock);
+    hit = s_cache_get (self, symbol); /* another thread was quicker */
+    bool kept = !hit && s_cache_put (self, symbol, b);
+    pthread_mutex_unlock (&self->lock);
+    if (hit) {
+        zs_bars_destroy (&b);
+        ref->bars = hit;
+    }
+    else {
+        ref->bars = b;
+        ref->owned = kept ? NULL : b;
+    }
+    return 0;
+}
+
+void zs_bars_release (zs_bars_ref_t *ref)
+{
+    zs_bars_destroy (&ref->owned);
+    ref->bars = NULL;
+}
+
+static int s_cmp_str (const void *a, const void *b)
+{
+    return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+int zs_source_symbols (zs_source_t *self, zs_strlist_t *out, char *err,
+                       size_t errlen)
+{
+    if (self->kind != S_CSV) {
+        snprintf (err, errlen, "a synthetic source holds no fixed set of "
+                               "symbols: use synthetic:N");
+        return -1;
+    }
+    DIR *d = opendir (self->dir);
+    if (!d) {
+        snprintf (err, errlen, "%s: %s", self->dir, strerror (errno));
+        return -1;
+    }
+    size_t start = out->size;
+    struct dirent *e;
+    int rc = 0;
+    while (rc == 0 && (e = readdir (d)) != NULL) {
+        size_t len = strlen (e->d_name);
+        if (len <= 4 || strcmp (e->d_name + len - 4, ".csv") != 0)
+            continue;
+        char sym[ZS_SYMBOL_MAX + 8];
+        if (len - 4 > ZS_SYMBOL_MAX)
+            continue;
+        memcpy (sym, e->d_name, len - 4);
+        sym[len - 4] = 0;
+        if (zs_symbol_valid (sym) && zs_strlist_push (out, sym) != 0) {
+            snprintf (err, errlen, "out of memory");
+            rc = -1;
+        }
+    }
+    closedir (d);
+    qsort (out->items + start, out->size - start, sizeof (char *),
+           s_cmp_str);
+    return rc;
+}
+
+int zs_source_liquidity (zs_source_t *self, const char *symbol, double *adv,
+                         char *err, size_t errlen)
+{
+    zs_bars_ref_t ref;
+    if (zs_source_load (self, symbol, &ref, err, errlen) != 0)
+        return -1;
+    const zs_bars_t *b = ref.bars;
+    size_t k = b->n < 20 ? b->n : 20;
+    double sum = 0;
+    for (size_t i = b->n - k; i < b->n; i++)
+        sum += b->close[i] * b->volume[i];
+    *adv = k ? sum / (double) k : 0;
+    zs_bars_release (&ref);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/*  Universes                                                              */
+
+static int s_push_checked (zs_strlist_t *out, const char *sym, char *err,
+                           size_t errlen, const char *where)
+{
+    if (!zs_symbol_valid (sym)) {
+        snprintf (err, errlen, "%s: '%.40s' is not a valid symbol", where,
+                  sym);
+        return -1;
+    }
+    if (zs_strlist_push (out, sym) != 0) {
+        snprintf (err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* Rejects duplicates in out[from..]. */
+static int s_no_duplicates (zs_strlist_t *out, size_t from, char *err,
+                            size_t errlen)
+{
+    size_t n = out->size - from;
+    char **copy = (char **) malloc ((n ? n : 1) * sizeof (char *));
+    if (!copy) {
+        snprintf (err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy (copy, out->items + from, n * sizeof (char *));
+    qsort (copy, n, sizeof (char *), s_cmp_str);
+    int rc = 0;
+    for (size_t i = 1; i < n && rc == 0; i++)
+        if (strcmp (copy[i - 1], copy[i]) == 0) {
+            snprintf (err, errlen, "symbol '%s' is listed twice", copy[i]);
+            rc = -1;
+        }
+    free (copy);
+    return rc;
+}
+
+int zs_universe_expand (const char *spec, zs_source_t *source,
+                        zs_strlist_t *out, char *err, size_t errlen)
+{
+    size_t from = out->size;
+    if (!spec) {
+        snprintf (err, errlen, "no universe");
+        return -1;
+    }
+    if (strncmp (spec, "synthetic:", 10) == 0) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long n = strtoull (spec + 10, &end, 10);
+        if (errno || end == spec + 10 || *end || spec[10] == '-' || n < 1
+            || n > 10000000) {
+            snprintf (err, errlen, "synthetic:N wants N in 1..10000000");
+            return -1;
+        }
+        int width = n <= 1000000 ? 6 : 8;
+        for (unsigned long long i = 0; i < n; i++) {
+            char sym[32];
+            snprintf (sym, sizeof sym, "S%0*llu", width, i);
+            if (zs_strlist_push (out, sym) != 0) {
+                snprintf (err, errlen, "out of memory");
+                return -1;
+            }
+        }
+        return 0;
+    }
+    if (strcmp (spec, "all") == 0)
+        return zs_source_symbols (source, out, err, errlen);
+    if (strncmp (spec, "list:", 5) == 0) {
+        char *buf = strdup (spec + 5);
+        if (!buf) {
+            snprintf (err, errlen, "out of memory");
+            return -1;
+        }
+        char *save = NULL;
+        int rc = 0;
+        for (char *tok = strtok_r (buf, ",", &save); tok && rc == 0;
+             tok = strtok_r (NULL, ",", &save)) {
+            while (*tok == ' ')
+                tok++;
+            size_t len = strlen (tok);
+            while (len && tok[len - 1] == ' ')
+                tok[--len] = 0;
+            rc = s_push_checked (out, tok, err, errlen, "list");
+        }
+        free (buf);
+        return rc == 0 ? s_no_duplicates (out, from, err, errlen) : -1;
+    }
+    if (strncmp (spec, "file:", 5) == 0) {
+        FILE *f = fopen (spec + 5, "r");
+        if (!f) {
+            snprintf (err, errlen, "%s: %s", spec + 5, strerror (errno));
+            return -1;
+        }
+        char line[1024];
+        size_t lineno = 0;
+        int rc = 0;
+        while (rc == 0 && fgets (line, sizeof line, f)) {
+            lineno++;
+            char *hash = strchr (line, '#');
+            if (hash)
+                *hash = 0;
+            char *p = line;
+            while (isspace ((unsigned char) *p))
+                p++;
+            size_t len = strlen (p);
+            while (len && isspace ((unsigned char) p[len - 1]))
+                p[--len] = 0;
+            if (!*p)
+                continue;
+            char where[1100];
+            snprintf (where, sizeof where, "%s:%zu", spec + 5, lineno);
+            rc = s_push_checked (out, p, err, errlen, where);
+        }
+        fclose (f);
+        return rc == 0 ? s_no_duplicates (out, from, err, errlen) : -1;
+    }
+    snprintf (err, errlen,
+              "unknown universe '%.100s' (synthetic:N, all, file:PATH, "
+              "list:A,B)",
+              spec);
+    return -1;
+}

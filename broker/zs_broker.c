@@ -45,6 +45,7 @@ struct s_worker_t {
     char *data;            /* its configured data source                   */
     int64_t last_seen_us;  /* any report or ready                          */
     uint64_t symbols;      /* symbols scanned, from heartbeats             */
+    uint32_t busy;         /* lanes holding a task, from heartbeats        */
     bool hello;            /* we have its hello                            */
 };
 
@@ -848,6 +849,57 @@ static void s_api_list (zs_broker_t *self, s_envelope_t *env,
     zs_msg_free (&req.mem_);
 }
 
+static void s_api_workers (zs_broker_t *self, s_envelope_t *env,
+                           const void *data, size_t size)
+{
+    zs_worker_list_t req = {0};
+    char err[ZS_TEXT_MAX];
+    if (zs_worker_list_decode (data, size, &req, err, sizeof err) != 0) {
+        s_api_error (self, env, 0, ZS_ERR_BAD_REQUEST, err);
+        zs_msg_free (&req.mem_);
+        return;
+    }
+    size_t cap = zhashx_size (self->workers);
+    if (cap > ZS_LIST_MAX)
+        cap = ZS_LIST_MAX;
+    zs_workers_t rep = {0};
+    rep.req = req.req;
+    rep.workers = (zs_worker_info_t *) calloc (cap ? cap : 1,
+                                               sizeof (zs_worker_info_t));
+    if (!rep.workers) {
+        s_api_error (self, env, req.req, ZS_ERR_INTERNAL, "out of memory");
+        zs_msg_free (&req.mem_);
+        return;
+    }
+    int64_t now = zs_clock_us ();
+    for (s_worker_t *w = (s_worker_t *) zhashx_first (self->workers);
+         w && rep.nworkers < cap;
+         w = (s_worker_t *) zhashx_next (self->workers)) {
+        zs_worker_info_t *i = &rep.workers[rep.nworkers++];
+        i->worker = w->id;
+        i->host = w->host[0] ? w->host : "?";
+        i->data = w->data;
+        i->pid = w->pid;
+        i->threads = w->threads;
+        i->busy = w->busy;
+        i->symbols = w->symbols;
+        i->silent_ms = (double) (now - w->last_seen_us) / 1e3;
+    }
+    /* count lanes per worker (zhashx iteration is not reentrant) */
+    for (s_lane_t *l = (s_lane_t *) zhashx_first (self->lanes); l;
+         l = (s_lane_t *) zhashx_next (self->lanes))
+        for (size_t k = 0; k < rep.nworkers; k++)
+            if (rep.workers[k].worker == l->worker->id)
+                rep.workers[k].lanes++;
+    zs_buf_reset (&self->buf);
+    if (zs_workers_encode (&rep, &self->buf, err, sizeof err) == 0)
+        s_api_reply (self, env, &self->buf);
+    else
+        s_api_error (self, env, req.req, ZS_ERR_INTERNAL, err);
+    free (rep.workers);
+    zs_msg_free (&req.mem_);
+}
+
 /*  Reads one request: [id, (empty), body]; anything else is dropped. */
 static void s_api_recv (zs_broker_t *self)
 {
@@ -912,6 +964,8 @@ static void s_api_recv (zs_broker_t *self)
             s_api_status (self, &env, data, size);
         else if (type == ZS_MSG_SCAN_LIST)
             s_api_list (self, &env, data, size);
+        else if (type == ZS_MSG_WORKER_LIST)
+            s_api_workers (self, &env, data, size);
         else {
             snprintf (err, sizeof err, "'%s' is not a request",
                       zs_msg_type_name (type));
@@ -1090,8 +1144,10 @@ static void s_reports_recv (zs_broker_t *self)
         if ((rc = zs_heartbeat_decode (data, size, &m, err, sizeof err))
             == 0) {
             s_worker_t *w = s_worker_touch (self, m.worker, now);
-            if (w)
+            if (w) {
                 w->symbols = m.symbols;
+                w->busy = m.busy;
+            }
         }
         zs_msg_free (&m.mem_);
         break;

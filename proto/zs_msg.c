@@ -69,8 +69,9 @@ void zs_msg_free (zs_mem_t *mem)
 
 static const char *s_type_names[ZS_MSG_TYPE_COUNT] = {
     "unknown",      "scan_start",   "scan_stop",   "scan_status",
-    "scan_list",    "scan_started", "scan_stopped", "scan_info",
-    "scans",        "error",        "ready",       "task",
+    "scan_list",    "worker_list",  "scan_started", "scan_stopped",
+    "scan_info",    "scans",        "workers",     "error",
+    "ready",        "task",
     "hello",        "heartbeat",    "task_started", "task_done",
     "task_failed",  "bye",          "cancel",      "shutdown",
     "broker_heartbeat", "result",   "started",     "progress",
@@ -200,7 +201,8 @@ typedef enum {
     K_USYMS,   /* const char ** + size_t count (off2): 0..UNIVERSE max   */
     K_IDX,     /* uint32_t * whose count must equal the symbols'          */
     K_VALUES,  /* zs_value_t[] + size_t count (off2)                      */
-    K_INFOS    /* zs_scan_info_t * + size_t count (off2)                  */
+    K_INFOS,   /* zs_scan_info_t * + size_t count (off2)                  */
+    K_WORKERS  /* zs_worker_info_t * + size_t count (off2)                */
 } s_kind_t;
 
 typedef struct {
@@ -265,6 +267,24 @@ static const s_field_t s_scan_status_fields[] = {
 static const s_field_t s_scan_list_fields[] = {
     F (zs_scan_list_t, "req", K_U64, OPT, req),
     F (zs_scan_list_t, "all", K_BOOL, OPT, all)};
+
+static const s_field_t s_worker_list_fields[] = {
+    F (zs_worker_list_t, "req", K_U64, OPT, req)};
+
+static const s_field_t s_worker_info_fields[] = {
+    F (zs_worker_info_t, "worker", K_WID, REQ, worker),
+    F (zs_worker_info_t, "host", K_WID, REQ, host),
+    F (zs_worker_info_t, "data", K_TEXT, OPT, data),
+    F (zs_worker_info_t, "pid", K_U32, REQ, pid),
+    F (zs_worker_info_t, "threads", K_U32, REQ, threads),
+    F (zs_worker_info_t, "lanes", K_U32, REQ, lanes),
+    F (zs_worker_info_t, "busy", K_U32, REQ, busy),
+    F (zs_worker_info_t, "symbols", K_U64, REQ, symbols),
+    F (zs_worker_info_t, "silent_ms", K_DBL, REQ, silent_ms)};
+
+static const s_field_t s_workers_fields[] = {
+    F (zs_workers_t, "req", K_U64, OPT, req),
+    FN (zs_workers_t, "workers", K_WORKERS, REQ, workers, nworkers)};
 
 static const s_field_t s_scan_started_fields[] = {
     F (zs_scan_started_t, "req", K_U64, OPT, req),
@@ -437,6 +457,8 @@ static const s_desc_t s_desc_scan_started = DESC (ZS_MSG_SCAN_STARTED, scan_star
 static const s_desc_t s_desc_scan_stopped = DESC (ZS_MSG_SCAN_STOPPED, scan_stopped, false);
 static const s_desc_t s_desc_scan_info_msg = DESC (ZS_MSG_SCAN_INFO, scan_info_msg, false);
 static const s_desc_t s_desc_scans = DESC (ZS_MSG_SCANS, scans, true);
+static const s_desc_t s_desc_worker_list = DESC (ZS_MSG_WORKER_LIST, worker_list, false);
+static const s_desc_t s_desc_workers = DESC (ZS_MSG_WORKERS, workers, true);
 static const s_desc_t s_desc_error = DESC (ZS_MSG_ERROR, error, false);
 static const s_desc_t s_desc_ready = DESC (ZS_MSG_READY, ready, false);
 static const s_desc_t s_desc_task = DESC (ZS_MSG_TASK, task, true);
@@ -453,6 +475,22 @@ static const s_desc_t s_desc_result = DESC (ZS_MSG_RESULT, result, false);
 static const s_desc_t s_desc_ev_started = DESC (ZS_MSG_EV_STARTED, ev_started, false);
 static const s_desc_t s_desc_ev_progress = DESC (ZS_MSG_EV_PROGRESS, ev_progress, false);
 static const s_desc_t s_desc_ev_finished = DESC (ZS_MSG_EV_FINISHED, ev_finished, false);
+
+/*  The field table of the entries of an array-of-maps field. */
+static void s_entry_table (s_kind_t kind, const s_field_t **fields,
+                           size_t *n, size_t *size)
+{
+    if (kind == K_WORKERS) {
+        *fields = s_worker_info_fields;
+        *n = sizeof s_worker_info_fields / sizeof s_worker_info_fields[0];
+        *size = sizeof (zs_worker_info_t);
+    }
+    else {
+        *fields = s_info_fields;
+        *n = sizeof s_info_fields / sizeof s_info_fields[0];
+        *size = sizeof (zs_scan_info_t);
+    }
+}
 
 /* ---------------------------------------------------------------------- */
 /*  Errors                                                                 */
@@ -564,6 +602,7 @@ static bool s_is_empty (const s_field_t *f, const void *base)
     case K_USYMS:
     case K_VALUES:
     case K_INFOS:
+    case K_WORKERS:
         return *(const size_t *) s_at (base, f->off2) == 0;
     case K_IDX:
         return false;
@@ -680,18 +719,19 @@ static int s_enc_field (s_enc_t *e, const s_field_t *f, const void *base)
         }
         return 0;
     }
-    case K_INFOS: {
-        const zs_scan_info_t *infos = *(const zs_scan_info_t *const *) p;
+    case K_INFOS:
+    case K_WORKERS: {
+        const char *items = *(const char *const *) p;
         size_t n = *(const size_t *) s_at (base, f->off2);
-        if (n > ZS_LIST_MAX || (n && !infos))
+        const s_field_t *sub;
+        size_t nsub, size;
+        s_entry_table ((s_kind_t) f->kind, &sub, &nsub, &size);
+        if (n > ZS_LIST_MAX || (n && !items))
             return s_fail (e->err, e->errlen, "%s: %zu entries (max %d)",
                            f->key, n, ZS_LIST_MAX);
         msgpack_pack_array (&e->pk, n);
         for (size_t i = 0; i < n; i++)
-            if (s_enc_fields (e, s_info_fields,
-                              sizeof s_info_fields / sizeof s_info_fields[0],
-                              &infos[i], NULL)
-                != 0)
+            if (s_enc_fields (e, sub, nsub, items + i * size, NULL) != 0)
                 return -1;
         return 0;
     }
@@ -1084,7 +1124,8 @@ static int s_dec_field (s_dec_t *d, const s_field_t *f, void *base)
         *(size_t *) ((char *) base + f->off2) = n;
         return 0;
     }
-    case K_INFOS: {
+    case K_INFOS:
+    case K_WORKERS: {
         uint32_t n;
         if (zs_mp_read_array (&d->mp, &n) != 0)
             return s_fail (d->err, d->errlen, "%s: want an array, got %s",
@@ -1092,19 +1133,22 @@ static int s_dec_field (s_dec_t *d, const s_field_t *f, void *base)
         if (n > ZS_LIST_MAX)
             return s_fail (d->err, d->errlen, "%s: more than %d", f->key,
                            ZS_LIST_MAX);
-        zs_scan_info_t *arr = (zs_scan_info_t *) s_reserve (
-            d, (size_t) n * sizeof (zs_scan_info_t), sizeof (double));
-        zs_scan_info_t scratch;
+        const s_field_t *sub;
+        size_t nsub, size;
+        s_entry_table ((s_kind_t) f->kind, &sub, &nsub, &size);
+        char *arr = (char *) s_reserve (d, (size_t) n * size,
+                                        sizeof (double));
+        union {
+            zs_scan_info_t info;
+            zs_worker_info_t worker;
+        } scratch;
         for (uint32_t i = 0; i < n; i++) {
-            zs_scan_info_t *target = arr ? &arr[i] : &scratch;
-            memset (target, 0, sizeof *target);
-            if (s_dec_fields (d, s_info_fields,
-                              sizeof s_info_fields / sizeof s_info_fields[0],
-                              target, NULL)
-                != 0)
+            void *target = arr ? arr + i * size : (void *) &scratch;
+            memset (target, 0, size);
+            if (s_dec_fields (d, sub, nsub, target, NULL) != 0)
                 return -1;
         }
-        *(zs_scan_info_t **) p = arr;
+        *(void **) p = arr;
         *(size_t *) ((char *) base + f->off2) = n;
         return 0;
     }
@@ -1361,6 +1405,8 @@ ZS_CODEC_IMPL (scan_started)
 ZS_CODEC_IMPL (scan_stopped)
 ZS_CODEC_IMPL (scan_info_msg)
 ZS_CODEC_IMPL (scans)
+ZS_CODEC_IMPL (worker_list)
+ZS_CODEC_IMPL (workers)
 ZS_CODEC_IMPL (error)
 ZS_CODEC_IMPL (ready)
 ZS_CODEC_IMPL (task)

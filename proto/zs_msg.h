@@ -46,7 +46,7 @@ extern "C" {
 #define ZS_VALUES_MAX      32      /* indicator values in one result       */
 #define ZS_TASK_SYMBOLS_MAX 65536  /* symbols in one task                  */
 #define ZS_UNIVERSE_MAX    2000000 /* symbols in an explicit universe      */
-#define ZS_LIST_MAX        4096    /* scans in one list reply              */
+#define ZS_LIST_MAX        4096    /* scans or workers in one list reply   */
 
 /* ---------------------------------------------------------------------- */
 /*  Buffers                                                                */
@@ -78,11 +78,13 @@ typedef enum {
     ZS_MSG_SCAN_STOP,      /* "scan_stop"        */
     ZS_MSG_SCAN_STATUS,    /* "scan_status"      */
     ZS_MSG_SCAN_LIST,      /* "scan_list"        */
+    ZS_MSG_WORKER_LIST,    /* "worker_list"      */
     /* api replies: broker -> client */
     ZS_MSG_SCAN_STARTED,   /* "scan_started"     */
     ZS_MSG_SCAN_STOPPED,   /* "scan_stopped"     */
     ZS_MSG_SCAN_INFO,      /* "scan_info"        */
     ZS_MSG_SCANS,          /* "scans"            */
+    ZS_MSG_WORKERS,        /* "workers"          */
     ZS_MSG_ERROR,          /* "error"            */
     /* tasks: broker ROUTER <-> worker lane DEALER */
     ZS_MSG_READY,          /* "ready"   (lane -> broker) */
@@ -233,6 +235,11 @@ typedef struct {
     zs_mem_t mem_;
 } zs_scan_list_t;
 
+typedef struct {
+    uint64_t req;
+    zs_mem_t mem_;
+} zs_worker_list_t;
+
 /* ---------------------------------------------------------------------- */
 /*  api replies (broker -> client)                                         */
 
@@ -264,6 +271,26 @@ typedef struct {
     zs_scan_info_t *scans;    /* decoded: in mem_; encode: yours           */
     zs_mem_t mem_;
 } zs_scans_t;
+
+/*  A worker as the broker sees it (from its hello and heartbeats). */
+typedef struct {
+    const char *worker;       /* worker id                                 */
+    const char *host;
+    const char *data;         /* its configured data source; optional      */
+    uint32_t pid;
+    uint32_t threads;         /* lanes it said it runs                     */
+    uint32_t lanes;           /* lanes that asked the broker for work      */
+    uint32_t busy;            /* lanes holding a task, per its heartbeat   */
+    uint64_t symbols;         /* symbols it scanned since it started       */
+    double silent_ms;         /* since the broker last heard from it       */
+} zs_worker_info_t;
+
+typedef struct {
+    uint64_t req;
+    size_t nworkers;
+    zs_worker_info_t *workers; /* decoded: in mem_; encode: yours          */
+    zs_mem_t mem_;
+} zs_workers_t;
 
 /* Error codes follow HTTP status meanings so the gateway can pass them on. */
 #define ZS_ERR_BAD_REQUEST 400  /* malformed or invalid request            */
@@ -472,10 +499,12 @@ ZS_MSG_CODEC (scan_start)
 ZS_MSG_CODEC (scan_stop)
 ZS_MSG_CODEC (scan_status)
 ZS_MSG_CODEC (scan_list)
+ZS_MSG_CODEC (worker_list)
 ZS_MSG_CODEC (scan_started)
 ZS_MSG_CODEC (scan_stopped)
 ZS_MSG_CODEC (scan_info_msg)
 ZS_MSG_CODEC (scans)
+ZS_MSG_CODEC (workers)
 ZS_MSG_CODEC (error)
 ZS_MSG_CODEC (ready)
 ZS_MSG_CODEC (task)

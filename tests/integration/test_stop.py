@@ -6,7 +6,7 @@ from zsharness import Cluster, Client, check, log, split
 
 N = 20000
 with Cluster(workers=2, threads=2,
-             worker_args=["--symbol-delay-us", "200"]) as cluster:
+             worker_args=["--symbol-delay-us", "200", "--heartbeat-ms", "50"]) as cluster:
     client = Client(cluster)
     client.wait_ready()
     time.sleep(0.3)
@@ -28,19 +28,20 @@ with Cluster(workers=2, threads=2,
           "finished counts %d results, we saw %d" % (fin["results"],
                                                      len(results)))
     check(fin["unscanned"] > 0, "the stop saved work")
-    late = client.drain(1.0)
-    check(not late, "nothing after finished: %d" % len(late))
-    # every worker idle: the broker's view of busy lanes goes to zero
+    # every worker idle: the workers' own count of busy lanes (reported in
+    # their heartbeats, every 50 ms here) goes to zero
     idle_after = None
     deadline = time.time() + 3
     while time.time() < deadline:
         rep = client.request({"type": "worker_list"})
         busy = sum(w["busy"] for w in rep["workers"])
-        if busy == 0 and rep["workers"]:
+        if busy == 0 and len(rep["workers"]) == 2:
             idle_after = time.time() - t0
             break
-        time.sleep(0.02)
+        time.sleep(0.01)
     check(idle_after is not None, "workers still busy 3 s after the stop")
+    late = client.drain(1.0)
+    check(not late, "nothing after finished: %d" % len(late))
     # a second stop is harmless and keeps the first reason
     rep = client.request({"type": "scan_stop", "scan": "stop1",
                           "reason": "timeout"})

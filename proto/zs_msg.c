@@ -637,6 +637,9 @@ static int s_enc_field (s_enc_t *e, const s_field_t *f, const void *base)
     }
     case K_DBLNAN: {
         double v = *(const double *) p;
+        if (isinf (v))
+            return s_fail (e->err, e->errlen, "%s: not a finite number",
+                           f->key);
         if (isnan (v))
             msgpack_pack_nil (&e->pk);
         else
@@ -711,6 +714,9 @@ static int s_enc_field (s_enc_t *e, const s_field_t *f, const void *base)
                     return s_fail (e->err, e->errlen,
                                    "%s: '%s' given twice", f->key,
                                    vals[i].name);
+            if (isinf (vals[i].value))
+                return s_fail (e->err, e->errlen, "%s.%s: not a finite "
+                               "number", f->key, vals[i].name);
             s_pack_str (e, vals[i].name);
             if (isnan (vals[i].value))
                 msgpack_pack_nil (&e->pk);

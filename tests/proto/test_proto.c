@@ -1,0 +1,631 @@
+/*  test_proto.c - the wire format: round trips of every message type
+    (every optional field present, then absent), exact errors for bad
+    input, every truncation and many random mutations of every valid
+    encoding (which must decode cleanly or fail cleanly, never crash or
+    leak: run under ASan/UBSan and valgrind), topics and sequence frames. */
+#include "samples.h"
+#include "zs_msg.h"
+#include "zs_topic.h"
+
+#include <math.h>
+#include <msgpack.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int s_failures = 0;
+
+#define CHECK(cond, ...)                                                   \
+    do {                                                                   \
+        if (!(cond)) {                                                     \
+            s_failures++;                                                  \
+            fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__);          \
+            fprintf (stderr, __VA_ARGS__);                                 \
+            fputc ('\n', stderr);                                          \
+        }                                                                  \
+    } while (0)
+
+/* ---------------------------------------------------------------------- */
+/*  msgpack building helpers for hand-made inputs                          */
+
+typedef struct {
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+} s_mp_t;
+
+static void s_mp_init (s_mp_t *m)
+{
+    msgpack_sbuffer_init (&m->sb);
+    msgpack_packer_init (&m->pk, &m->sb, msgpack_sbuffer_write);
+}
+
+static void s_str (s_mp_t *m, const char *s)
+{
+    msgpack_pack_str (&m->pk, strlen (s));
+    msgpack_pack_str_body (&m->pk, s, strlen (s));
+}
+
+static void s_kv_str (s_mp_t *m, const char *k, const char *v)
+{
+    s_str (m, k);
+    s_str (m, v);
+}
+
+static void s_kv_uint (s_mp_t *m, const char *k, uint64_t v)
+{
+    s_str (m, k);
+    msgpack_pack_uint64 (&m->pk, v);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void test_round_trips (void)
+{
+    int n = 0;
+    for (const zs_sample_t *s = zs_samples; s->name; s++)
+        for (int full = 0; full < 2; full++) {
+            zs_buf_t a = {0}, b = {0};
+            char err[256] = "";
+            int rc = s->encode_sample (full, &a, err, sizeof err);
+            CHECK (rc == 0, "%s(%s): encode: %s", s->name,
+                   full ? "full" : "minimal", err);
+            zs_msg_type_t type;
+            CHECK (zs_msg_peek (a.data, a.size, &type, err, sizeof err) == 0
+                       && type == s->type,
+                   "%s: peek says %s (%s)", s->name, zs_msg_type_name (type),
+                   err);
+            rc = s->reencode (a.data, a.size, &b, err, sizeof err);
+            CHECK (rc == 0, "%s(%s): decode: %s", s->name,
+                   full ? "full" : "minimal", err);
+            /* encoding is deterministic and covers every field: equal
+               bytes mean every field survived the trip */
+            CHECK (a.size == b.size && memcmp (a.data, b.data, a.size) == 0,
+                   "%s(%s): round trip changed the bytes (%zu -> %zu)",
+                   s->name, full ? "full" : "minimal", a.size, b.size);
+            zs_buf_free (&a);
+            zs_buf_free (&b);
+            n++;
+        }
+    printf ("round trips: %d\n", n);
+}
+
+/* Field values after decode, for the richest types. */
+static void test_values (void)
+{
+    zs_buf_t buf = {0};
+    char err[256];
+    const zs_sample_t *s = zs_samples;
+    while (s->type != ZS_MSG_RESULT)
+        s++;
+    CHECK (s->encode_sample (true, &buf, err, sizeof err) == 0, "encode");
+    zs_result_t r = {0};
+    CHECK (zs_result_decode (buf.data, buf.size, &r, err, sizeof err) == 0,
+           "decode result: %s", err);
+    CHECK (strcmp (r.scan, "s1") == 0 && r.index == 4
+               && strcmp (r.symbol, "S000004") == 0 && r.signal
+               && r.score == 3.25 && strcmp (r.time, "2025-12-31") == 0
+               && r.price == 101.125 && r.nvalues == 3
+               && strcmp (r.values[0].name, "rsi(14)") == 0
+               && r.values[0].value == 26.75 && isnan (r.values[1].value)
+               && r.lane == 2 && r.wseq == 4242 && r.task == 77
+               && r.attempt == 1 && strcmp (r.worker, "host-1234") == 0,
+           "result fields");
+    zs_buf_reset (&buf);
+    /* minimal: absent optionals read as their defaults */
+    CHECK (s->encode_sample (false, &buf, err, sizeof err) == 0, "encode");
+    CHECK (zs_result_decode (buf.data, buf.size, &r, err, sizeof err) == 0,
+           "decode minimal result: %s", err);
+    CHECK (!r.signal && isnan (r.score) && isnan (r.price) && !r.time
+               && !r.error && !r.note && r.nvalues == 0 && r.wseq == 0,
+           "minimal result defaults");
+    zs_msg_free (&r.mem_);
+    zs_buf_free (&buf);
+
+    /* a task's arrays */
+    while (s->type != ZS_MSG_TASK)
+        s = s->type > ZS_MSG_TASK ? zs_samples : s + 1;
+    CHECK (s->encode_sample (true, &buf, err, sizeof err) == 0, "encode");
+    zs_task_t t = {0};
+    CHECK (zs_task_decode (buf.data, buf.size, &t, err, sizeof err) == 0,
+           "decode task: %s", err);
+    CHECK (t.nsymbols == 4 && strcmp (t.symbols[2], "BRK.B") == 0
+               && t.index[3] == 4000000000u && t.def.nparams == 2
+               && strcmp (t.def.pnames[1], "threshold") == 0
+               && t.def.pvalues[1] == 27.5 && t.attempt == 2,
+           "task fields");
+    /* decoding again into the same struct reuses its memory */
+    char *mem = t.mem_.p;
+    CHECK (zs_task_decode (buf.data, buf.size, &t, err, sizeof err) == 0
+               && t.mem_.p == mem,
+           "reuse");
+    zs_msg_free (&t.mem_);
+    zs_msg_free (&t.mem_); /* twice is harmless */
+    zs_buf_free (&buf);
+}
+
+/* ---------------------------------------------------------------------- */
+/*  Exact errors                                                           */
+
+typedef struct {
+    const char *name;
+    void (*build) (s_mp_t *m);
+    const char *want;      /* substring of the error                       */
+    zs_msg_type_t as;      /* decoder to use; 0 = the one the body names   */
+} s_bad_t;
+
+static void b_not_map (s_mp_t *m)
+{
+    msgpack_pack_array (&m->pk, 1);
+    msgpack_pack_int (&m->pk, 1);
+}
+static void b_no_version (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 2);
+    s_kv_str (m, "type", "scan_status");
+    s_kv_str (m, "scan", "a");
+}
+static void b_bad_version (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 3);
+    s_kv_uint (m, "v", 2);
+    s_kv_str (m, "type", "scan_status");
+    s_kv_str (m, "scan", "a");
+}
+static void b_wrong_type (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 3);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "scan_stop");
+    s_kv_str (m, "scan", "a");
+}
+static void b_missing (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 2);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "scan_status");
+}
+static void b_wrong_kind (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 3);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "scan_status");
+    s_kv_uint (m, "scan", 5);
+}
+static void b_bad_id (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 3);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "scan_status");
+    s_kv_str (m, "scan", "no spaces");
+}
+static void b_long_id (s_mp_t *m)
+{
+    char id[100];
+    memset (id, 'a', 65);
+    id[65] = 0;
+    msgpack_pack_map (&m->pk, 3);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "scan_status");
+    s_kv_str (m, "scan", id);
+}
+static void b_duplicate (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 4);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "scan_status");
+    s_kv_str (m, "scan", "a");
+    s_kv_str (m, "scan", "b");
+}
+static void b_trailing (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 3);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "scan_status");
+    s_kv_str (m, "scan", "a");
+    msgpack_pack_nil (&m->pk);
+}
+static void b_negative (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 4);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "scan_status");
+    s_kv_str (m, "scan", "a");
+    s_str (m, "req");
+    msgpack_pack_int (&m->pk, -1);
+}
+static void b_u32_overflow (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 7);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "ready");
+    s_kv_str (m, "worker", "w");
+    s_kv_uint (m, "lane", 1ULL << 32);
+    s_kv_uint (m, "taken", 0);
+    s_kv_uint (m, "want", 1);
+    s_kv_str (m, "x", "y");
+}
+static void b_bin_string (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 3);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "scan_status");
+    s_str (m, "scan");
+    msgpack_pack_bin (&m->pk, 1);
+    msgpack_pack_bin_body (&m->pk, "a", 1);
+}
+static void b_nul_in_string (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 4);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "error");
+    s_kv_uint (m, "code", 400);
+    s_str (m, "message");
+    msgpack_pack_str (&m->pk, 3);
+    msgpack_pack_str_body (&m->pk, "a\0b", 3);
+}
+static void b_unknown_type (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 2);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "scan_explode");
+}
+static void b_deep (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 4);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "scan_status");
+    s_kv_str (m, "scan", "a");
+    s_str (m, "zzz");
+    for (int i = 0; i < 40; i++)
+        msgpack_pack_array (&m->pk, 1);
+    msgpack_pack_nil (&m->pk);
+}
+static void b_index_mismatch (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 7);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "task");
+    s_kv_str (m, "scan", "a");
+    s_kv_uint (m, "task", 1);
+    s_kv_uint (m, "attempt", 1);
+    s_str (m, "symbols");
+    msgpack_pack_array (&m->pk, 2);
+    s_str (m, "A");
+    s_str (m, "B");
+    s_str (m, "index");
+    msgpack_pack_array (&m->pk, 1);
+    msgpack_pack_uint32 (&m->pk, 0);
+}
+static void b_empty_task (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 7);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "task");
+    s_kv_str (m, "scan", "a");
+    s_kv_uint (m, "task", 1);
+    s_kv_uint (m, "attempt", 1);
+    s_str (m, "symbols");
+    msgpack_pack_array (&m->pk, 0);
+    s_str (m, "index");
+    msgpack_pack_array (&m->pk, 0);
+}
+static void b_bad_symbol (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 7);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "task");
+    s_kv_str (m, "scan", "a");
+    s_kv_uint (m, "task", 1);
+    s_kv_uint (m, "attempt", 1);
+    s_str (m, "symbols");
+    msgpack_pack_array (&m->pk, 1);
+    s_str (m, "../etc/passwd");
+    s_str (m, "index");
+    msgpack_pack_array (&m->pk, 1);
+    msgpack_pack_uint32 (&m->pk, 0);
+}
+static void b_too_many_values (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 8);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "result");
+    s_kv_str (m, "scan", "a");
+    s_kv_uint (m, "index", 0);
+    s_kv_str (m, "symbol", "A");
+    s_str (m, "signal");
+    msgpack_pack_true (&m->pk);
+    s_kv_str (m, "worker", "w");
+    s_str (m, "values");
+    msgpack_pack_map (&m->pk, 33);
+    for (int i = 0; i < 33; i++) {
+        char k[8];
+        snprintf (k, sizeof k, "v%d", i);
+        s_str (m, k);
+        msgpack_pack_double (&m->pk, i);
+    }
+}
+static void b_infinite (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 5);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "broker_heartbeat");
+    s_kv_str (m, "broker", "b");
+    s_kv_uint (m, "tick", 1);
+    s_str (m, "extra");
+    msgpack_pack_double (&m->pk, INFINITY); /* unknown keys: any value */
+}
+static void b_inf_score (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 8);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "result");
+    s_kv_str (m, "scan", "a");
+    s_kv_uint (m, "index", 0);
+    s_kv_str (m, "symbol", "A");
+    s_str (m, "signal");
+    msgpack_pack_true (&m->pk);
+    s_kv_str (m, "worker", "w");
+    s_str (m, "score");
+    msgpack_pack_double (&m->pk, INFINITY);
+}
+static void b_both_def (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 3);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "scan_start");
+    s_str (m, "def");
+    msgpack_pack_map (&m->pk, 2);
+    s_kv_str (m, "strategy", "x");
+    s_kv_str (m, "filter", "close > 1");
+}
+static void b_huge_array (s_mp_t *m)
+{
+    msgpack_pack_map (&m->pk, 3);
+    s_kv_uint (m, "v", 1);
+    s_kv_str (m, "type", "scan_start");
+    s_str (m, "symbols");
+    /* array32 claiming 4 billion elements, then nothing */
+    msgpack_sbuffer_write (&m->sb, "\xdd\xff\xff\xff\xff", 5);
+}
+static void b_huge_map (s_mp_t *m)
+{
+    msgpack_sbuffer_write (&m->sb, "\xdf\xff\xff\xff\xff", 5);
+}
+
+static const s_bad_t s_bad[] = {
+    {"not a map", b_not_map, "not a msgpack map", ZS_MSG_UNKNOWN},
+    {"no version", b_no_version, "missing protocol version", ZS_MSG_UNKNOWN},
+    {"version 2", b_bad_version, "unsupported protocol version 2", ZS_MSG_UNKNOWN},
+    {"wrong type", b_wrong_type, "type is 'scan_stop', want 'scan_status'",
+     ZS_MSG_SCAN_STATUS},
+    {"missing field", b_missing, "missing required field 'scan'", ZS_MSG_UNKNOWN},
+    {"wrong kind", b_wrong_kind, "scan: want a string, got integer", ZS_MSG_UNKNOWN},
+    {"bad id", b_bad_id, "scan is not an id", ZS_MSG_UNKNOWN},
+    {"long id", b_long_id, "scan is not an id", ZS_MSG_UNKNOWN},
+    {"duplicate key", b_duplicate, "duplicate key 'scan'", ZS_MSG_UNKNOWN},
+    {"trailing bytes", b_trailing, "1 trailing bytes", ZS_MSG_UNKNOWN},
+    {"negative uint", b_negative, "req: want a non-negative integer", ZS_MSG_UNKNOWN},
+    {"u32 overflow", b_u32_overflow, "lane: 4294967296 is out of range", ZS_MSG_UNKNOWN},
+    {"binary as string", b_bin_string, "scan: want a string, got binary", ZS_MSG_UNKNOWN},
+    {"NUL in string", b_nul_in_string, "message contains a NUL byte", ZS_MSG_UNKNOWN},
+    {"unknown type", b_unknown_type, "unknown message type 'scan_explode'", ZS_MSG_UNKNOWN},
+    {"nesting bomb", b_deep, "malformed value of unknown key", ZS_MSG_UNKNOWN},
+    {"index mismatch", b_index_mismatch, "index has 1 entries for 2 symbols", ZS_MSG_UNKNOWN},
+    {"empty task", b_empty_task, "symbols: 0 symbols", ZS_MSG_UNKNOWN},
+    {"path as symbol", b_bad_symbol, "symbols is not a symbol", ZS_MSG_UNKNOWN},
+    {"too many values", b_too_many_values, "values: more than 32", ZS_MSG_UNKNOWN},
+    {"infinite score", b_inf_score, "score: not a finite number", ZS_MSG_UNKNOWN},
+    {"strategy and filter", b_both_def, "exclusive", ZS_MSG_UNKNOWN},
+    {"huge array", b_huge_array, "symbols: want an array", ZS_MSG_UNKNOWN},
+    {"huge map", b_huge_map, "not a msgpack map", ZS_MSG_UNKNOWN},
+    {NULL, NULL, NULL, ZS_MSG_UNKNOWN}};
+
+/*  Decodes with the decoder the body's type names (or scan_status). */
+static int s_decode_any (const void *data, size_t size, zs_msg_type_t as,
+                         char *err, size_t errlen)
+{
+    zs_msg_type_t type = as;
+    if (as == ZS_MSG_UNKNOWN && zs_msg_peek (data, size, &type, err, errlen) != 0)
+        return -1;
+    for (const zs_sample_t *s = zs_samples; s->name; s++)
+        if (s->type == type) {
+            zs_buf_t out = {0};
+            int rc = s->reencode (data, size, &out, err, errlen);
+            zs_buf_free (&out);
+            return rc;
+        }
+    return -1;
+}
+
+static void test_errors (void)
+{
+    int n = 0;
+    for (const s_bad_t *b = s_bad; b->name; b++) {
+        s_mp_t m;
+        s_mp_init (&m);
+        b->build (&m);
+        char err[256] = "";
+        int rc = s_decode_any (m.sb.data, m.sb.size, b->as, err, sizeof err);
+        CHECK (rc == -1, "%s: decoded, want an error", b->name);
+        CHECK (strstr (err, b->want) != NULL, "%s: error '%s', want '%s'",
+               b->name, err, b->want);
+        msgpack_sbuffer_destroy (&m.sb);
+        n++;
+    }
+    /* unknown extra keys with any value are ignored */
+    s_mp_t m;
+    s_mp_init (&m);
+    b_infinite (&m);
+    zs_broker_hb_t hb = {0};
+    char err[256];
+    CHECK (zs_broker_hb_decode (m.sb.data, m.sb.size, &hb, err, sizeof err)
+                   == 0
+               && hb.tick == 1,
+           "unknown keys ignored: %s", err);
+    zs_msg_free (&hb.mem_);
+    msgpack_sbuffer_destroy (&m.sb);
+    /* encoders refuse what decoders would refuse */
+    zs_scan_status_t st = {0};
+    st.scan = "bad id";
+    zs_buf_t buf = {0};
+    CHECK (zs_scan_status_encode (&st, &buf, err, sizeof err) == -1
+               && buf.size == 0 && strstr (err, "scan is not an id"),
+           "encoder validates: %s", err);
+    zs_result_t r = {0};
+    r.scan = "a";
+    r.symbol = "A";
+    r.worker = "w";
+    r.score = INFINITY;
+    r.price = NAN;
+    CHECK (zs_result_encode (&r, &buf, err, sizeof err) == -1
+               && strstr (err, "score: not a finite number"),
+           "encoder refuses infinity: %s", err);
+    zs_buf_free (&buf);
+    printf ("error cases: %d\n", n + 2);
+}
+
+/* ---------------------------------------------------------------------- */
+/*  Truncations and mutations: never a crash, never a leak                 */
+
+static uint64_t s_rng = 0x9e3779b97f4a7c15ULL;
+static uint64_t s_rand (void)
+{
+    s_rng ^= s_rng << 13;
+    s_rng ^= s_rng >> 7;
+    s_rng ^= s_rng << 17;
+    return s_rng;
+}
+
+static void test_truncations_and_mutations (void)
+{
+    long truncs = 0, mutations = 0, accepted = 0;
+    unsigned char work[8192];
+    for (const zs_sample_t *s = zs_samples; s->name; s++)
+        for (int full = 0; full < 2; full++) {
+            zs_buf_t a = {0};
+            char err[256];
+            if (s->encode_sample (full, &a, err, sizeof err) != 0)
+                continue;
+            /* every proper prefix is an error */
+            for (size_t k = 0; k < a.size; k++) {
+                zs_buf_t out = {0};
+                int rc = s->reencode (a.data, k, &out, err, sizeof err);
+                CHECK (rc == -1, "%s: prefix %zu of %zu decoded", s->name, k,
+                       a.size);
+                zs_buf_free (&out);
+                truncs++;
+            }
+            /* random mutations: flips, inserts, deletes, splices */
+            for (int i = 0; i < 4000 && a.size < sizeof work - 16; i++) {
+                size_t n = a.size;
+                memcpy (work, a.data, n);
+                int edits = 1 + (int) (s_rand () % 4);
+                for (int e = 0; e < edits && n > 0; e++) {
+                    size_t at = s_rand () % n;
+                    switch (s_rand () % 5) {
+                    case 0:
+                        work[at] ^= (unsigned char) (1u << (s_rand () % 8));
+                        break;
+                    case 1:
+                        work[at] = (unsigned char) s_rand ();
+                        break;
+                    case 2: /* insert */
+                        memmove (work + at + 1, work + at, n - at);
+                        work[at] = (unsigned char) s_rand ();
+                        n++;
+                        break;
+                    case 3: /* delete */
+                        memmove (work + at, work + at + 1, n - at - 1);
+                        n--;
+                        break;
+                    default: /* interesting bytes: big headers */
+                        work[at] = (unsigned char[]){0xdc, 0xdd, 0xde, 0xdf,
+                                                     0xdb, 0xc1, 0xcf,
+                                                     0xd3}[s_rand () % 8];
+                        break;
+                    }
+                }
+                zs_buf_t out = {0};
+                if (s->reencode (work, n, &out, err, sizeof err) == 0)
+                    accepted++;
+                zs_buf_free (&out);
+                mutations++;
+            }
+            zs_buf_free (&a);
+        }
+    printf ("truncations: %ld (all rejected), mutations: %ld (%ld still "
+            "valid)\n",
+            truncs, mutations, accepted);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void test_topics (void)
+{
+    char buf[ZS_TOPIC_MAX], scan[ZS_ID_MAX + 1];
+    zs_topic_kind_t kind;
+    CHECK (zs_topic_result (buf, sizeof buf, "abc", true) == 6
+               && strcmp (buf, "abc.r1") == 0,
+           "signal topic");
+    CHECK (zs_topic_result (buf, sizeof buf, "abc", false) == 6
+               && strcmp (buf, "abc.r0") == 0,
+           "plain topic");
+    CHECK (zs_topic_build (buf, sizeof buf, "abc", ZS_TOPIC_EVENT) == 6
+               && strcmp (buf, "abc.ev") == 0,
+           "event topic");
+    CHECK (zs_topic_prefix_scan (buf, sizeof buf, "abc") == 4
+               && strcmp (buf, "abc.") == 0,
+           "scan prefix");
+    CHECK (zs_topic_prefix_results (buf, sizeof buf, "abc") == 5
+               && strcmp (buf, "abc.r") == 0,
+           "results prefix");
+    CHECK (zs_topic_build (buf, sizeof buf, "a.b", ZS_TOPIC_EVENT) == 0,
+           "a dot in an id is refused");
+    CHECK (zs_topic_build (buf, 4, "abc", ZS_TOPIC_EVENT) == 0,
+           "small buffer");
+    CHECK (zs_topic_parse ("abc.r1", 6, scan, &kind) == 0
+               && strcmp (scan, "abc") == 0
+               && kind == ZS_TOPIC_RESULT_SIGNAL,
+           "parse signal");
+    CHECK (zs_topic_parse ("x-1.ev", 6, scan, &kind) == 0
+               && kind == ZS_TOPIC_EVENT,
+           "parse event");
+    const char *bad[] = {"abc.r2", "abc", ".r1", "a b.r1", "abc.R1", "abcr1",
+                         NULL};
+    for (int i = 0; bad[i]; i++)
+        CHECK (zs_topic_parse (bad[i], strlen (bad[i]), scan, &kind) == -1,
+               "'%s' is not a topic", bad[i]);
+    CHECK (zs_topic_parse ("ab\0c.r1", 7, scan, &kind) == -1, "NUL in topic");
+    /* sequence frames */
+    uint64_t cases[] = {0, 1, 127, 128, 255, 256, 65535, 65536, 4294967295ULL,
+                        4294967296ULL, UINT64_MAX};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned char sb[16];
+        size_t n = zs_seq_encode (cases[i], sb);
+        uint64_t back = 0;
+        CHECK (zs_seq_decode (sb, n, &back) == 0 && back == cases[i],
+               "seq %llu", (unsigned long long) cases[i]);
+        CHECK (zs_seq_decode (sb, n - 1, &back) == -1 || n == 1,
+               "truncated seq");
+    }
+    uint64_t v;
+    CHECK (zs_seq_decode ("\x01\x02", 2, &v) == -1, "seq trailing byte");
+    CHECK (zs_seq_decode ("\xa1x", 2, &v) == -1, "seq of a string");
+    CHECK (zs_seq_decode ("\xff", 1, &v) == -1, "negative seq");
+}
+
+int main (void)
+{
+    test_round_trips ();
+    test_values ();
+    test_errors ();
+    test_truncations_and_mutations ();
+    test_topics ();
+    if (s_failures) {
+        fprintf (stderr, "%d checks failed\n", s_failures);
+        return 1;
+    }
+    printf ("proto: all checks passed\n");
+    return 0;
+}

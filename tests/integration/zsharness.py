@@ -72,6 +72,8 @@ class Cluster:
                  data=None):
         self.base = free_base()
         self.procs = []
+        self.names = {}
+        self.killed = set()
         self.workers = {}
         self.threads = threads
         self.worker_args = list(worker_args)
@@ -90,6 +92,7 @@ class Cluster:
             out = open(os.path.join(self.logdir, name + ".log"), "ab")
         p = subprocess.Popen(argv, stdout=out, stderr=out)
         self.procs.append(p)
+        self.names[p.pid] = name
         return p
 
     def start(self):
@@ -112,6 +115,8 @@ class Cluster:
         return self.workers[wid]
 
     def signal_worker(self, wid, sig):
+        if sig == signal.SIGKILL:
+            self.killed.add(self.workers[wid].pid)
         self.workers[wid].send_signal(sig)
 
     def stop(self):
@@ -129,6 +134,13 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+        # every process we did not kill on purpose stops cleanly on SIGTERM
+        # (under ASan this is also where leaks would show)
+        bad = ["%s exited with %d" % (self.names[p.pid], p.returncode)
+               for p in self.procs
+               if p.pid not in self.killed and p.returncode != 0]
+        if bad:
+            fail("unclean exit: " + ", ".join(bad))
 
     def __enter__(self):
         try:

@@ -91,6 +91,8 @@ struct zs_broker_t {
     zlistx_t *running;          /* zs_bscan_t*, in round-robin order       */
     zlistx_t *finished;         /* zs_bscan_t*, oldest first               */
     zs_idmap_t *tasks_by_id;    /* task id -> zs_btask_t* (sent/started)    */
+    zhashx_t *letting_go;       /* "task id" -> scan id, for batches of a
+                                   scan that ended while a worker held them */
     uint64_t next_task_id;
 
     zhashx_t *workers;          /* id -> s_worker_t*                       */
@@ -569,13 +571,25 @@ static void s_scan_finish (zs_broker_t *self, zs_bscan_t *scan,
         return;
     int64_t now = zs_clock_us ();
     bool was_running = scan->state == ZS_BSCAN_RUNNING;
-    /* release in-flight tasks; their lanes will skip them */
+    /* release in-flight tasks; their lanes will skip them, and say so */
     zs_btask_t *t;
+    scan->stop_pending = 0;
     while ((t = zs_bscan_first_inflight (scan)) != NULL) {
+        if (t->lane) {
+            char key[24];
+            snprintf (key, sizeof key, "%llu", (unsigned long long) t->id);
+            char *id = strdup (scan->id);
+            if (id && zhashx_insert (self->letting_go, key, id) == 0)
+                scan->stop_pending++;
+            else
+                free (id);
+        }
         s_task_release (self, t);
         zs_bscan_task_free (scan, t);
     }
     zs_bscan_finish (scan, reason, now);
+    if (!scan->stop_pending)
+        scan->idle_us = now;
     /* broadcast the cancel */
     zs_cancel_t cancel = {0};
     cancel.scan = scan->id;
@@ -1050,6 +1064,19 @@ static zs_btask_t *s_report_task (zs_broker_t *self, const char *what,
                                  uint64_t task_id, uint32_t attempt)
 {
     zs_btask_t *t = (zs_btask_t *) zs_idmap_get (self->tasks_by_id, task_id);
+    if (!t && strcmp (what, "task_started") != 0) {
+        /* a batch of an ended scan let go: the last one makes it idle */
+        char key[24];
+        snprintf (key, sizeof key, "%llu", (unsigned long long) task_id);
+        const char *id = (const char *) zhashx_lookup (self->letting_go, key);
+        zs_bscan_t *ended = id ? (zs_bscan_t *) zhashx_lookup (self->scans,
+                                                               id)
+                               : NULL;
+        if (ended && ended->stop_pending && --ended->stop_pending == 0)
+            ended->idle_us = zs_clock_us ();
+        if (id)
+            zhashx_delete (self->letting_go, key);
+    }
     if (!t) {
         if (task_id > self->next_task_id && s_may_complain (self))
             zs_warn ("worker %s: %s for task %llu that was never sent: "
@@ -1602,11 +1629,13 @@ zs_broker_t *zs_broker_new (const zs_broker_config_t *cfg, char *err,
     self->running = zlistx_new ();
     self->finished = zlistx_new ();
     self->tasks_by_id = zs_idmap_new ();
+    self->letting_go = zhashx_new ();
+    zhashx_set_destructor (self->letting_go, s_free_str);
     self->workers = zhashx_new ();
     zhashx_set_destructor (self->workers, s_worker_free);
     self->lanes = zhashx_new ();
     zhashx_set_destructor (self->lanes, s_lane_free);
-    if (!self->ctx || !self->tasks_by_id) {
+    if (!self->ctx || !self->tasks_by_id || !self->letting_go) {
         snprintf (err, errlen, "out of memory");
         zs_broker_destroy (&self);
         return NULL;
@@ -1683,6 +1712,7 @@ void zs_broker_destroy (zs_broker_t **self_p)
     zlistx_destroy (&self->finished);
     zhashx_destroy (&self->scans); /* frees scans and their tasks */
     zs_idmap_destroy (&self->tasks_by_id);
+    zhashx_destroy (&self->letting_go);
     zhashx_destroy (&self->lanes);
     zhashx_destroy (&self->workers);
     zhashx_destroy (&self->subs);

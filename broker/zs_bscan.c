@@ -579,6 +579,9 @@ void zs_bscan_info (const zs_bscan_t *self, int64_t now_us,
         info->eta = (double) (self->total - self->done) / info->rate;
     else
         info->eta = -1;
+    info->idle_ms = self->state == ZS_BSCAN_FINISHED && self->idle_us
+                        ? (double) (self->idle_us - self->finished_us) / 1e3
+                        : -1;
     info->first_result_ms =
         self->first_result_us
             ? (double) (self->first_result_us - self->created_us) / 1e3

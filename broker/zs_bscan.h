@@ -69,6 +69,8 @@ struct zs_bscan_t {
         last_progress_us;
     double started_at;          /* wall clock                            */
     double us_per_symbol;       /* moving average from task_done reports */
+    uint32_t stop_pending;      /* batches in workers' hands at the end  */
+    int64_t idle_us;            /* when the last of them was let go      */
     /* private */
     uint8_t *flags;             /* per symbol: delivered, signal         */
     zs_btask_t **owner;         /* per symbol: task responsible          */

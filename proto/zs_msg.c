@@ -238,7 +238,8 @@ typedef struct {
         F (T, "started_at", K_DBL, REQ, P started_at),                     \
         F (T, "elapsed", K_DBL, REQ, P elapsed),                           \
         F (T, "rate", K_DBL, REQ, P rate), F (T, "eta", K_DBL, REQ, P eta), \
-        F (T, "first_result_ms", K_DBL, REQ, P first_result_ms)
+        F (T, "first_result_ms", K_DBL, REQ, P first_result_ms),           \
+        F (T, "idle_ms", K_DBL, REQ, P idle_ms)
 
 static const s_field_t s_info_fields[] = {INFO_FIELDS (zs_scan_info_t, )};
 

@@ -193,6 +193,8 @@ typedef struct {
     double rate;              /* symbols per second so far                 */
     double eta;               /* seconds left at that rate; -1 unknown     */
     double first_result_ms;   /* request to first result; -1 none yet      */
+    double idle_ms;           /* from its end to the last worker letting go
+                                 of its batches; -1 running or pending     */
 } zs_scan_info_t;
 
 /* ---------------------------------------------------------------------- */

@@ -40,6 +40,16 @@ with Cluster(workers=2, threads=2,
             break
         time.sleep(0.01)
     check(idle_after is not None, "workers still busy 3 s after the stop")
+    # and the broker's own measure: from the stop to the last worker
+    # reporting it let go of the scan's batches
+    idle_ms = -1
+    deadline = time.time() + 3
+    while idle_ms < 0 and time.time() < deadline:
+        idle_ms = client.request({"type": "scan_status",
+                                  "scan": "stop1"})["idle_ms"]
+        time.sleep(0.01)
+    check(0 <= idle_ms < 1000, "workers let go within a second: %r"
+          % idle_ms)
     late = client.drain(1.0)
     check(not late, "nothing after finished: %d" % len(late))
     # a second stop is harmless and keeps the first reason
@@ -47,6 +57,6 @@ with Cluster(workers=2, threads=2,
                           "reason": "timeout"})
     check(rep["reason"] == "stopped", "first reason wins: %r" % (rep,))
     log("ok: stopped after %d results (%d unscanned), workers idle %.0f ms "
-        "after the stop" % (len(results), fin["unscanned"],
-                            idle_after * 1000))
+        "after the stop (broker: last batch let go after %.2f ms)"
+        % (len(results), fin["unscanned"], idle_after * 1000, idle_ms))
     client.close()

@@ -47,6 +47,7 @@ static void s_info (zs_scan_info_t *i, bool full)
     i->rate = 34568.0;
     i->eta = full ? 0 : -1;
     i->first_result_ms = full ? 0.75 : -1;
+    i->idle_ms = full ? 1.5 : -1;
 }
 
 #define SAMPLE(name, ...)                                                  \

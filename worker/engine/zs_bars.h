@@ -15,6 +15,7 @@ typedef struct {
     size_t n;          /* bars, oldest first                              */
     double *open, *high, *low, *close, *volume;
     char *dates;       /* n slots of ZS_DATE_SLOT bytes, NUL-terminated   */
+    bool dates_shared; /* dates belong to someone else (the source)       */
     size_t bytes;      /* memory held                                     */
 } zs_bars_t;
 
@@ -39,8 +40,14 @@ int zs_source_load (zs_source_t *self, const char *symbol, zs_bars_ref_t *ref,
 void zs_bars_release (zs_bars_ref_t *ref);
 
 /*  The synthetic generator: deterministic bars for (symbol, seed, n),
-    identical on every machine (integer PRNG, + - * / only). */
-zs_bars_t *zs_synth_generate (const char *symbol, uint64_t seed, size_t n);
+    identical on every machine (integer PRNG, + - * / only).  Every
+    symbol has the same n dates: pass them from zs_synth_dates to share
+    them (the bars then point at them), or NULL for a private copy. */
+zs_bars_t *zs_synth_generate (const char *symbol, uint64_t seed, size_t n,
+                              const char *dates);
+/*  The n trading-day dates (weekdays ending 2025-12-31), ZS_DATE_SLOT bytes
+    each; malloc'd, the caller's.  NULL when out of memory. */
+char *zs_synth_dates (size_t n);
 
 /*  Parses one CSV file (Date,Open,High,Low,Close,Volume[,Adj Close]; any
     column order, header in any case, quoted fields, CRLF, ascending or

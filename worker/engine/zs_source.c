@@ -75,7 +75,8 @@ void zs_bars_destroy (zs_bars_t **self_p)
 {
     if (self_p && *self_p) {
         free ((*self_p)->open);
-        free ((*self_p)->dates);
+        if (!(*self_p)->dates_shared)
+            free ((*self_p)->dates);
         free (*self_p);
         *self_p = NULL;
     }
@@ -118,6 +119,7 @@ struct zs_source_t {
     uint64_t seed;        /* synthetic                                    */
     size_t bars;          /* synthetic bar count                          */
     size_t budget;        /* bytes the cache may hold                     */
+    char *dates;          /* synthetic: the dates every symbol shares     */
     pthread_mutex_t lock;
     s_entry_t *slots;
     size_t mask, used, bytes;
@@ -244,6 +246,10 @@ zs_source_t *zs_source_open (const char *uri, size_t cache_bytes, char *err,
     if (strncmp (uri, "synthetic:", 10) == 0) {
         self->kind = S_SYNTHETIC;
         rc = s_parse_synthetic (self, uri + 10, err, errlen);
+        if (rc == 0 && !(self->dates = zs_synth_dates (self->bars))) {
+            snprintf (err, errlen, "out of memory");
+            rc = -1;
+        }
     }
     else if (strncmp (uri, "csv:", 4) == 0) {
         self->kind = S_CSV;
@@ -279,6 +285,7 @@ void zs_source_destroy (zs_source_t **self_p)
     pthread_mutex_destroy (&self->lock);
     free (self->uri);
     free (self->dir);
+    free (self->dates);
     free (self);
     *self_p = NULL;
 }
@@ -309,7 +316,7 @@ int zs_source_load (zs_source_t *self, const char *symbol, zs_bars_ref_t *ref,
     }
     zs_bars_t *b = NULL;
     if (self->kind == S_SYNTHETIC) {
-        b = zs_synth_generate (symbol, self->seed, self->bars);
+        b = zs_synth_generate (symbol, self->seed, self->bars, self->dates);
         if (!b)
             snprintf (err, errlen, "%s: out of memory", symbol);
     }

@@ -56,11 +56,45 @@ static void s_civil (int64_t z, int *y, int *m, int *d)
 /* The last bar's date: Wednesday 2025-12-31 = day 20453 since the epoch. */
 #define LAST_DAY 20453
 
-zs_bars_t *zs_synth_generate (const char *symbol, uint64_t seed, size_t n)
+char *zs_synth_dates (size_t n)
+{
+    char *dates = (char *) calloc (n ? n : 1, ZS_DATE_SLOT);
+    if (!dates)
+        return NULL;
+    int64_t day = LAST_DAY;
+    for (size_t i = n; i-- > 0;) {
+        /* 1970-01-01 was a Thursday: weekday = (day + 3) % 7, 0 = Monday */
+        while (((day % 7) + 7 + 3) % 7 >= 5)
+            day--;
+        int y, m, d;
+        s_civil (day--, &y, &m, &d);
+        snprintf (dates + i * ZS_DATE_SLOT, ZS_DATE_SLOT, "%04d-%02d-%02d", y,
+                  m, d);
+    }
+    return dates;
+}
+
+zs_bars_t *zs_synth_generate (const char *symbol, uint64_t seed, size_t n,
+                              const char *dates)
 {
     zs_bars_t *b = zs_bars_new (n);
     if (!b)
         return NULL;
+    if (dates) {
+        free (b->dates);
+        b->dates = (char *) dates;
+        b->dates_shared = true;
+        b->bytes -= (n ? n : 1) * ZS_DATE_SLOT;
+    }
+    else {
+        char *own = zs_synth_dates (n);
+        if (!own) {
+            zs_bars_destroy (&b);
+            return NULL;
+        }
+        memcpy (b->dates, own, (n ? n : 1) * ZS_DATE_SLOT);
+        free (own);
+    }
     uint64_t h = 1469598103934665603ULL ^ seed;
     for (const char *p = symbol; *p; p++)
         h = (h ^ (uint8_t) *p) * 1099511628211ULL;
@@ -72,19 +106,6 @@ zs_bars_t *zs_synth_generate (const char *symbol, uint64_t seed, size_t n)
     bool has_flats = s_unit (&st) < 0.05;
     double drift = 0, vol = base_vol;
     size_t regime_left = 0, flat_left = 0;
-    /* dates: weekdays backwards from LAST_DAY */
-    int64_t day = LAST_DAY;
-    int64_t *days = (int64_t *) malloc ((n ? n : 1) * sizeof (int64_t));
-    if (!days) {
-        zs_bars_destroy (&b);
-        return NULL;
-    }
-    for (size_t i = n; i-- > 0;) {
-        /* 1970-01-01 was a Thursday: weekday = (day + 3) % 7, 0 = Monday */
-        while (((day % 7) + 7 + 3) % 7 >= 5)
-            day--;
-        days[i] = day--;
-    }
     double prev_close = price;
     for (size_t i = 0; i < n; i++) {
         if (regime_left == 0) {
@@ -132,12 +153,7 @@ zs_bars_t *zs_synth_generate (const char *symbol, uint64_t seed, size_t n)
         b->low[i] = low;
         b->close[i] = close;
         b->volume[i] = (double) (int64_t) volume;
-        int y, m, d;
-        s_civil (days[i], &y, &m, &d);
-        snprintf (b->dates + i * ZS_DATE_SLOT, ZS_DATE_SLOT, "%04d-%02d-%02d",
-                  y, m, d);
         prev_close = close;
     }
-    free (days);
     return b;
 }

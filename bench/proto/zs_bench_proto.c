@@ -1,0 +1,159 @@
+/*  zs_bench_proto.c - encode and decode rates of a typical result message
+    (ten indicator values, about 300 bytes), one thread, next to in-run
+    references: msgpack-c packing the same map by hand (for encode) and
+    msgpack-c's own unpacker reading the same bytes into an object tree
+    (for decode).  Prints BENCH lines (see bench/run). */
+#include "zs_msg.h"
+
+#include <math.h>
+#include <msgpack.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static double s_now (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static const char *s_names[10] = {"rsi(14)", "sma(50)", "sma(200)",
+                                  "ema(12)", "ema(26)", "macd",
+                                  "macd_signal", "atr(14)", "avgvol(20)",
+                                  "close"};
+
+static void s_fill (zs_result_t *r)
+{
+    memset (r, 0, sizeof *r);
+    r->scan = "s7k2mq9d1xyz";
+    r->index = 4242;
+    r->symbol = "S004242";
+    r->signal = true;
+    r->score = 3.2171;
+    r->time = "2025-12-31";
+    r->price = 101.25;
+    r->nvalues = 10;
+    for (int i = 0; i < 10; i++) {
+        r->values[i].name = s_names[i];
+        r->values[i].value = 100.0 / (i + 3.0);
+    }
+    r->worker = "bench-host-4242";
+    r->lane = 1;
+    r->wseq = 123456;
+    r->task = 999;
+    r->attempt = 1;
+}
+
+static int s_write (void *data, const char *buf, size_t len)
+{
+    zs_buf_t *b = (zs_buf_t *) data;
+    memcpy (b->data + b->size, buf, len);
+    b->size += len;
+    return 0;
+}
+
+/* The same map, packed by hand with msgpack-c: no validation, no table. */
+static void s_pack_by_hand (const zs_result_t *r, zs_buf_t *out)
+{
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, out, s_write);
+#define KS(k, v)                                                           \
+    msgpack_pack_str_with_body (&pk, k, strlen (k));                       \
+    msgpack_pack_str_with_body (&pk, v, strlen (v))
+#define KU(k, v)                                                           \
+    msgpack_pack_str_with_body (&pk, k, strlen (k));                       \
+    msgpack_pack_uint64 (&pk, v)
+    msgpack_pack_map (&pk, 15);
+    KU ("v", 1);
+    KS ("type", "result");
+    KS ("scan", r->scan);
+    KU ("index", r->index);
+    KS ("symbol", r->symbol);
+    msgpack_pack_str_with_body (&pk, "signal", 6);
+    msgpack_pack_true (&pk);
+    msgpack_pack_str_with_body (&pk, "score", 5);
+    msgpack_pack_double (&pk, r->score);
+    KS ("time", r->time);
+    msgpack_pack_str_with_body (&pk, "price", 5);
+    msgpack_pack_double (&pk, r->price);
+    msgpack_pack_str_with_body (&pk, "values", 6);
+    msgpack_pack_map (&pk, r->nvalues);
+    for (size_t i = 0; i < r->nvalues; i++) {
+        msgpack_pack_str_with_body (&pk, r->values[i].name,
+                                    strlen (r->values[i].name));
+        msgpack_pack_double (&pk, r->values[i].value);
+    }
+    KS ("worker", r->worker);
+    KU ("lane", r->lane);
+    KU ("wseq", r->wseq);
+    KU ("task", r->task);
+    KU ("attempt", r->attempt);
+}
+
+int main (void)
+{
+    zs_result_t r;
+    s_fill (&r);
+    zs_buf_t buf = {0};
+    char err[256];
+    if (zs_result_encode (&r, &buf, err, sizeof err) != 0) {
+        fprintf (stderr, "encode: %s\n", err);
+        return 1;
+    }
+    size_t size = buf.size;
+    const long n = 1000000;
+    volatile size_t sink = 0;
+
+    double t0 = s_now ();
+    for (long i = 0; i < n; i++) {
+        zs_buf_reset (&buf);
+        zs_result_encode (&r, &buf, err, sizeof err);
+        sink += buf.size;
+    }
+    double enc = (double) n / (s_now () - t0);
+
+    zs_buf_t hand = {0};
+    hand.data = (char *) malloc (4096);
+    hand.cap = 4096;
+    t0 = s_now ();
+    for (long i = 0; i < n; i++) {
+        hand.size = 0;
+        s_pack_by_hand (&r, &hand);
+        sink += hand.size;
+    }
+    double enc_ref = (double) n / (s_now () - t0);
+
+    zs_result_t d = {0};
+    t0 = s_now ();
+    for (long i = 0; i < n; i++) {
+        if (zs_result_decode (buf.data, buf.size, &d, err, sizeof err) != 0) {
+            fprintf (stderr, "decode: %s\n", err);
+            return 1;
+        }
+        sink += d.nvalues;
+    }
+    double dec = (double) n / (s_now () - t0);
+
+    msgpack_unpacked up;
+    msgpack_unpacked_init (&up);
+    t0 = s_now ();
+    for (long i = 0; i < n; i++) {
+        size_t off = 0;
+        msgpack_unpack_next (&up, buf.data, buf.size, &off);
+        sink += up.data.via.map.size;
+    }
+    double dec_ref = (double) n / (s_now () - t0);
+    msgpack_unpacked_destroy (&up);
+
+    printf ("BENCH\tresult encode (%zu B, 10 values)\t%.0f\tmsg/s\t"
+            "msgpack-c packing by hand\t%.0f\n",
+            size, enc, enc_ref);
+    printf ("BENCH\tresult decode, strict (%zu B)\t%.0f\tmsg/s\t"
+            "msgpack-c unpack to object tree\t%.0f\n",
+            size, dec, dec_ref);
+    zs_msg_free (&d.mem_);
+    zs_buf_free (&buf);
+    free (hand.data);
+    return sink == 0;
+}

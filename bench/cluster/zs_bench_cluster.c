@@ -1,0 +1,575 @@
+/*  zs_bench_cluster.c - the distributed core end to end, on loopback, each
+    figure next to an in-run reference:
+
+    - scaling: symbols/s of a 10,000 x 1,260-bar synthetic scan through the
+      broker with 1 and with 2 single-lane workers, against the engine's
+      own single-thread rate measured in this process (per core used);
+    - result bus: results/s delivered (all of them, counted) with a trivial
+      filter over 200,000 short synthetic histories, against raw ZeroMQ
+      PUB -> XSUB/XPUB proxy -> SUB of 200-byte messages in this process;
+    - stop latency: from the broker receiving a stop to the last worker
+      letting go of the scan's batches (the broker's idle_ms), median and
+      p99 over 20 stops;
+    - time to first result: from sending scan_start to the first result
+      arriving, median over 20 scans.
+
+    Prints BENCH lines (see bench/run).  Starts zscan-broker and
+    zscan-worker from ZSCAN_BIN (or next to this program).
+*/
+#include "zs_bars.h"
+#include "zs_client.h"
+#include "zs_topic.h"
+#include "zs_util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+static char s_bin[PATH_MAX];
+
+/* ---------------------------------------------------------------------- */
+/*  Processes                                                              */
+
+typedef struct {
+    pid_t pids[8];
+    int n;
+    int base;
+    zs_client_t *client;
+} s_cluster_t;
+
+static bool s_port_free (int port)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset (&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons ((uint16_t) port);
+    a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    bool ok = fd >= 0 && bind (fd, (struct sockaddr *) &a, sizeof a) == 0;
+    if (fd >= 0)
+        close (fd);
+    return ok;
+}
+
+static int s_free_base (int count)
+{
+    for (int tries = 0; tries < 500; tries++) {
+        int base = 20000 + rand () % 40000;
+        bool ok = true;
+        for (int k = 0; k < count && ok; k++)
+            ok = s_port_free (base + k);
+        if (ok)
+            return base;
+    }
+    return -1;
+}
+
+static void s_spawn (s_cluster_t *c, char **argv)
+{
+    pid_t pid = fork ();
+    if (pid == 0) {
+        setpgid (0, 0);
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        int null = open ("/dev/null", 1);
+        if (null >= 0) {
+            dup2 (null, 1);
+            dup2 (null, 2);
+        }
+        execv (argv[0], argv);
+        _exit (127);
+    }
+    c->pids[c->n++] = pid;
+}
+
+static void s_request_ok (zs_client_t *client, zmq_msg_t *reply);
+
+static int s_cluster_start (s_cluster_t *c, int workers, const char *data,
+                            const char *worker_extra)
+{
+    memset (c, 0, sizeof *c);
+    c->base = s_free_base (6);
+    char port[16], broker[PATH_MAX + 16], worker[PATH_MAX + 16];
+    snprintf (port, sizeof port, "%d", c->base);
+    snprintf (broker, sizeof broker, "%s/zscan-broker", s_bin);
+    snprintf (worker, sizeof worker, "%s/zscan-worker", s_bin);
+    char *bargv[] = {broker, "--bind", "127.0.0.1", "--port", port,
+                     "--data", (char *) data, "--log-level", "error",
+                     "--progress-ms", "1000", NULL};
+    s_spawn (c, bargv);
+    for (int i = 0; i < workers; i++) {
+        char id[16];
+        snprintf (id, sizeof id, "bench%d", i);
+        char *wargv[] = {worker, "--port", port, "--threads", "1", "--id",
+                         id, "--data", (char *) data, "--log-level", "error",
+                         (char *) worker_extra, NULL};
+        if (!worker_extra)
+            wargv[11] = NULL;
+        s_spawn (c, wargv);
+    }
+    char api[64], res[64], err[256];
+    snprintf (api, sizeof api, "tcp://127.0.0.1:%d", c->base);
+    snprintf (res, sizeof res, "tcp://127.0.0.1:%d", c->base + 5);
+    c->client = zs_client_new (api, res, err, sizeof err);
+    if (!c->client)
+        return -1;
+    /* wait for the broker, then for every lane to ask for work */
+    for (int i = 0; i < 100; i++) {
+        zs_worker_list_t m = {0};
+        m.req = c->client->next_req++;
+        zs_buf_reset (&c->client->buf);
+        zs_worker_list_encode (&m, &c->client->buf, err, sizeof err);
+        zmq_msg_t reply;
+        zmq_msg_init (&reply);
+        if (zs_client_call (c->client, &reply, 200, err, sizeof err) == 0) {
+            zs_workers_t w = {0};
+            uint32_t lanes = 0;
+            if (zs_workers_decode (zmq_msg_data (&reply),
+                                   zmq_msg_size (&reply), &w, err,
+                                   sizeof err)
+                == 0)
+                for (size_t k = 0; k < w.nworkers; k++)
+                    lanes += w.workers[k].lanes;
+            zs_msg_free (&w.mem_);
+            zmq_msg_close (&reply);
+            if (lanes >= (uint32_t) workers)
+                return 0;
+        }
+        else
+            zmq_msg_close (&reply);
+        usleep (50000);
+    }
+    fprintf (stderr, "bench: the cluster did not come up\n");
+    return -1;
+}
+
+static void s_cluster_stop (s_cluster_t *c)
+{
+    zs_client_destroy (&c->client);
+    for (int i = c->n - 1; i >= 0; i--)
+        kill (c->pids[i], SIGTERM);
+    for (int i = 0; i < c->n; i++)
+        waitpid (c->pids[i], NULL, 0);
+    c->n = 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/*  One scan, streamed to the end                                          */
+
+typedef struct {
+    uint64_t results, signals, total;
+    double t_sent, t_first, t_end; /* seconds, monotonic */
+    zs_end_reason_t reason;
+    uint64_t last_seq, gaps;
+} s_run_t;
+
+static double s_now (void)
+{
+    return (double) zs_clock_us () / 1e6;
+}
+
+static void s_request_ok (zs_client_t *client, zmq_msg_t *reply)
+{
+    char err[512];
+    if (zs_client_call (client, reply, 10000, err, sizeof err) != 0) {
+        fprintf (stderr, "bench: %s\n", err);
+        exit (1);
+    }
+}
+
+/*  Starts a scan (subscribed first) and returns once it is running. */
+static void s_start (zs_client_t *client, const char *id,
+                     const char *universe, const char *filter, s_run_t *run)
+{
+    char prefix[ZS_TOPIC_MAX];
+    zs_topic_prefix_scan (prefix, sizeof prefix, id);
+    zs_client_subscribe (client, prefix);
+    zs_scan_start_t m = {0};
+    m.req = client->next_req++;
+    m.scan = id;
+    m.universe = universe;
+    m.def.filter = filter;
+    m.sync = true;
+    char err[512];
+    zs_buf_reset (&client->buf);
+    zs_scan_start_encode (&m, &client->buf, err, sizeof err);
+    memset (run, 0, sizeof *run);
+    run->t_sent = s_now ();
+    zmq_msg_t reply;
+    zmq_msg_init (&reply);
+    s_request_ok (client, &reply);
+    if (zs_client_reply_error (&reply, ZS_MSG_SCAN_STARTED, err,
+                               sizeof err)) {
+        fprintf (stderr, "bench: scan_start: %s\n", err);
+        exit (1);
+    }
+    zmq_msg_close (&reply);
+}
+
+/*  Reads records until the finished event (or stop_after results, when
+    not 0: then returns with the scan still running). */
+static void s_follow (zs_client_t *client, s_run_t *run,
+                      uint64_t stop_after)
+{
+    zs_result_t r = {0};
+    for (;;) {
+        zmq_pollitem_t items[] = {{client->sub, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll (items, 1, 30000) <= 0) {
+            fprintf (stderr, "bench: no records for 30 s\n");
+            exit (1);
+        }
+        for (;;) {
+            char topic[ZS_TOPIC_MAX + 8];
+            uint64_t seq;
+            zmq_msg_t body;
+            zmq_msg_init (&body);
+            int got = zs_client_recv_record (client, topic, sizeof topic,
+                                             &seq, &body);
+            if (got <= 0) {
+                zmq_msg_close (&body);
+                break;
+            }
+            if (run->last_seq && seq != run->last_seq + 1)
+                run->gaps++;
+            run->last_seq = seq;
+            zs_msg_type_t type;
+            char err[128];
+            const void *d = zmq_msg_data (&body);
+            size_t n = zmq_msg_size (&body);
+            if (zs_msg_peek (d, n, &type, err, sizeof err) == 0) {
+                if (type == ZS_MSG_RESULT) {
+                    if (!run->results)
+                        run->t_first = s_now ();
+                    run->results++;
+                    if (zs_result_decode (d, n, &r, err, sizeof err) == 0
+                        && r.signal)
+                        run->signals++;
+                }
+                else if (type == ZS_MSG_EV_FINISHED) {
+                    zs_ev_finished_t f = {0};
+                    if (zs_ev_finished_decode (d, n, &f, err, sizeof err)
+                        == 0) {
+                        run->reason = f.reason;
+                        run->total = f.total;
+                    }
+                    zs_msg_free (&f.mem_);
+                    run->t_end = s_now ();
+                    zmq_msg_close (&body);
+                    zs_msg_free (&r.mem_);
+                    return;
+                }
+            }
+            zmq_msg_close (&body);
+            if (stop_after && run->results >= stop_after) {
+                zs_msg_free (&r.mem_);
+                return;
+            }
+        }
+    }
+}
+
+static double s_scan (zs_client_t *client, const char *universe,
+                      const char *filter, s_run_t *run)
+{
+    static int k = 0;
+    char id[32];
+    snprintf (id, sizeof id, "b%d-%d", (int) getpid (), k++);
+    s_start (client, id, universe, filter, run);
+    s_follow (client, run, 0);
+    return run->t_end - run->t_sent;
+}
+
+/* ---------------------------------------------------------------------- */
+/*  References measured here                                               */
+
+static int s_count (void *arg, size_t i, const char *s,
+                    const zs_symresult_t *r)
+{
+    (void) i, (void) s;
+    *(size_t *) arg += r->signal;
+    return 0;
+}
+
+/*  The engine alone: default strategy, one thread, bars in memory. */
+static double s_engine_rate (void)
+{
+    char err[256];
+    zs_source_t *src = zs_source_open ("synthetic:", 0, err, sizeof err);
+    zs_strlist_t syms = {0};
+    zs_universe_expand ("synthetic:10000", src, &syms, err, sizeof err);
+    zs_scanner_t *sc = zs_scanner_new ();
+    zs_scan_t *scan = zs_scan_compile (NULL, NULL, NULL, 0, NULL, err,
+                                       sizeof err);
+    size_t sig = 0;
+    zs_scanner_run (sc, scan, src, (const char *const *) syms.items,
+                    syms.size, s_count, &sig); /* generates: warm-up */
+    double best = 0;
+    for (int i = 0; i < 3; i++) {
+        double t0 = s_now ();
+        zs_scanner_run (sc, scan, src, (const char *const *) syms.items,
+                        syms.size, s_count, &sig);
+        double rate = (double) syms.size / (s_now () - t0);
+        if (rate > best)
+            best = rate;
+    }
+    zs_scan_destroy (&scan);
+    zs_scanner_destroy (&sc);
+    zs_strlist_clear (&syms);
+    zs_source_destroy (&src);
+    return best;
+}
+
+typedef struct {
+    void *ctx;
+    char in[64];
+    long n;
+    size_t size;
+} s_raw_t;
+
+static void *s_raw_publisher (void *arg)
+{
+    s_raw_t *raw = (s_raw_t *) arg;
+    void *pub = zmq_socket (raw->ctx, ZMQ_PUB);
+    int one = 1, hwm = 10000;
+    zmq_setsockopt (pub, ZMQ_XPUB_NODROP, &one, sizeof one);
+    zmq_setsockopt (pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_connect (pub, raw->in);
+    /* wait for the subscription to arrive through the proxy */
+    usleep (300000);
+    char body[256];
+    memset (body, 'x', sizeof body);
+    for (long i = 0; i < raw->n; i++) {
+        zmq_send (pub, "bench.r1", 8, ZMQ_SNDMORE);
+        zmq_send (pub, body, raw->size, 0);
+    }
+    int linger = 5000;
+    zmq_setsockopt (pub, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_close (pub);
+    return NULL;
+}
+
+typedef struct {
+    void *xsub, *xpub;
+} s_proxy_t;
+
+static void *s_raw_proxy (void *arg)
+{
+    s_proxy_t *p = (s_proxy_t *) arg;
+    zmq_proxy (p->xsub, p->xpub, NULL); /* until the context ends */
+    zmq_close (p->xsub);
+    zmq_close (p->xpub);
+    return NULL;
+}
+
+/*  Raw ZeroMQ: PUB -> XSUB/XPUB proxy -> SUB on loopback, lossless
+    (NODROP), n messages of size bytes; returns messages/s received. */
+static double s_raw_rate (long n, size_t size, long *lost)
+{
+    int base = s_free_base (2);
+    s_raw_t raw;
+    raw.ctx = zmq_ctx_new ();
+    snprintf (raw.in, sizeof raw.in, "tcp://127.0.0.1:%d", base);
+    raw.n = n;
+    raw.size = size;
+    char out[64];
+    snprintf (out, sizeof out, "tcp://127.0.0.1:%d", base + 1);
+    s_proxy_t proxy;
+    proxy.xsub = zmq_socket (raw.ctx, ZMQ_XSUB);
+    proxy.xpub = zmq_socket (raw.ctx, ZMQ_XPUB);
+    int one = 1, hwm = 100000;
+    zmq_setsockopt (proxy.xpub, ZMQ_XPUB_NODROP, &one, sizeof one);
+    zmq_setsockopt (proxy.xpub, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (proxy.xsub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_bind (proxy.xsub, raw.in);
+    zmq_bind (proxy.xpub, out);
+    pthread_t pt, pp;
+    pthread_create (&pp, NULL, s_raw_proxy, &proxy);
+    void *sub = zmq_socket (raw.ctx, ZMQ_SUB);
+    int zero = 0, timeout = 3000;
+    zmq_setsockopt (sub, ZMQ_RCVHWM, &zero, sizeof zero);
+    zmq_setsockopt (sub, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "", 0);
+    zmq_connect (sub, out);
+    pthread_create (&pt, NULL, s_raw_publisher, &raw);
+    long got = 0;
+    double t0 = 0, t1 = 0;
+    char buf[512];
+    while (got < n) {
+        if (zmq_recv (sub, buf, sizeof buf, 0) < 0)
+            break;
+        zmq_recv (sub, buf, sizeof buf, 0);
+        if (!got)
+            t0 = s_now ();
+        got++;
+        t1 = s_now ();
+    }
+    *lost = n - got;
+    pthread_join (pt, NULL);
+    zmq_close (sub);
+    zmq_ctx_shutdown (raw.ctx);
+    pthread_join (pp, NULL);
+    zmq_ctx_term (raw.ctx);
+    return got > 1 ? (double) (got - 1) / (t1 - t0) : 0;
+}
+
+/* ---------------------------------------------------------------------- */
+
+static int s_cmp_double (const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y;
+}
+
+static double s_quantile (double *v, int n, double q)
+{
+    qsort (v, (size_t) n, sizeof (double), s_cmp_double);
+    int i = (int) (q * (n - 1) + 0.5);
+    return v[i];
+}
+
+int main (void)
+{
+    const char *env = getenv ("ZSCAN_BIN");
+    if (env)
+        snprintf (s_bin, sizeof s_bin, "%s", env);
+    else {
+        char self[PATH_MAX];
+        ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
+        self[n > 0 ? n : 0] = 0;
+        snprintf (s_bin, sizeof s_bin, "%s", dirname (self));
+    }
+    srand ((unsigned) (zs_clock_us () ^ getpid ()));
+    signal (SIGPIPE, SIG_IGN);
+
+    /* 1. scaling */
+    double engine = s_engine_rate ();
+    for (int workers = 1; workers <= 2; workers++) {
+        s_cluster_t c;
+        if (s_cluster_start (&c, workers, "synthetic:", NULL) != 0)
+            return 1;
+        s_run_t run;
+        /* warm every worker's bar cache: each keeps the symbols it was
+           given, so scan until a scan no longer gets faster */
+        double last = 1e9;
+        for (int w = 0; w < 8; w++) {
+            double secs = s_scan (c.client, "synthetic:10000", NULL, &run);
+            if (secs > last * 0.9 && w >= 2)
+                break;
+            last = secs;
+        }
+        double best = 0;
+        for (int i = 0; i < 3; i++) {
+            double secs = s_scan (c.client, "synthetic:10000", NULL, &run);
+            if (run.results != 10000 || run.gaps) {
+                fprintf (stderr, "bench: %llu results, %llu gaps\n",
+                         (unsigned long long) run.results,
+                         (unsigned long long) run.gaps);
+                return 1;
+            }
+            if (10000 / secs > best)
+                best = 10000 / secs;
+        }
+        s_cluster_stop (&c);
+        printf ("BENCH\tcluster: 10k x 1,260 bars, broker + %d worker%s "
+                "(1 lane each)\t%.0f\tsym/s\tengine 1 thread x %d\t%.0f\n",
+                workers, workers > 1 ? "s" : "", best, workers,
+                engine * workers);
+    }
+
+    /* 2. the result bus */
+    long lost = 0;
+    double raw = s_raw_rate (1000000, 200, &lost);
+    {
+        s_cluster_t c;
+        if (s_cluster_start (&c, 2, "synthetic:bars=30", NULL) != 0)
+            return 1;
+        s_run_t run;
+        s_scan (c.client, "synthetic:200000", "close > 0", &run); /* warm */
+        double secs = s_scan (c.client, "synthetic:200000", "close > 0",
+                              &run);
+        s_cluster_stop (&c);
+        long missing = 200000 - (long) run.results;
+        printf ("BENCH\tbus: results delivered, trivial filter, 2 workers "
+                "(all of them: %ld missing, %llu gaps)\t%.0f\tresults/s\t"
+                "raw PUB->XSUB/XPUB->SUB, 200 B (%ld lost)\t%.0f\n",
+                missing, (unsigned long long) run.gaps,
+                (double) run.results / secs, lost, raw);
+        if (missing != 0 || run.gaps)
+            return 1;
+    }
+
+    /* 3. stop latency and 4. time to first result */
+    {
+        s_cluster_t c;
+        if (s_cluster_start (&c, 2, "synthetic:", NULL) != 0)
+            return 1;
+        s_run_t run;
+        s_scan (c.client, "synthetic:2000", NULL, &run); /* warm 2,000 */
+        double first[20];
+        for (int i = 0; i < 20; i++) {
+            s_scan (c.client, "synthetic:2000", NULL, &run);
+            first[i] = (run.t_first - run.t_sent) * 1e3;
+        }
+        double idle[20];
+        for (int i = 0; i < 20; i++) {
+            char id[32];
+            snprintf (id, sizeof id, "stop%d-%d", (int) getpid (), i);
+            /* a long scan (cold bars), stopped once results flow */
+            s_start (c.client, id, "synthetic:400000", NULL, &run);
+            s_follow (c.client, &run, 100);
+            zs_scan_stop_t m = {0};
+            m.req = c.client->next_req++;
+            m.scan = id;
+            char err[256];
+            zs_buf_reset (&c.client->buf);
+            zs_scan_stop_encode (&m, &c.client->buf, err, sizeof err);
+            zmq_msg_t reply;
+            zmq_msg_init (&reply);
+            s_request_ok (c.client, &reply);
+            zmq_msg_close (&reply);
+            s_follow (c.client, &run, 0);
+            idle[i] = -1;
+            for (int k = 0; k < 200 && idle[i] < 0; k++) {
+                zs_scan_status_t q = {0};
+                q.req = c.client->next_req++;
+                q.scan = id;
+                zs_buf_reset (&c.client->buf);
+                zs_scan_status_encode (&q, &c.client->buf, err, sizeof err);
+                zmq_msg_init (&reply);
+                s_request_ok (c.client, &reply);
+                zs_scan_info_msg_t info = {0};
+                if (zs_scan_info_msg_decode (zmq_msg_data (&reply),
+                                             zmq_msg_size (&reply), &info,
+                                             err, sizeof err)
+                    == 0)
+                    idle[i] = info.info.idle_ms;
+                zs_msg_free (&info.mem_);
+                zmq_msg_close (&reply);
+                if (idle[i] < 0)
+                    usleep (1000);
+            }
+        }
+        s_cluster_stop (&c);
+        printf ("BENCH\tstop latency, median of 20 (stop to last worker "
+                "idle)\t%.3f\tms\t-\t-\n",
+                s_quantile (idle, 20, 0.5));
+        printf ("BENCH\tstop latency, p99 of 20\t%.3f\tms\t-\t-\n",
+                s_quantile (idle, 20, 0.99));
+        printf ("BENCH\ttime to first result, median of 20\t%.3f\tms\t-\t-"
+                "\n",
+                s_quantile (first, 20, 0.5));
+    }
+    return 0;
+}

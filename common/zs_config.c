@@ -150,23 +150,39 @@ static int s_apply_env (const char *prog, zs_opt_t *opts)
     return 0;
 }
 
+/*  Options and positional arguments may be mixed (GNU style): positionals
+    are moved, in order, to the end of argv, where *first_arg points. */
 static zs_config_result_t s_apply_flags (const char *prog, zs_opt_t *opts,
                                          int argc, char **argv,
                                          int *first_arg)
 {
+    char **positional = (char **) calloc ((size_t) argc + 1, sizeof (char *));
+    if (!positional) {
+        fprintf (stderr, "%s: out of memory\n", prog);
+        return ZS_CONFIG_ERROR;
+    }
+    int npos = 0;
+    zs_config_result_t result = ZS_CONFIG_OK;
     int i = 1;
-    for (; i < argc; i++) {
+    for (; i < argc && result == ZS_CONFIG_OK; i++) {
         const char *arg = argv[i];
         if (strcmp (arg, "--") == 0) {
-            i++;
+            for (i++; i < argc; i++)
+                positional[npos++] = argv[i];
             break;
         }
-        if (arg[0] != '-' || arg[1] == 0)
-            break; /* first positional */
-        if (strcmp (arg, "--help") == 0 || strcmp (arg, "-h") == 0)
-            return ZS_CONFIG_HELP;
-        if (strcmp (arg, "--version") == 0)
-            return ZS_CONFIG_VERSION;
+        if (arg[0] != '-' || arg[1] == 0) {
+            positional[npos++] = argv[i];
+            continue;
+        }
+        if (strcmp (arg, "--help") == 0 || strcmp (arg, "-h") == 0) {
+            result = ZS_CONFIG_HELP;
+            break;
+        }
+        if (strcmp (arg, "--version") == 0) {
+            result = ZS_CONFIG_VERSION;
+            break;
+        }
         zs_opt_t *opt = NULL;
         const char *value = NULL;
         bool negated = false;
@@ -195,7 +211,8 @@ static zs_config_result_t s_apply_flags (const char *prog, zs_opt_t *opts,
         if (!opt) {
             fprintf (stderr, "%s: unknown option '%s' (see --help)\n", prog,
                      arg);
-            return ZS_CONFIG_ERROR;
+            result = ZS_CONFIG_ERROR;
+            break;
         }
         if (opt->type == ZS_OPT_BOOL && !value) {
             *(bool *) opt->target = !negated;
@@ -205,15 +222,30 @@ static zs_config_result_t s_apply_flags (const char *prog, zs_opt_t *opts,
             if (i + 1 >= argc) {
                 fprintf (stderr, "%s: option --%s needs a value\n", prog,
                          opt->name);
-                return ZS_CONFIG_ERROR;
+                result = ZS_CONFIG_ERROR;
+                break;
             }
             value = argv[++i];
         }
         if (s_set (prog, opt, value, "command line") != 0)
-            return ZS_CONFIG_ERROR;
+            result = ZS_CONFIG_ERROR;
     }
-    *first_arg = i;
-    return ZS_CONFIG_OK;
+    if (result == ZS_CONFIG_OK) {
+        /* options first, then the positionals in their order */
+        int w = 1;
+        for (int k = 1; k < argc; k++) {
+            bool pos = false;
+            for (int q = 0; q < npos && !pos; q++)
+                pos = argv[k] == positional[q];
+            if (!pos)
+                argv[w++] = argv[k];
+        }
+        *first_arg = w;
+        for (int q = 0; q < npos; q++)
+            argv[w++] = positional[q];
+    }
+    free (positional);
+    return result;
 }
 
 zs_config_result_t zs_config_parse (const char *prog, const char *section,

@@ -1,0 +1,747 @@
+/*  test_engine.c - the scan engine: indicators against hand-computed values
+    and every edge case of INDICATORS.md; the scan path bit-identical to
+    the full series; every strategy against its definition on thousands of
+    synthetic symbols; the filter language (values, and bad expressions
+    with their exact position and reason); CSV files, good and malformed;
+    universes; synthetic determinism. */
+#include "zs_bars.h"
+#include "zs_term.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int s_failures = 0;
+#define CHECK(cond, ...)                                                   \
+    do {                                                                   \
+        if (!(cond)) {                                                     \
+            s_failures++;                                                  \
+            fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__);          \
+            fprintf (stderr, __VA_ARGS__);                                 \
+            fputc ('\n', stderr);                                          \
+        }                                                                  \
+    } while (0)
+
+static bool s_eq (double a, double b)
+{
+    return (isnan (a) && isnan (b)) || fabs (a - b) <= 1e-12 * fmax (1, fabs (b));
+}
+
+static void s_expect (const char *what, const double *got, const double *want,
+                      size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        CHECK (s_eq (got[i], want[i]), "%s[%zu] = %.17g, want %.17g", what, i,
+               got[i], want[i]);
+}
+
+#define NA NAN
+#ifndef ZS_SYNTH_GOLDEN
+#define ZS_SYNTH_GOLDEN 0ULL
+#endif
+
+/* ---------------------------------------------------------------------- */
+
+static zs_bars_t *s_bars (size_t n, const double *c, const double *h,
+                          const double *l, const double *v)
+{
+    zs_bars_t *b = zs_bars_new (n);
+    for (size_t i = 0; i < n; i++) {
+        b->close[i] = c[i];
+        b->open[i] = c[i];
+        b->high[i] = h ? h[i] : c[i];
+        b->low[i] = l ? l[i] : c[i];
+        b->volume[i] = v ? v[i] : 1000;
+        snprintf (b->dates + i * ZS_DATE_SLOT, ZS_DATE_SLOT, "2024-01-%02zu",
+                  i + 1);
+    }
+    return b;
+}
+
+static void test_indicators (void)
+{
+    double out[8], a[8], b[8], c[8];
+    const double x[] = {1, 2, 3, 4, 5};
+    zs_ind_sma (x, 5, 3, out);
+    s_expect ("sma3", out, (double[]){NA, NA, 2, 3, 4}, 5);
+    zs_ind_sma (x, 2, 3, out);
+    s_expect ("sma3 short", out, (double[]){NA, NA}, 2);
+    /* EMA(3): alpha 0.5, seeded with mean(1,2,3) at bar 2 */
+    zs_ind_ema (x, 5, 3, out);
+    s_expect ("ema3", out, (double[]){NA, NA, 2, 3, 4}, 5);
+    const double y[] = {2, 4, 8, 16, 32};
+    zs_ind_ema (y, 5, 3, out);
+    s_expect ("ema3 b", out, (double[]){NA, NA, 14.0 / 3, 14.0 / 3 / 2 + 8,
+                                        (14.0 / 6 + 8) / 2 + 16},
+              5);
+    /* RSI(2) on 1,2,1,2,3: seed 0.5/0.5 at bar 2, Wilder alpha 0.5 */
+    const double r[] = {1, 2, 1, 2, 3};
+    zs_ind_rsi (r, 5, 2, out);
+    s_expect ("rsi2", out, (double[]){NA, NA, 50, 75, 87.5}, 5);
+    /* flat: undefined while every change is zero, 100 after only rises */
+    const double flat[] = {5, 5, 5, 5, 6, 6};
+    zs_ind_rsi (flat, 6, 2, out);
+    s_expect ("rsi flat", out, (double[]){NA, NA, NA, NA, 100, 100}, 6);
+    /* ROC as a fraction; undefined over a zero close */
+    const double q[] = {1, 2, 0, 8, 4, 5};
+    zs_ind_roc (q, 6, 2, out);
+    s_expect ("roc2", out, (double[]){NA, NA, -1, 3, NA, -0.375}, 6);
+    /* window includes bar t */
+    const double hh[] = {3, 1, 4, 1, 5, 9};
+    zs_ind_highest (hh, 6, 3, out);
+    s_expect ("highest3", out, (double[]){NA, NA, 4, 4, 5, 9}, 6);
+    zs_ind_lowest (hh, 6, 3, out);
+    s_expect ("lowest3", out, (double[]){NA, NA, 1, 1, 1, 1}, 6);
+    /* population standard deviation: the classic 2,4,4,4,5,5,7,9 -> 2 */
+    const double sd[] = {2, 4, 4, 4, 5, 5, 7, 9};
+    zs_ind_stdev (sd, 8, 8, out);
+    CHECK (out[7] == 2, "population sd = %.17g", out[7]);
+    zs_ind_bbands (sd, 8, 8, 2, a, b, c);
+    CHECK (b[7] == 5 && c[7] == 9 && a[7] == 1 && isnan (a[6]),
+           "bbands %g %g %g", a[7], b[7], c[7]);
+    /* all-flat window: bands equal the middle */
+    const double f5[] = {7, 7, 7};
+    zs_ind_bbands (f5, 3, 3, 2, a, b, c);
+    CHECK (a[2] == 7 && b[2] == 7 && c[2] == 7, "flat bands");
+    /* accurate at high prices with small moves */
+    double hp[40];
+    for (int i = 0; i < 40; i++)
+        hp[i] = 1e6 + (i % 2 ? 0.001 : -0.001);
+    double big[40];
+    zs_ind_stdev (hp, 40, 20, big);
+    CHECK (fabs (big[39] - 0.001) < 1e-9, "sd at 1e6: %.17g", big[39]);
+    /* MACD(2,3,2) on 1..6: lines 0.5 from bar 2, signal from bar 3 */
+    const double m[] = {1, 2, 3, 4, 5, 6};
+    double line[6], sig[6], hist[6];
+    zs_ind_macd (m, 6, 2, 3, 2, line, sig, hist);
+    s_expect ("macd", line, (double[]){NA, NA, 0.5, 0.5, 0.5, 0.5}, 6);
+    s_expect ("macd signal", sig, (double[]){NA, NA, NA, 0.5, 0.5, 0.5}, 6);
+    s_expect ("macd hist", hist, (double[]){NA, NA, NA, 0, 0, 0}, 6);
+    /* ATR(2): TR from bar 1, Wilder seeded with mean TR of bars 1..2 */
+    const double cc[] = {10, 11, 12, 11}, hi[] = {10, 12, 13, 12},
+                 lo[] = {10, 10, 11, 9};
+    zs_bars_t *bb = s_bars (4, cc, hi, lo, NULL);
+    zs_ind_atr (bb, 2, out);
+    /* TR: bar1 max(12,10)-min(10,10)=2, bar2 13-11=2, bar3 12-9=3 */
+    s_expect ("atr2", out, (double[]){NA, NA, 2, 2.5}, 4);
+    zs_bars_destroy (&bb);
+    /* zero volume: avgvol 0, volume ratio undefined */
+    const double zv[] = {0, 0, 0};
+    zs_bars_t *zb = s_bars (3, x, NULL, NULL, zv);
+    zs_term_t t = {0};
+    t.kind = ZS_T_VOLRATIO;
+    t.p1 = 2;
+    double v3[ZS_TERM_DEPTH];
+    zs_term_eval (&t, zb, v3);
+    CHECK (isnan (v3[0]), "volume ratio over zero volume is undefined");
+    t.kind = ZS_T_AVGVOL;
+    zs_term_eval (&t, zb, v3);
+    CHECK (v3[0] == 0, "avgvol of zero volume is 0");
+    zs_bars_destroy (&zb);
+}
+
+/* The scan path (last values) is bit-identical to the full series. */
+static void test_terms_match_series (void)
+{
+    char err[256];
+    zs_source_t *src = zs_source_open ("synthetic:bars=400", 0, err,
+                                       sizeof err);
+    CHECK (src != NULL, "open: %s", err);
+    zs_term_t terms[] = {
+        {ZS_T_SMA, 50, 0, 0, 0, ""},   {ZS_T_EMA, 12, 0, 0, 0, ""},
+        {ZS_T_EMA, 26, 0, 0, 0, ""},   {ZS_T_RSI, 14, 0, 0, 0, ""},
+        {ZS_T_ATR, 14, 0, 0, 0, ""},   {ZS_T_ROC, 10, 0, 0, 0, ""},
+        {ZS_T_HIGHEST, 252, 0, 0, 0, ""}, {ZS_T_LOWEST, 252, 0, 0, 0, ""},
+        {ZS_T_AVGVOL, 20, 0, 0, 0, ""}, {ZS_T_MACD, 12, 26, 9, 0, ""},
+        {ZS_T_MACD_SIGNAL, 12, 26, 9, 0, ""},
+        {ZS_T_MACD_HIST, 12, 26, 9, 0, ""},
+        {ZS_T_BB_UPPER, 20, 0, 0, 2, ""}, {ZS_T_BB_LOWER, 20, 0, 0, 2, ""},
+        {ZS_T_BB_MIDDLE, 20, 0, 0, 2, ""}};
+    size_t nt = sizeof terms / sizeof terms[0];
+    double *s1 = (double *) malloc (400 * sizeof (double));
+    double *s2 = (double *) malloc (400 * sizeof (double));
+    double *s3 = (double *) malloc (400 * sizeof (double));
+    int mismatches = 0;
+    for (int k = 0; k < 200; k++) {
+        char sym[16];
+        snprintf (sym, sizeof sym, "S%06d", k);
+        zs_bars_ref_t ref;
+        zs_source_load (src, sym, &ref, err, sizeof err);
+        const zs_bars_t *b = ref.bars;
+        size_t n = b->n;
+        for (size_t i = 0; i < nt; i++) {
+            const zs_term_t *t = &terms[i];
+            double *full = s1;
+            switch (t->kind) {
+            case ZS_T_SMA: zs_ind_sma (b->close, n, 50, full); break;
+            case ZS_T_EMA: zs_ind_ema (b->close, n, (size_t) t->p1, full); break;
+            case ZS_T_RSI: zs_ind_rsi (b->close, n, 14, full); break;
+            case ZS_T_ATR: zs_ind_atr (b, 14, full); break;
+            case ZS_T_ROC: zs_ind_roc (b->close, n, 10, full); break;
+            case ZS_T_HIGHEST: zs_ind_highest (b->high, n, 252, full); break;
+            case ZS_T_LOWEST: zs_ind_lowest (b->low, n, 252, full); break;
+            case ZS_T_AVGVOL: zs_ind_sma (b->volume, n, 20, full); break;
+            case ZS_T_MACD: zs_ind_macd (b->close, n, 12, 26, 9, s1, s2, s3); break;
+            case ZS_T_MACD_SIGNAL:
+                zs_ind_macd (b->close, n, 12, 26, 9, s2, s1, s3);
+                break;
+            case ZS_T_MACD_HIST:
+                zs_ind_macd (b->close, n, 12, 26, 9, s2, s3, s1);
+                break;
+            case ZS_T_BB_UPPER: zs_ind_bbands (b->close, n, 20, 2, s2, s3, s1); break;
+            case ZS_T_BB_LOWER: zs_ind_bbands (b->close, n, 20, 2, s1, s3, s2); break;
+            case ZS_T_BB_MIDDLE: zs_ind_bbands (b->close, n, 20, 2, s2, s1, s3); break;
+            default: break;
+            }
+            double last[ZS_TERM_DEPTH];
+            zs_term_eval (t, b, last);
+            for (int d = 0; d < ZS_TERM_DEPTH; d++) {
+                double want = full[n - 1 - d];
+                bool same = (isnan (want) && isnan (last[d]))
+                            || memcmp (&want, &last[d], sizeof want) == 0;
+                if (!same && mismatches++ < 5)
+                    CHECK (same, "%s term %zu depth %d: %.17g vs %.17g", sym,
+                           i, d, last[d], want);
+            }
+        }
+        zs_bars_release (&ref);
+    }
+    CHECK (mismatches == 0, "%d term values differ from the series",
+           mismatches);
+    free (s1);
+    free (s2);
+    free (s3);
+    zs_source_destroy (&src);
+}
+
+/* ---------------------------------------------------------------------- */
+/*  Strategies against their definitions                                   */
+
+typedef struct {
+    const char *strategy;
+    int (*expect) (const zs_bars_t *b); /* 1 signal, 0 not */
+} s_strat_case_t;
+
+static double *s_tmp (size_t n)
+{
+    return (double *) malloc ((n ? n : 1) * sizeof (double));
+}
+
+static int e_rsi_oversold (const zs_bars_t *b)
+{
+    double *r = s_tmp (b->n);
+    zs_ind_rsi (b->close, b->n, 14, r);
+    int s = r[b->n - 1] < 30;
+    free (r);
+    return s;
+}
+static int e_rsi_overbought (const zs_bars_t *b)
+{
+    double *r = s_tmp (b->n);
+    zs_ind_rsi (b->close, b->n, 14, r);
+    int s = r[b->n - 1] > 70;
+    free (r);
+    return s;
+}
+static int s_cross (const double *a, const double *c, size_t n, bool up)
+{
+    double a0 = a[n - 1], a1 = a[n - 2], c0 = c[n - 1], c1 = c[n - 2];
+    if (isnan (a0) || isnan (a1) || isnan (c0) || isnan (c1))
+        return 0;
+    return up ? (a1 <= c1 && a0 > c0) : (a1 >= c1 && a0 < c0);
+}
+static int e_macd (const zs_bars_t *b, bool up)
+{
+    double *l = s_tmp (b->n), *s = s_tmp (b->n), *h = s_tmp (b->n);
+    zs_ind_macd (b->close, b->n, 12, 26, 9, l, s, h);
+    int r = s_cross (l, s, b->n, up);
+    free (l), free (s), free (h);
+    return r;
+}
+static int e_macd_up (const zs_bars_t *b) { return e_macd (b, true); }
+static int e_macd_down (const zs_bars_t *b) { return e_macd (b, false); }
+static int e_sma_cross (const zs_bars_t *b, bool up)
+{
+    double *f = s_tmp (b->n), *s = s_tmp (b->n);
+    zs_ind_sma (b->close, b->n, 50, f);
+    zs_ind_sma (b->close, b->n, 200, s);
+    int r = s_cross (f, s, b->n, up);
+    free (f), free (s);
+    return r;
+}
+static int e_golden (const zs_bars_t *b) { return e_sma_cross (b, true); }
+static int e_death (const zs_bars_t *b) { return e_sma_cross (b, false); }
+static int e_bollinger (const zs_bars_t *b)
+{
+    double *lo = s_tmp (b->n), *mid = s_tmp (b->n), *up = s_tmp (b->n);
+    zs_ind_bbands (b->close, b->n, 20, 2, lo, mid, up);
+    int r = b->close[b->n - 1] > up[b->n - 1];
+    free (lo), free (mid), free (up);
+    return r;
+}
+static int e_surge (const zs_bars_t *b)
+{
+    double *av = s_tmp (b->n);
+    zs_ind_sma (b->volume, b->n, 20, av);
+    int r = b->volume[b->n - 1] > 2 * av[b->n - 1];
+    free (av);
+    return r;
+}
+static int e_high52 (const zs_bars_t *b)
+{
+    double *h = s_tmp (b->n);
+    zs_ind_highest (b->high, b->n, 252, h);
+    size_t t = b->n - 1;
+    int r = !isnan (h[t - 1]) && b->high[t] >= h[t] && b->high[t] > h[t - 1];
+    free (h);
+    return r;
+}
+
+static const s_strat_case_t s_strat_cases[] = {
+    {"rsi_oversold", e_rsi_oversold},  {"rsi_overbought", e_rsi_overbought},
+    {"macd_cross_up", e_macd_up},      {"macd_cross_down", e_macd_down},
+    {"golden_cross", e_golden},        {"death_cross", e_death},
+    {"bollinger_breakout", e_bollinger}, {"volume_surge", e_surge},
+    {"new_high_52w", e_high52},        {NULL, NULL}};
+
+typedef struct {
+    const zs_source_t *src;
+    int (*expect) (const zs_bars_t *b);
+    zs_source_t *source;
+    int signals, mismatches;
+    const char *name;
+    size_t values;
+} s_strat_ctx_t;
+
+static int s_strat_emit (void *arg, size_t i, const char *sym,
+                         const zs_symresult_t *r)
+{
+    (void) i;
+    s_strat_ctx_t *c = (s_strat_ctx_t *) arg;
+    zs_bars_ref_t ref;
+    char err[256];
+    zs_source_load (c->source, sym, &ref, err, sizeof err);
+    int want = c->expect (ref.bars);
+    zs_bars_release (&ref);
+    if (r->status != ZS_SYM_OK || (int) r->signal != want) {
+        if (c->mismatches++ < 3)
+            CHECK (0, "%s %s: signal %d, definition says %d (status %d %s)",
+                   c->name, sym, r->signal, want, r->status, r->reason);
+    }
+    c->signals += r->signal;
+    if (r->signal)
+        CHECK (isfinite (r->score), "%s %s: signal without a score", c->name,
+               sym);
+    c->values = r->nvalues;
+    return 0;
+}
+
+static void test_strategies (void)
+{
+    char err[512];
+    zs_source_t *src = zs_source_open ("synthetic:bars=300", 0, err,
+                                       sizeof err);
+    zs_strlist_t syms = {0};
+    zs_universe_expand ("synthetic:3000", src, &syms, err, sizeof err);
+    zs_scanner_t *sc = zs_scanner_new ();
+    for (const s_strat_case_t *c = s_strat_cases; c->strategy; c++) {
+        zs_scan_t *scan = zs_scan_compile (c->strategy, NULL, NULL, 0, NULL,
+                                           err, sizeof err);
+        CHECK (scan != NULL, "%s: %s", c->strategy, err);
+        if (!scan)
+            continue;
+        s_strat_ctx_t ctx = {0};
+        ctx.expect = c->expect;
+        ctx.source = src;
+        ctx.name = c->strategy;
+        zs_scanner_run (sc, scan, src, (const char *const *) syms.items,
+                        syms.size, s_strat_emit, &ctx);
+        CHECK (ctx.mismatches == 0, "%s: %d symbols disagree", c->strategy,
+               ctx.mismatches);
+        CHECK (ctx.signals > 0 && ctx.signals < 3000,
+               "%s: %d signals of 3000 (want some, not all)", c->strategy,
+               ctx.signals);
+        CHECK (ctx.values >= 1, "%s reports its indicator values",
+               c->strategy);
+        printf ("strategy %-18s %4d signals of 3000\n", c->strategy,
+                ctx.signals);
+        zs_scan_destroy (&scan);
+    }
+    /* parameters: a threshold of 100 makes every defined RSI a signal */
+    const char *pn[] = {"threshold"};
+    double pv[] = {100};
+    zs_scan_t *scan = zs_scan_compile ("rsi_oversold", pn, pv, 1, NULL, err,
+                                       sizeof err);
+    CHECK (scan && zs_scan_nvalues (scan) == 1
+               && strcmp (zs_scan_value_name (scan, 0), "rsi(14)") == 0,
+           "rsi_oversold reports rsi(14)");
+    zs_scan_destroy (&scan);
+    /* errors */
+    const char *bad[] = {"colour"};
+    CHECK (!zs_scan_compile ("rsi_oversold", bad, pv, 1, NULL, err,
+                             sizeof err)
+               && strstr (err, "rsi_oversold has no parameter 'colour' (it "
+                               "takes: period, threshold)"),
+           "unknown parameter: %s", err);
+    const char *per[] = {"period"};
+    double frac[] = {2.5};
+    CHECK (!zs_scan_compile ("rsi_oversold", per, frac, 1, NULL, err,
+                             sizeof err)
+               && strstr (err, "period must be a whole number"),
+           "fractional period: %s", err);
+    CHECK (!zs_scan_compile ("moon_phase", NULL, NULL, 0, NULL, err,
+                             sizeof err)
+               && strstr (err, "unknown strategy 'moon_phase'"),
+           "unknown strategy: %s", err);
+    int n = 0;
+    for (const char *const *s = zs_strategy_names (); *s; s++)
+        n++;
+    CHECK (n == 9, "nine strategies (%d)", n);
+    zs_scanner_destroy (&sc);
+    zs_strlist_clear (&syms);
+    zs_source_destroy (&src);
+}
+
+/* ---------------------------------------------------------------------- */
+/*  The filter language                                                    */
+
+typedef struct {
+    const char *expr;
+    const char *error; /* NULL: valid */
+} s_expr_case_t;
+
+static const s_expr_case_t s_exprs[] = {
+    {"rsi(14) < 30 and close > sma(200) and volume > 2 * avgvol(20)", NULL},
+    {"crosses_above(ema(12), ema(26)) or crosses_below(macd, macd_signal)",
+     NULL},
+    {"not (close < open) and (high - low) / close > 0.01", NULL},
+    {"RSI(14) < 30 AND Close > SMA(50)", NULL},
+    {"close > prev(close) and prev(high) < high", NULL},
+    {"bb_upper(20, 2.5) > close and roc(10) > -0.05", NULL},
+    {"macd(5,35,5) > macd_signal(5,35,5) and volratio(20) >= 1.5", NULL},
+    {"atr(14) / close < 0.05 and highest(252) > lowest(252)", NULL},
+    {"", "position 1: empty expression"},
+    {"rsi(14) <", "position 10: unexpected end of expression"},
+    {"rsi(14 < 30", "position 8: expected ')' after the arguments of rsi"},
+    {"rsi < 30", "position 5: rsi needs a period, e.g. rsi(14)"},
+    {"sma(0) > 1", "position 5: sma: period must be a whole number"},
+    {"sma(2.5) > 1", "position 5: sma: period must be a whole number"},
+    {"foo(3) > 1", "position 1: unknown name 'foo'"},
+    {"close > > 1", "position 9: unexpected '>'"},
+    {"close > 1 junk", "position 11: unexpected 'junk' after the expression"},
+    {"(close > 1", "position 11: expected ')'"},
+    {"and close", "position 1: 'and' needs an operand before it"},
+    {"crosses_above(close)", "position 20: crosses_above takes two arguments"},
+    {"close > 1 @", "position 11: unexpected '@' after the expression"},
+    {"prev(prev(prev(close))) > 1",
+     "position 1: looks back more than 2 bars"},
+    {NULL, NULL}};
+
+typedef struct {
+    bool signal;
+    zs_sym_status_t status;
+    char reason[ZS_REASON_MAX + 1];
+} s_one_t;
+
+static int s_one_emit (void *arg, size_t i, const char *sym,
+                       const zs_symresult_t *r)
+{
+    (void) i, (void) sym;
+    s_one_t *o = (s_one_t *) arg;
+    o->signal = r->signal;
+    o->status = r->status;
+    snprintf (o->reason, sizeof o->reason, "%s", r->reason);
+    return 0;
+}
+
+static void test_expressions (void)
+{
+    char err[512];
+    for (const s_expr_case_t *c = s_exprs; c->expr; c++) {
+        zs_scan_t *scan = zs_scan_compile (NULL, NULL, NULL, 0, c->expr, err,
+                                           sizeof err);
+        if (!c->error)
+            CHECK (scan != NULL, "'%s' should compile: %s", c->expr, err);
+        else
+            CHECK (!scan && strstr (err, c->error),
+                   "'%s': got '%s', want '%s'", c->expr, scan ? "(ok)" : err,
+                   c->error);
+        zs_scan_destroy (&scan);
+    }
+    /* values: a filter agrees with the reference series on real bars */
+    zs_source_t *src = zs_source_open ("synthetic:bars=300", 0, err,
+                                       sizeof err);
+    zs_scan_t *scan = zs_scan_compile (
+        NULL, NULL, NULL, 0,
+        "rsi(14) < 50 and close > sma(50) or volume > 2 * avgvol(20)", err,
+        sizeof err);
+    CHECK (scan && zs_scan_nvalues (scan) == 5, "five terms: %zu",
+           scan ? zs_scan_nvalues (scan) : 0);
+    zs_scanner_t *sc = zs_scanner_new ();
+    int signals = 0, disagree = 0;
+    for (int k = 0; k < 500 && scan; k++) {
+        char sym[16];
+        snprintf (sym, sizeof sym, "S%06d", k);
+        zs_bars_ref_t ref;
+        zs_source_load (src, sym, &ref, err, sizeof err);
+        const zs_bars_t *b = ref.bars;
+        double *r = s_tmp (b->n), *s = s_tmp (b->n), *v = s_tmp (b->n);
+        zs_ind_rsi (b->close, b->n, 14, r);
+        zs_ind_sma (b->close, b->n, 50, s);
+        zs_ind_sma (b->volume, b->n, 20, v);
+        size_t t = b->n - 1;
+        bool want = (r[t] < 50 && b->close[t] > s[t])
+                    || b->volume[t] > 2 * v[t];
+        free (r), free (s), free (v);
+        zs_bars_release (&ref);
+        const char *one[] = {sym};
+        s_one_t got = {0};
+        zs_scanner_run (sc, scan, src, one, 1, s_one_emit, &got);
+        if (got.signal != want)
+            disagree++;
+        signals += want;
+    }
+    CHECK (disagree == 0, "filter disagrees on %d symbols", disagree);
+    CHECK (signals > 0 && signals < 500, "%d signals of 500", signals);
+    /* undefined is false in every comparison: too short for sma(200) */
+    zs_source_t *shortsrc = zs_source_open ("synthetic:bars=100", 0, err,
+                                            sizeof err);
+    zs_scan_t *nots = zs_scan_compile (NULL, NULL, NULL, 0,
+                                       "not (close > sma(200))", err,
+                                       sizeof err);
+    const char *one[] = {"S000001"};
+    s_one_t got = {0};
+    zs_scanner_run (sc, nots, shortsrc, one, 1, s_one_emit, &got);
+    CHECK (got.status == ZS_SYM_SHORT && !got.signal
+               && strstr (got.reason, "insufficient history"),
+           "short history: status %d '%s'", got.status, got.reason);
+    zs_scan_destroy (&nots);
+    zs_source_destroy (&shortsrc);
+    zs_scanner_destroy (&sc);
+    zs_scan_destroy (&scan);
+    zs_source_destroy (&src);
+}
+
+/* ---------------------------------------------------------------------- */
+/*  CSV files                                                              */
+
+static char s_dir[256];
+
+static void s_write (const char *name, const char *text)
+{
+    char path[512];
+    snprintf (path, sizeof path, "%s/%s", s_dir, name);
+    FILE *f = fopen (path, "wb");
+    fputs (text, f);
+    fclose (f);
+}
+
+typedef struct {
+    const char *symbol;
+    const char *text;
+    const char *error;  /* NULL: loads */
+} s_csv_case_t;
+
+static const s_csv_case_t s_csvs[] = {
+    {"PLAIN", "Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10.5,1000\n"
+              "2024-01-03,10.5,12,10,11,2000\n", NULL},
+    {"CRLF", "Date,Open,High,Low,Close,Adj Close,Volume\r\n"
+             "2024-01-02,10,11,9,10.5,10.4,1000\r\n"
+             "2024-01-03,10.5,12,10,11,10.9,2000\r\n", NULL},
+    {"QUOTED", "\"date\",\"OPEN\",\"High\",\"low\",\"Close\",\"volume\"\n"
+               "\"2024-01-02\",\"10\",\"11\",\"9\",\"10.5\",\"1000\"\n"
+               "\"2024-01-03\",\"10.5\",\"12\",\"10\",\"11\",\"2000\"\n",
+     NULL},
+    {"DESC", "Date,Open,High,Low,Close,Volume\n2024-01-03,10.5,12,10,11,2000\n"
+             "2024-01-02,10,11,9,10.5,1000\n", NULL},
+    {"ORDER", "Volume,Close,Low,High,Open,Date\n1000,10.5,9,11,10,2024-01-02\n"
+              "2000,11,10,12,10.5,2024-01-03\n", NULL},
+    {"NAN", "Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,abc,1000\n",
+     "NAN.csv:2: close 'abc' is not a number"},
+    {"SHORT", "Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10.5,1000\n"
+              "2024-01-03,10.5,12\n",
+     "SHORT.csv:3: short row (3 of 6 columns)"},
+    {"HILO", "Date,Open,High,Low,Close,Volume\n2024-01-02,10,9,11,10,1000\n",
+     "HILO.csv:2: high 9 is below low 11"},
+    {"EMPTY", "Date,Open,High,Low,Close,Volume\n",
+     "EMPTY.csv: no rows after the header"},
+    {"NOTHING", "", "NOTHING.csv: empty file (no header)"},
+    {"NOCOL", "Date,Open,High,Low,Close\n2024-01-02,10,11,9,10.5\n",
+     "NOCOL.csv:1: header has no 'volume' column"},
+    {"INF", "Date,Open,High,Low,Close,Volume\n2024-01-02,10,inf,9,10,5\n",
+     "INF.csv:2: high 'inf' is not a number"},
+    {"NEGVOL", "Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10,-5\n",
+     "NEGVOL.csv:2: negative volume"},
+    {NULL, NULL, NULL}};
+
+static void test_csv (void)
+{
+    snprintf (s_dir, sizeof s_dir, "/tmp/zs_csv_test_%d", (int) getpid ());
+    mkdir (s_dir, 0700);
+    for (const s_csv_case_t *c = s_csvs; c->symbol; c++) {
+        char name[64];
+        snprintf (name, sizeof name, "%s.csv", c->symbol);
+        s_write (name, c->text);
+    }
+    char uri[300], err[512];
+    snprintf (uri, sizeof uri, "csv:%s", s_dir);
+    zs_source_t *src = zs_source_open (uri, 0, err, sizeof err);
+    CHECK (src != NULL, "open %s: %s", uri, err);
+    for (const s_csv_case_t *c = s_csvs; c->symbol && src; c++) {
+        zs_bars_ref_t ref;
+        err[0] = 0;
+        int rc = zs_source_load (src, c->symbol, &ref, err, sizeof err);
+        if (c->error) {
+            CHECK (rc == -1 && strstr (err, c->error), "%s: '%s', want '%s'",
+                   c->symbol, rc ? err : "(loaded)", c->error);
+            continue;
+        }
+        CHECK (rc == 0, "%s: %s", c->symbol, err);
+        if (rc)
+            continue;
+        const zs_bars_t *b = ref.bars;
+        CHECK (b->n == 2 && b->close[0] == 10.5 && b->close[1] == 11
+                   && b->high[1] == 12 && b->low[0] == 9
+                   && b->volume[1] == 2000
+                   && strcmp (zs_bars_date (b, 0), "2024-01-02") == 0,
+               "%s: values", c->symbol);
+        zs_bars_release (&ref);
+    }
+    /* the universe of every symbol the directory holds, sorted */
+    zs_strlist_t all = {0};
+    CHECK (zs_universe_expand ("all", src, &all, err, sizeof err) == 0
+               && all.size == 13 && strcmp (all.items[0], "CRLF") == 0,
+           "all: %zu %s", all.size, err);
+    zs_strlist_clear (&all);
+    zs_source_destroy (&src);
+    CHECK (!zs_source_open ("csv:/nonexistent/dir", 0, err, sizeof err)
+               && strstr (err, "is not a directory"),
+           "missing dir: %s", err);
+    /* clean up */
+    for (const s_csv_case_t *c = s_csvs; c->symbol; c++) {
+        char path[512];
+        snprintf (path, sizeof path, "%s/%s.csv", s_dir, c->symbol);
+        unlink (path);
+    }
+    rmdir (s_dir);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void test_universes (void)
+{
+    char err[512];
+    zs_source_t *src = zs_source_open ("synthetic:", 0, err, sizeof err);
+    zs_strlist_t l = {0};
+    CHECK (zs_universe_expand ("synthetic:3", src, &l, err, sizeof err) == 0
+               && l.size == 3 && strcmp (l.items[2], "S000002") == 0,
+           "synthetic:3");
+    zs_strlist_clear (&l);
+    CHECK (zs_universe_expand ("list:AAPL, MSFT,BRK.B", src, &l, err,
+                               sizeof err)
+                   == 0
+               && l.size == 3 && strcmp (l.items[1], "MSFT") == 0,
+           "list: %s", err);
+    zs_strlist_clear (&l);
+    CHECK (zs_universe_expand ("list:A,B,A", src, &l, err, sizeof err) == -1
+               && strstr (err, "'A' is listed twice"),
+           "duplicates: %s", err);
+    zs_strlist_clear (&l);
+    CHECK (zs_universe_expand ("list:A,../x", src, &l, err, sizeof err) == -1
+               && strstr (err, "not a valid symbol"),
+           "bad symbol: %s", err);
+    zs_strlist_clear (&l);
+    char path[] = "/tmp/zs_universe_XXXXXX";
+    int fd = mkstemp (path);
+    const char *text = "# my list\nAAPL\n\n  MSFT  # comment\nGOOG\n";
+    CHECK (write (fd, text, strlen (text)) == (ssize_t) strlen (text), "w");
+    close (fd);
+    char spec[64];
+    snprintf (spec, sizeof spec, "file:%s", path);
+    CHECK (zs_universe_expand (spec, src, &l, err, sizeof err) == 0
+               && l.size == 3 && strcmp (l.items[1], "MSFT") == 0,
+           "file: %s", err);
+    zs_strlist_clear (&l);
+    unlink (path);
+    CHECK (zs_universe_expand ("all", src, &l, err, sizeof err) == -1
+               && strstr (err, "synthetic:N"),
+           "all of synthetic: %s", err);
+    CHECK (zs_universe_expand ("synthetic:0", src, &l, err, sizeof err) == -1,
+           "synthetic:0");
+    CHECK (zs_universe_expand ("nasdaq", src, &l, err, sizeof err) == -1
+               && strstr (err, "unknown universe"),
+           "unknown: %s", err);
+    zs_strlist_clear (&l);
+    zs_source_destroy (&src);
+    CHECK (!zs_source_open ("synthetic:bars=0", 0, err, sizeof err),
+           "bars=0");
+    CHECK (!zs_source_open ("synthetic:colour=3", 0, err, sizeof err)
+               && strstr (err, "unknown key"),
+           "unknown key: %s", err);
+    CHECK (!zs_source_open ("ftp://x", 0, err, sizeof err)
+               && strstr (err, "unknown data source"),
+           "unknown source: %s", err);
+}
+
+/*  Synthetic bars are bit-identical everywhere: a hash of the bytes of a
+    few symbols' bars, fixed here. */
+static void test_determinism (void)
+{
+    char err[256];
+    zs_source_t *src = zs_source_open ("synthetic:", 0, err, sizeof err);
+    uint64_t h = 1469598103934665603ULL;
+    size_t bars = 0, flat = 0;
+    for (int k = 0; k < 20; k++) {
+        char sym[16];
+        snprintf (sym, sizeof sym, "S%06d", k);
+        zs_bars_ref_t ref;
+        zs_source_load (src, sym, &ref, err, sizeof err);
+        const zs_bars_t *b = ref.bars;
+        const double *cols[5] = {b->open, b->high, b->low, b->close,
+                                 b->volume};
+        for (size_t i = 0; i < b->n; i++) {
+            for (int c = 0; c < 5; c++) {
+                const unsigned char *p = (const unsigned char *) &cols[c][i];
+                for (size_t q = 0; q < sizeof (double); q++)
+                    h = (h ^ p[q]) * 1099511628211ULL;
+            }
+            /* valid bars, always */
+            CHECK (b->low[i] <= b->open[i] && b->open[i] <= b->high[i]
+                       && b->low[i] <= b->close[i]
+                       && b->close[i] <= b->high[i] && b->low[i] > 0
+                       && b->volume[i] >= 0,
+                   "%s bar %zu invalid", sym, i);
+            flat += i > 0 && b->close[i] == b->close[i - 1];
+        }
+        bars += b->n;
+        CHECK (strcmp (zs_bars_date (b, b->n - 1), "2025-12-31") == 0,
+               "last date %s", zs_bars_date (b, b->n - 1));
+        zs_bars_release (&ref);
+    }
+    printf ("synthetic: %zu bars hash %016llx, %zu flat steps\n", bars,
+            (unsigned long long) h, flat);
+    CHECK (h == ZS_SYNTH_GOLDEN, "synthetic bars changed: hash %016llx",
+           (unsigned long long) h);
+    zs_source_destroy (&src);
+}
+
+int main (void)
+{
+    test_indicators ();
+    test_terms_match_series ();
+    test_strategies ();
+    test_expressions ();
+    test_csv ();
+    test_universes ();
+    test_determinism ();
+    if (s_failures) {
+        fprintf (stderr, "%d checks failed\n", s_failures);
+        return 1;
+    }
+    printf ("engine: all checks passed\n");
+    return 0;
+}

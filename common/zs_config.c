@@ -254,8 +254,10 @@ zs_config_result_t zs_config_parse (const char *prog, const char *section,
 {
     *first_arg = argc;
     for (zs_opt_t *o = opts; o->name; o++) {
-        if (o->type == ZS_OPT_STR)
+        if (o->type == ZS_OPT_STR) {
+            free (*(char **) o->target); /* a previous parse's value */
             *(char **) o->target = NULL;
+        }
         if (o->defval && s_set (prog, o, o->defval, "default") != 0)
             return ZS_CONFIG_ERROR;
     }

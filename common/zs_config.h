@@ -24,7 +24,8 @@ extern "C" {
 #endif
 
 typedef enum {
-    ZS_OPT_STR,    /* target: char ** (malloc'd; freed by zs_config_free) */
+    ZS_OPT_STR,    /* target: char **, NULL at first (malloc'd; freed by
+                      zs_config_free or the next parse)                   */
     ZS_OPT_INT,    /* target: int64_t *                                   */
     ZS_OPT_DOUBLE, /* target: double *                                    */
     ZS_OPT_BOOL    /* target: bool *                                      */

@@ -1072,8 +1072,16 @@ static zs_btask_t *s_report_task (zs_broker_t *self, const char *what,
         zs_bscan_t *ended = id ? (zs_bscan_t *) zhashx_lookup (self->scans,
                                                                id)
                                : NULL;
-        if (ended && ended->stop_pending && --ended->stop_pending == 0)
+        if (ended && ended->stop_pending && --ended->stop_pending == 0) {
             ended->idle_us = zs_clock_us ();
+            zs_debug ("scan %s: every worker let go %.3f ms after its end",
+                      ended->id,
+                      (double) (ended->idle_us - ended->finished_us) / 1e3);
+        }
+        else if (ended)
+            zs_debug ("scan %s: task %llu let go by %s, %u to go",
+                      ended->id, (unsigned long long) task_id, worker,
+                      ended->stop_pending);
         if (id)
             zhashx_delete (self->letting_go, key);
     }
@@ -1592,6 +1600,8 @@ static void *s_socket (zs_broker_t *self, int type, const char *endpoint,
     }
     int linger = 0;
     zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
+    uint64_t affinity = type == ZMQ_XSUB || type == ZMQ_XPUB ? 1 : 2;
+    zmq_setsockopt (sock, ZMQ_AFFINITY, &affinity, sizeof affinity);
     return sock;
 }
 
@@ -1617,6 +1627,11 @@ zs_broker_t *zs_broker_new (const zs_broker_config_t *cfg, char *err,
     self->cfg = *cfg;
     zs_random_id (self->instance, 12);
     self->ctx = zmq_ctx_new ();
+    /*  Two I/O threads: one carries the flood of results, the other
+        everything that must not wait behind it (cancels, credit, reports,
+        requests).  Sockets pick theirs with ZMQ_AFFINITY. */
+    if (self->ctx)
+        zmq_ctx_set (self->ctx, ZMQ_IO_THREADS, 2);
     self->sources = zhashx_new ();
     zhashx_set_destructor (self->sources, s_source_free);
     self->liquidity = zhashx_new ();

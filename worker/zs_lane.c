@@ -16,6 +16,8 @@
 #include "zs_wshared.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,6 +280,8 @@ static void s_run_task (s_lane_t *self)
     self->cancel_gen = atomic_load (&self->shared->cancel_gen);
     if (zs_wshared_is_cancelled (self->shared, t->scan)
         || atomic_load (&self->shared->stopping)) {
+        zs_debug ("lane %u: task %llu of scan %s returned unstarted",
+                  self->lane, (unsigned long long) t->task, t->scan);
         s_send_done (self, t, true, 0);
         return;
     }
@@ -302,6 +306,11 @@ static void s_run_task (s_lane_t *self)
                          t->scan, false);
         zs_scanner_run (self->scanner, self->scan, source, t->symbols,
                         t->nsymbols, s_emit, self);
+        if (self->aborted)
+            zs_debug ("lane %u: task %llu of scan %s abandoned after %u of "
+                      "%zu symbols",
+                      self->lane, (unsigned long long) t->task, t->scan,
+                      self->results, t->nsymbols);
         s_send_done (self, t, self->aborted,
                      (double) (zs_clock_us () - start));
     }
@@ -358,6 +367,8 @@ static void *s_connect (s_lane_t *self, int type, const char *endpoint)
         return NULL;
     int linger = type == ZMQ_DEALER ? 0 : 2000;
     zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
+    uint64_t affinity = type == ZMQ_XPUB ? 1 : 2; /* see zs_worker.c */
+    zmq_setsockopt (sock, ZMQ_AFFINITY, &affinity, sizeof affinity);
     if (type == ZMQ_DEALER)
         zmq_setsockopt (sock, ZMQ_ROUTING_ID, self->rid, strlen (self->rid));
     if (type == ZMQ_XPUB) {
@@ -398,6 +409,14 @@ static void s_subscriptions (s_lane_t *self)
 void *zs_lane_main (void *arg)
 {
     zs_lane_arg_t *a = (zs_lane_arg_t *) arg;
+    /*  Lanes are batch computation: tell the scheduler so, and the threads
+        that must react at once (the main thread with its cancels and
+        heartbeats, ZeroMQ's I/O thread) preempt them without waiting out a
+        time slice when the cores are busy.  Measured here: a cancel reached
+        a busy worker up to 5 ms late without it. */
+    struct sched_param sp;
+    memset (&sp, 0, sizeof sp);
+    pthread_setschedparam (pthread_self (), SCHED_BATCH, &sp);
     s_lane_t *self = (s_lane_t *) calloc (1, sizeof *self);
     if (!self)
         return NULL;

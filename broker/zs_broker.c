@@ -104,6 +104,8 @@ struct zs_broker_t {
 
     /* reusable decode/encode space: nothing allocated once warm */
     zs_result_t result;
+    s_lane_t *last_lane;        /* lane of the last result (a cache)       */
+    zs_bscan_t *last_scan;      /* scan of the last result (a cache)       */
     zs_buf_t buf;
     zs_ptrs_t symptrs;          /* symbol pointers of the task being sent  */
     uint64_t hb_tick;
@@ -555,6 +557,7 @@ static void s_dispatch (zs_broker_t *self)
             zs_warn ("lane %s unreachable: dropping it", lane->key);
             zs_bscan_requeue_front (scan, task);
             zhashx_delete (self->lanes, lane->key);
+            self->last_lane = NULL;
         }
     }
 }
@@ -626,6 +629,7 @@ static void s_scan_finish (zs_broker_t *self, zs_bscan_t *scan,
         zs_bscan_t *old = (zs_bscan_t *) zlistx_detach (self->finished, NULL);
         if (old)
             zhashx_delete (self->scans, old->id);
+        self->last_scan = NULL;
     }
 }
 
@@ -1046,6 +1050,7 @@ static void s_worker_forget (zs_broker_t *self, s_worker_t *w,
     for (char *k = (char *) zlistx_first (keys); k;
          k = (char *) zlistx_next (keys))
         zhashx_delete (self->lanes, k);
+    self->last_lane = NULL;
     zlistx_destroy (&keys);
 }
 
@@ -1358,51 +1363,24 @@ static void s_tasks_recv (zs_broker_t *self)
 /* ---------------------------------------------------------------------- */
 /*  results in: XSUB                                                       */
 
-/*  Reads one [topic, body] from a worker and forwards it. */
-static void s_results_recv (zs_broker_t *self)
+/*  One result body from a worker: checked, de-duplicated, forwarded.  The
+    body is moved to the XPUB when forwarded. */
+static void s_result_body (zs_broker_t *self, zmq_msg_t *body)
 {
-    zmq_msg_t topic, body;
-    zmq_msg_init (&topic);
-    zmq_msg_init (&body);
-    if (zmq_msg_recv (&topic, self->xsub, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close (&topic);
-        zmq_msg_close (&body);
-        return;
-    }
     char err[256], peer[64];
-    bool ok = zmq_msg_more (&topic)
-              && zmq_msg_recv (&body, self->xsub, ZMQ_DONTWAIT) >= 0
-              && !zmq_msg_more (&body);
-    if (!ok) {
-        /* drain the rest of whatever this was */
-        int more = zmq_msg_more (&topic) || zmq_msg_more (&body);
-        while (more) {
-            zmq_msg_t part;
-            zmq_msg_init (&part);
-            if (zmq_msg_recv (&part, self->xsub, ZMQ_DONTWAIT) < 0)
-                more = 0;
-            else
-                more = zmq_msg_more (&part);
-            zmq_msg_close (&part);
-        }
-        s_peer_of (&topic, peer, sizeof peer);
-        if (s_may_complain (self))
-            zs_warn ("results: dropped a message from %s: want [topic, "
-                     "body]",
-                     peer);
-        goto done;
-    }
     zs_result_t *r = &self->result;
-    if (zs_result_decode (zmq_msg_data (&body), zmq_msg_size (&body), r, err,
+    if (zs_result_decode (zmq_msg_data (body), zmq_msg_size (body), r, err,
                           sizeof err)
         != 0) {
-        s_peer_of (&body, peer, sizeof peer);
+        s_peer_of (body, peer, sizeof peer);
         if (s_may_complain (self))
             zs_warn ("results: bad result from %s: %s", peer, err);
-        goto done;
+        return;
     }
     /* per-lane sequence: a gap means results were lost on the way */
-    s_lane_t *lane = s_lane_find (self, r->worker, r->lane);
+    s_lane_t *lane = self->last_lane;
+    if (!lane || lane->lane != r->lane || strcmp (lane->worker->id, r->worker))
+        lane = self->last_lane = s_lane_find (self, r->worker, r->lane);
     if (lane) {
         if (lane->last_wseq && r->wseq > lane->last_wseq + 1)
             zs_warn ("results: lost %llu results from %s (sequence %llu "
@@ -1413,29 +1391,63 @@ static void s_results_recv (zs_broker_t *self)
         if (r->wseq > lane->last_wseq)
             lane->last_wseq = r->wseq;
     }
-    zs_bscan_t *scan = (zs_bscan_t *) zhashx_lookup (self->scans, r->scan);
+    zs_bscan_t *scan = self->last_scan;
+    if (!scan || strcmp (scan->id, r->scan) != 0)
+        scan = self->last_scan = (zs_bscan_t *) zhashx_lookup (self->scans,
+                                                               r->scan);
     if (!scan || scan->state != ZS_BSCAN_RUNNING) {
         self->dropped_late++;
-        goto done;
+        return;
     }
     if (r->index >= scan->total
         || strcmp (scan->symbols[r->index], r->symbol) != 0) {
-        s_peer_of (&body, peer, sizeof peer);
+        s_peer_of (body, peer, sizeof peer);
         if (s_may_complain (self))
             zs_warn ("results: %s from %s claims index %u of scan %s: not "
                      "ours, dropped",
                      r->symbol, peer, r->index, r->scan);
-        goto done;
+        return;
     }
     if (zs_bscan_delivered (scan, r->index)) {
         self->dropped_dups++;
-        goto done;
+        return;
     }
     s_deliver (self, scan, r->index, r->signal && !r->error,
-               r->error != NULL, &body);
-done:
-    zmq_msg_close (&topic);
-    zmq_msg_close (&body);
+               r->error != NULL, body);
+}
+
+/*  Reads one message [topic, body, body...] from a worker lane and
+    forwards each body.  The topic only names the batch; every forwarded
+    record's topic is derived from its body. */
+static void s_results_recv (zs_broker_t *self)
+{
+    zmq_msg_t part;
+    zmq_msg_init (&part);
+    if (zmq_msg_recv (&part, self->xsub, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&part);
+        return;
+    }
+    int more = zmq_msg_more (&part);
+    if (!more) {
+        char peer[64];
+        s_peer_of (&part, peer, sizeof peer);
+        if (s_may_complain (self))
+            zs_warn ("results: dropped a message from %s: want [topic, "
+                     "body...]",
+                     peer);
+    }
+    zmq_msg_close (&part);
+    while (more) {
+        zmq_msg_t body;
+        zmq_msg_init (&body);
+        if (zmq_msg_recv (&body, self->xsub, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&body);
+            break;
+        }
+        more = zmq_msg_more (&body);
+        s_result_body (self, &body);
+        zmq_msg_close (&body);
+    }
 }
 
 /*  XPUB subscriptions: remembered so a "sync" start can wait for its

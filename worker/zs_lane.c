@@ -26,6 +26,8 @@
 #include <zmq.h>
 
 #define COMPILED_SLOTS 8
+#define BATCH_MAX 32        /* results per message to the broker          */
+#define BATCH_US 200        /* longest a result waits to fill a batch     */
 
 typedef struct {
     char key[ZS_FILTER_MAX + 1024]; /* scan id + definition             */
@@ -52,7 +54,10 @@ typedef struct {
     zs_buf_t rbuf;            /* reports                                   */
     /* the task being run */
     const zs_scan_t *scan;
-    char topic_sig[ZS_TOPIC_MAX], topic_plain[ZS_TOPIC_MAX];
+    char topic[ZS_TOPIC_MAX];  /* "<scan>.r": results of this scan       */
+    size_t nbatch;            /* encoded results waiting in buf            */
+    size_t ends[BATCH_MAX];   /* where each ends in buf                    */
+    int64_t batch_us;         /* when the first of them was encoded        */
     uint64_t cancel_gen;
     bool aborted;
     uint32_t results, signals, errors;
@@ -200,18 +205,32 @@ static bool s_should_abort (s_lane_t *self)
     return false;
 }
 
-/*  Publishes [topic, body], waiting (not dropping) while the broker is
-    slow; gives up only when the task is abandoned. */
-static int s_publish (s_lane_t *self, const char *topic)
+/*  Publishes the waiting results as one message [topic, body, body...],
+    waiting (not dropping) while the broker is slow; gives up only when the
+    task is abandoned.  Batching cuts the per-result cost of a message
+    while the first result of every task still leaves at once. */
+static int s_flush (s_lane_t *self)
 {
-    size_t tlen = strlen (topic);
+    if (!self->nbatch)
+        return 0;
+    size_t tlen = strlen (self->topic);
     for (;;) {
-        if (zmq_send (self->xpub, topic, tlen, ZMQ_SNDMORE) >= 0)
+        if (zmq_send (self->xpub, self->topic, tlen, ZMQ_SNDMORE) >= 0)
             break;
-        if (errno != EAGAIN || s_should_abort (self))
+        if (errno != EAGAIN || s_should_abort (self)) {
+            self->nbatch = 0;
+            zs_buf_reset (&self->buf);
             return -1;
+        }
     }
-    zmq_send (self->xpub, self->buf.data, self->buf.size, 0);
+    size_t from = 0;
+    for (size_t k = 0; k < self->nbatch; k++) {
+        zmq_send (self->xpub, self->buf.data + from, self->ends[k] - from,
+                  k + 1 < self->nbatch ? ZMQ_SNDMORE : 0);
+        from = self->ends[k];
+    }
+    self->nbatch = 0;
+    zs_buf_reset (&self->buf);
     return 0;
 }
 
@@ -246,15 +265,19 @@ static int s_emit (void *arg, size_t i, const char *symbol,
     r->task = t->task;
     r->attempt = t->attempt;
     char err[256];
-    zs_buf_reset (&self->buf);
     if (zs_result_encode (r, &self->buf, err, sizeof err) != 0) {
         zs_error ("lane %u: cannot encode the result of %s: %s", self->lane,
                   symbol, err);
         self->aborted = true;
         return 1;
     }
-    if (s_publish (self, r->signal ? self->topic_sig : self->topic_plain)
-        != 0) {
+    int64_t now = zs_clock_us ();
+    if (!self->nbatch)
+        self->batch_us = now;
+    self->ends[self->nbatch++] = self->buf.size;
+    if ((!self->results || self->nbatch == BATCH_MAX
+         || now - self->batch_us >= BATCH_US)
+        && s_flush (self) != 0) {
         self->aborted = true;
         return 1;
     }
@@ -300,12 +323,13 @@ static void s_run_task (s_lane_t *self)
         s_send_failed (self, t, err);
     }
     else {
-        zs_topic_result (self->topic_sig, sizeof self->topic_sig, t->scan,
-                         true);
-        zs_topic_result (self->topic_plain, sizeof self->topic_plain,
-                         t->scan, false);
+        zs_topic_prefix_results (self->topic, sizeof self->topic, t->scan);
+        self->nbatch = 0;
+        zs_buf_reset (&self->buf);
         zs_scanner_run (self->scanner, self->scan, source, t->symbols,
                         t->nsymbols, s_emit, self);
+        if (s_flush (self) != 0)
+            self->aborted = true;
         if (self->aborted)
             zs_debug ("lane %u: task %llu of scan %s abandoned after %u of "
                       "%zu symbols",

@@ -23,6 +23,7 @@ static const s_command_t s_commands[] = {
      "run a broker and workers on this machine, scan, stream"},
     {"indicators", zs_cmd_indicators,
      "print every bar of a symbol with its indicators (CSV)"},
+    {"import", zs_cmd_import, "build a binary store from a CSV directory"},
     {NULL, NULL, NULL}};
 
 static void s_usage (FILE *out)

@@ -2,6 +2,7 @@
 #include "zs_cmd_engine.h"
 #include "zs_bars.h"
 #include "zs_cli.h"
+#include "zs_store.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -26,7 +27,7 @@ int zs_cmd_indicators (int argc, char **argv)
     char *data = NULL;
     zs_opt_t opts[] = {
         {"data", 'd', ZS_OPT_STR, "synthetic:", "URI",
-         "data source (synthetic:, csv:DIR)", &data},
+         "data source (synthetic:, csv:DIR, store:FILE)", &data},
         {NULL, 0, 0, NULL, NULL, NULL, NULL}};
     int first = 0, code = 0;
     if (!zs_cli_parse ("indicators", "[--data SOURCE] SYMBOL",
@@ -107,5 +108,42 @@ int zs_cmd_indicators (int argc, char **argv)
     zs_config_free (opts);
     if (fflush (stdout) != 0)
         code = 1;
+    return code;
+}
+
+int zs_cmd_import (int argc, char **argv)
+{
+    bool skip_bad = false;
+    zs_opt_t opts[] = {
+        {"skip-bad", 0, ZS_OPT_BOOL, "false", NULL,
+         "leave malformed files out (with a warning) instead of failing",
+         &skip_bad},
+        {NULL, 0, 0, NULL, NULL, NULL, NULL}};
+    int first = 0, code = 0;
+    if (!zs_cli_parse ("import", "[--skip-bad] CSVDIR STORE",
+                       "Builds the binary store workers memory-map "
+                       "(data source store:STORE) from every\nSYMBOL.csv "
+                       "in CSVDIR.  The store is written to a temporary "
+                       "file and renamed\ninto place, so readers never see "
+                       "half of one.",
+                       opts, argc, argv, &first, &code)) {
+        zs_config_free (opts);
+        return code;
+    }
+    if (first != argc - 2) {
+        fprintf (stderr, "zscan import: give CSVDIR and STORE (see --help)\n");
+        zs_config_free (opts);
+        return 2;
+    }
+    char err[1024];
+    long n = zs_store_import (argv[first], argv[first + 1], skip_bad, err,
+                              sizeof err);
+    if (n < 0) {
+        fprintf (stderr, "zscan import: %s\n", err);
+        code = 1;
+    }
+    else
+        printf ("%ld symbols written to %s\n", n, argv[first + 1]);
+    zs_config_free (opts);
     return code;
 }

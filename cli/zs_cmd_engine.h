@@ -8,4 +8,8 @@
     bad data file). */
 int zs_cmd_indicators (int argc, char **argv);
 
+/*  zscan import CSVDIR STORE: builds the memory-mapped binary store from
+    every SYMBOL.csv in CSVDIR.  Returns the exit code. */
+int zs_cmd_import (int argc, char **argv);
+
 #endif

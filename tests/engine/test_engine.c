@@ -5,6 +5,7 @@
     with their exact position and reason); CSV files, good and malformed;
     universes; synthetic determinism. */
 #include "zs_bars.h"
+#include "zs_store.h"
 #include "zs_term.h"
 
 #include <math.h>
@@ -531,6 +532,15 @@ static void test_expressions (void)
 
 static char s_dir[256];
 
+static void s_write_in (const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf (path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen (path, "wb");
+    fputs (text, f);
+    fclose (f);
+}
+
 static void s_write (const char *name, const char *text)
 {
     char path[512];
@@ -729,6 +739,154 @@ static void test_determinism (void)
     zs_source_destroy (&src);
 }
 
+/* ---------------------------------------------------------------------- */
+/*  The binary store                                                       */
+
+static void s_csv_from_bars (const char *dir, const char *sym,
+                             const zs_bars_t *b)
+{
+    char path[512];
+    snprintf (path, sizeof path, "%s/%s.csv", dir, sym);
+    FILE *f = fopen (path, "w");
+    fprintf (f, "Date,Open,High,Low,Close,Volume\n");
+    for (size_t i = 0; i < b->n; i++)
+        fprintf (f, "%s,%.17g,%.17g,%.17g,%.17g,%.17g\n", zs_bars_date (b, i),
+                 b->open[i], b->high[i], b->low[i], b->close[i],
+                 b->volume[i]);
+    fclose (f);
+}
+
+static void s_copy_file (const char *from, const char *to, long truncate,
+                         long flip)
+{
+    FILE *in = fopen (from, "rb");
+    FILE *out = fopen (to, "wb");
+    long i = 0;
+    int c;
+    while ((c = fgetc (in)) != EOF && (truncate < 0 || i < truncate)) {
+        fputc (i == flip ? c ^ 0x20 : c, out);
+        i++;
+    }
+    fclose (in);
+    fclose (out);
+}
+
+static void test_store (void)
+{
+    char dir[256], store[300], bad[300], err[512];
+    snprintf (dir, sizeof dir, "/tmp/zs_store_test_%d", (int) getpid ());
+    snprintf (store, sizeof store, "%s.zs", dir);
+    snprintf (bad, sizeof bad, "%s.bad", dir);
+    mkdir (dir, 0700);
+    zs_source_t *syn = zs_source_open ("synthetic:bars=300", 0, err,
+                                       sizeof err);
+    const char *syms[] = {"AAA", "BBB.X", "CCC", NULL};
+    for (int i = 0; syms[i]; i++) {
+        zs_bars_ref_t ref;
+        zs_source_load (syn, syms[i], &ref, err, sizeof err);
+        s_csv_from_bars (dir, syms[i], ref.bars);
+        zs_bars_release (&ref);
+    }
+    CHECK (zs_store_import (dir, store, false, err, sizeof err) == 3,
+           "import: %s", err);
+    char uri[400];
+    snprintf (uri, sizeof uri, "store:%s", store);
+    zs_source_t *st = zs_source_open (uri, 0, err, sizeof err);
+    CHECK (st != NULL, "open store: %s", err);
+    for (int i = 0; syms[i] && st; i++) {
+        zs_bars_ref_t a, b;
+        zs_source_load (syn, syms[i], &a, err, sizeof err);
+        CHECK (zs_source_load (st, syms[i], &b, err, sizeof err) == 0,
+               "load %s: %s", syms[i], err);
+        bool same = a.bars->n == b.bars->n;
+        for (size_t k = 0; same && k < a.bars->n; k++)
+            same = a.bars->close[k] == b.bars->close[k]
+                   && a.bars->high[k] == b.bars->high[k]
+                   && a.bars->low[k] == b.bars->low[k]
+                   && a.bars->open[k] == b.bars->open[k]
+                   && a.bars->volume[k] == b.bars->volume[k]
+                   && strcmp (zs_bars_date (a.bars, k),
+                              zs_bars_date (b.bars, k))
+                          == 0;
+        CHECK (same, "%s: the store holds exactly the CSV's bars", syms[i]);
+        zs_bars_release (&a);
+        zs_bars_release (&b);
+    }
+    zs_strlist_t all = {0};
+    CHECK (st && zs_source_symbols (st, &all, err, sizeof err) == 0
+               && all.size == 3 && strcmp (all.items[1], "BBB.X") == 0,
+           "store symbols");
+    zs_strlist_clear (&all);
+    double adv = 0;
+    CHECK (st && zs_source_liquidity (st, "CCC", &adv, err, sizeof err) == 0
+               && adv > 0,
+           "store liquidity %g", adv);
+    zs_bars_ref_t none;
+    CHECK (st && zs_source_load (st, "ZZZ", &none, err, sizeof err) == -1
+               && strstr (err, "ZZZ: not in the store"),
+           "absent symbol: %s", err);
+    zs_source_destroy (&st);
+    /* every truncation and a flipped byte anywhere are refused */
+    struct stat info;
+    stat (store, &info);
+    long size = (long) info.st_size;
+    int refused = 0, tried = 0;
+    long cuts[] = {0, 10, 63, 64, 100, 64 + 3 * 64 - 1, 64 + 3 * 64,
+                   size / 2, size - 8, size - 1};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        s_copy_file (store, bad, cuts[i], -1);
+        zs_store_t *s = zs_store_open (bad, err, sizeof err);
+        tried++;
+        refused += s == NULL;
+        zs_store_close (&s);
+    }
+    long flips[] = {0, 9, 20, 40, 70, 64 + 40, 64 + 64 + 50, size / 2,
+                    size - 3};
+    for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+        s_copy_file (store, bad, -1, flips[i]);
+        zs_store_t *s = zs_store_open (bad, err, sizeof err);
+        tried++;
+        if (!s)
+            refused++;
+        else
+            CHECK (0, "a flipped byte at %ld was not noticed", flips[i]);
+        zs_store_close (&s);
+    }
+    CHECK (refused == tried, "%d of %d damaged stores refused", refused,
+           tried);
+    s_copy_file (store, bad, 40, -1);
+    CHECK (!zs_store_open (bad, err, sizeof err)
+               && strstr (err, "too short to be a store"),
+           "short: %s", err);
+    s_copy_file (store, bad, -1, 0);
+    CHECK (!zs_store_open (bad, err, sizeof err) && strstr (err, "bad magic"),
+           "magic: %s", err);
+    s_copy_file (store, bad, size - 8, -1);
+    CHECK (!zs_store_open (bad, err, sizeof err) && strstr (err, "truncated"),
+           "truncated: %s", err);
+    /* a malformed CSV fails the import, or is skipped on request */
+    s_write_in (dir, "BAD.csv", "Date,Open,High,Low,Close,Volume\n"
+                                "2024-01-02,1,2,x,1,1\n");
+    CHECK (zs_store_import (dir, store, false, err, sizeof err) == -1
+               && strstr (err, "BAD.csv:2: low 'x' is not a number"),
+           "bad csv: %s", err);
+    CHECK (zs_store_import (dir, store, true, err, sizeof err) == 3,
+           "skip bad: %s", err);
+    st = zs_source_open (uri, 0, err, sizeof err);
+    CHECK (st != NULL, "store with a gap for the skipped file: %s", err);
+    zs_source_destroy (&st);
+    const char *files[] = {"AAA.csv", "BBB.X.csv", "CCC.csv", "BAD.csv"};
+    for (int i = 0; i < 4; i++) {
+        char path[512];
+        snprintf (path, sizeof path, "%s/%s", dir, files[i]);
+        unlink (path);
+    }
+    rmdir (dir);
+    unlink (store);
+    unlink (bad);
+    zs_source_destroy (&syn);
+}
+
 int main (void)
 {
     test_indicators ();
@@ -738,6 +896,7 @@ int main (void)
     test_csv ();
     test_universes ();
     test_determinism ();
+    test_store ();
     if (s_failures) {
         fprintf (stderr, "%d checks failed\n", s_failures);
         return 1;

@@ -16,6 +16,7 @@ typedef struct {
     double *open, *high, *low, *close, *volume;
     char *dates;       /* n slots of ZS_DATE_SLOT bytes, NUL-terminated   */
     bool dates_shared; /* dates belong to someone else (the source)       */
+    bool borrowed;     /* the columns too (a memory-mapped store)         */
     size_t bytes;      /* memory held                                     */
 } zs_bars_t;
 
@@ -30,6 +31,7 @@ const char *zs_bars_date (const zs_bars_t *self, size_t i);
 typedef struct {
     const zs_bars_t *bars;
     zs_bars_t *owned;
+    zs_bars_t view;    /* bars read in place from a store                 */
 } zs_bars_ref_t;
 
 /*  Loads symbol's bars.  Returns 0, or -1 with a reason naming the file

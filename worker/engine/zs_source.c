@@ -7,6 +7,7 @@
     never freed before the source, so a pointer handed out stays valid.
 */
 #include "zs_bars.h"
+#include "zs_store.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -74,7 +75,8 @@ zs_bars_t *zs_bars_new (size_t n)
 void zs_bars_destroy (zs_bars_t **self_p)
 {
     if (self_p && *self_p) {
-        free ((*self_p)->open);
+        if (!(*self_p)->borrowed)
+            free ((*self_p)->open);
         if (!(*self_p)->dates_shared)
             free ((*self_p)->dates);
         free (*self_p);
@@ -110,7 +112,7 @@ typedef struct {
     zs_bars_t *bars;
 } s_entry_t;
 
-typedef enum { S_SYNTHETIC, S_CSV } s_kind_t;
+typedef enum { S_SYNTHETIC, S_CSV, S_STORE } s_kind_t;
 
 struct zs_source_t {
     char *uri;
@@ -120,6 +122,7 @@ struct zs_source_t {
     size_t bars;          /* synthetic bar count                          */
     size_t budget;        /* bytes the cache may hold                     */
     char *dates;          /* synthetic: the dates every symbol shares     */
+    zs_store_t *store;    /* store: the mapping                           */
     pthread_mutex_t lock;
     s_entry_t *slots;
     size_t mask, used, bytes;
@@ -261,9 +264,16 @@ zs_source_t *zs_source_open (const char *uri, size_t cache_bytes, char *err,
         else if ((self->dir = strdup (uri + 4)) != NULL)
             rc = 0;
     }
+    else if (strncmp (uri, "store:", 6) == 0) {
+        self->kind = S_STORE;
+        if ((self->store = zs_store_open (uri + 6, err, errlen)) != NULL)
+            rc = 0;
+    }
     else
         snprintf (err, errlen,
-                  "unknown data source '%.100s' (synthetic:, csv:DIR)", uri);
+                  "unknown data source '%.100s' (synthetic:, csv:DIR, "
+                  "store:FILE)",
+                  uri);
     if (rc != 0 || !self->uri) {
         zs_source_destroy (&self);
         return NULL;
@@ -282,6 +292,7 @@ void zs_source_destroy (zs_source_t **self_p)
             zs_bars_destroy (&self->slots[i].bars);
         }
     free (self->slots);
+    zs_store_close (&self->store);
     pthread_mutex_destroy (&self->lock);
     free (self->uri);
     free (self->dir);
@@ -306,6 +317,14 @@ int zs_source_load (zs_source_t *self, const char *symbol, zs_bars_ref_t *ref,
     if (!zs_symbol_valid (symbol)) {
         snprintf (err, errlen, "'%.40s' is not a valid symbol", symbol);
         return -1;
+    }
+    if (self->kind == S_STORE) {
+        /* read in place from the mapping: nothing to cache or copy */
+        if (zs_store_bars (self->store, symbol, &ref->view, err, errlen)
+            != 0)
+            return -1;
+        ref->bars = &ref->view;
+        return 0;
     }
     pthread_mutex_lock (&self->lock);
     const zs_bars_t *hit = s_cache_get (self, symbol);
@@ -356,6 +375,15 @@ static int s_cmp_str (const void *a, const void *b)
 int zs_source_symbols (zs_source_t *self, zs_strlist_t *out, char *err,
                        size_t errlen)
 {
+    if (self->kind == S_STORE) {
+        for (size_t i = 0; i < zs_store_size (self->store); i++)
+            if (zs_strlist_push (out, zs_store_symbol (self->store, i))
+                != 0) {
+                snprintf (err, errlen, "out of memory");
+                return -1;
+            }
+        return 0;
+    }
     if (self->kind != S_CSV) {
         snprintf (err, errlen, "a synthetic source holds no fixed set of "
                                "symbols: use synthetic:N");
@@ -392,6 +420,13 @@ int zs_source_symbols (zs_source_t *self, zs_strlist_t *out, char *err,
 int zs_source_liquidity (zs_source_t *self, const char *symbol, double *adv,
                          char *err, size_t errlen)
 {
+    if (self->kind == S_STORE) {
+        if (zs_store_liquidity (self->store, symbol, adv) != 0) {
+            snprintf (err, errlen, "%s: not in the store", symbol);
+            return -1;
+        }
+        return 0;
+    }
     zs_bars_ref_t ref;
     if (zs_source_load (self, symbol, &ref, err, errlen) != 0)
         return -1;

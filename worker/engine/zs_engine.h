@@ -143,6 +143,12 @@ typedef struct zs_scanner_t zs_scanner_t;
 zs_scanner_t *zs_scanner_new (void);
 void zs_scanner_destroy (zs_scanner_t **self_p);
 
+/*  The instruction set the scanner's block kernels use ("scalar", "sse2",
+    "avx2", "avx512"): the widest the CPU has, or ZS_ENGINE_ISA. */
+const char *zs_scanner_isa (const zs_scanner_t *self);
+/*  Forces one (tests, benchmarks); -1 when the CPU cannot run it. */
+int zs_scanner_set_isa (zs_scanner_t *self, const char *name);
+
 /*  Runs scan over symbols[0..n-1] loaded from source, calling emit for each.
     Returns the number of symbols emitted (n unless emit asked to stop). */
 size_t zs_scanner_run (zs_scanner_t *self, const zs_scan_t *scan,

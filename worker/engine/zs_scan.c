@@ -19,6 +19,7 @@
     crosses_below(a, b): a moved from <= b to > b (resp. >= to <) over the
     last two bars.  An undefined value makes every comparison false.
 */
+#include "zs_kernels.h"
 #include "zs_term.h"
 
 #include <ctype.h>
@@ -56,6 +57,7 @@ struct zs_scan_t {
     size_t nterms;
     size_t nshown;           /* terms reported in results (first nshown)  */
     size_t warmup;           /* bars every term needs                     */
+    int lookback;            /* bars prev/crosses look back               */
     s_score_fn *score;       /* strategy score, or NULL for filters       */
     double params[8];
 };
@@ -739,6 +741,7 @@ zs_scan_t *zs_scan_compile (const char *strategy, const char *const *pnames,
             return NULL;
         }
         scan->nshown = scan->nterms;
+        scan->lookback = s_lookback (scan, scan->root);
         return scan;
     }
     if (!strategy)
@@ -797,6 +800,7 @@ zs_scan_t *zs_scan_compile (const char *strategy, const char *const *pnames,
     }
     scan->nshown = scan->nterms;
     scan->score = st->score;
+    scan->lookback = s_lookback (scan, scan->root);
     return scan;
 }
 
@@ -821,9 +825,9 @@ const char *zs_scan_value_name (const zs_scan_t *self, size_t index)
 /* ---------------------------------------------------------------------- */
 /*  Evaluate one symbol                                                    */
 
-/*  Fills r for bars b (the caller has set status for data errors). */
+/*  Fills r for bars b from the terms' values (vals[term][depth]). */
 static void s_evaluate (const zs_scan_t *s, const zs_bars_t *b,
-                        zs_symresult_t *r)
+                        double (*vals)[ZS_TERM_DEPTH], zs_symresult_t *r)
 {
     r->status = ZS_SYM_OK;
     r->signal = false;
@@ -831,22 +835,24 @@ static void s_evaluate (const zs_scan_t *s, const zs_bars_t *b,
     r->reason[0] = 0;
     r->nvalues = s->nshown;
     r->price = b->n ? b->close[b->n - 1] : NAN;
-    snprintf (r->time, sizeof r->time, "%s",
-              b->n ? zs_bars_date (b, b->n - 1) : "");
-    double vals[ZS_SCAN_MAX_VALUES][ZS_TERM_DEPTH];
-    for (size_t i = 0; i < s->nterms; i++) {
-        zs_term_eval (&s->terms[i], b, vals[i]);
-        if (i < ZS_SCAN_MAX_VALUES)
-            r->values[i] = vals[i][0];
-    }
-    if (b->n < s->warmup + (size_t) s_lookback (s, s->root)) {
+    const char *date = b->n ? zs_bars_date (b, b->n - 1) : "";
+    size_t dlen = strlen (date);
+    if (dlen >= sizeof r->time)
+        dlen = sizeof r->time - 1;
+    memcpy (r->time, date, dlen);
+    r->time[dlen] = 0;
+    for (size_t i = 0; i < s->nterms && i < ZS_SCAN_MAX_VALUES; i++)
+        r->values[i] = vals[i][0];
+    size_t need = s->warmup + (size_t) s->lookback;
+    if (b->n < need) {
         r->status = ZS_SYM_SHORT;
         snprintf (r->reason, sizeof r->reason,
                   "insufficient history: %zu bars, the scan needs %zu", b->n,
-                  s->warmup + (size_t) s_lookback (s, s->root));
+                  need);
         return;
     }
-    r->signal = s_truthy (s_eval (s, s->root, (const double (*)[ZS_TERM_DEPTH]) vals, 0));
+    const double (*cv)[ZS_TERM_DEPTH] = (const double (*)[ZS_TERM_DEPTH]) vals;
+    r->signal = s_truthy (s_eval (s, s->root, cv, 0));
     if (s->score) {
         const double *rows[ZS_SCAN_MAX_VALUES];
         for (size_t i = 0; i < s->nterms; i++)
@@ -857,7 +863,7 @@ static void s_evaluate (const zs_scan_t *s, const zs_bars_t *b,
     }
     else {
         s_op_t top = s->nodes[s->root].op == N_OR ? N_OR : N_AND;
-        r->score = s_clauses (s, s->root, (const double (*)[ZS_TERM_DEPTH]) vals, top);
+        r->score = s_clauses (s, s->root, cv, top);
     }
 }
 
@@ -866,19 +872,87 @@ static void s_evaluate (const zs_scan_t *s, const zs_bars_t *b,
 
 struct zs_scanner_t {
     zs_symresult_t result;
+    zs_isa_t isa;          /* vector path for blocks of 8 symbols        */
+    double *close, *high, *low; /* a block's bars, interleaved           */
+    size_t cap;            /* bars the buffers hold                      */
 };
 
 zs_scanner_t *zs_scanner_new (void)
 {
-    return (zs_scanner_t *) calloc (1, sizeof (zs_scanner_t));
+    zs_scanner_t *self = (zs_scanner_t *) calloc (1, sizeof (zs_scanner_t));
+    if (self)
+        self->isa = zs_isa_detect ();
+    return self;
 }
 
 void zs_scanner_destroy (zs_scanner_t **self_p)
 {
     if (self_p && *self_p) {
+        free ((*self_p)->close);
+        free ((*self_p)->high);
+        free ((*self_p)->low);
         free (*self_p);
         *self_p = NULL;
     }
+}
+
+const char *zs_scanner_isa (const zs_scanner_t *self)
+{
+    return zs_isa_name (self->isa);
+}
+
+int zs_scanner_set_isa (zs_scanner_t *self, const char *name)
+{
+    for (int i = 0; i < ZS_ISA_COUNT; i++)
+        if (strcmp (name, zs_isa_name ((zs_isa_t) i)) == 0
+            && zs_isa_supported ((zs_isa_t) i)) {
+            self->isa = (zs_isa_t) i;
+            return 0;
+        }
+    return -1;
+}
+
+/*  Interleaves the block's columns (bar t of lane l at [t * 8 + l]). */
+static int s_interleave (zs_scanner_t *self, zs_bars_ref_t *refs, size_t n,
+                         bool hl)
+{
+    if (n > self->cap) {
+        size_t bytes = n * ZS_BLOCK * sizeof (double);
+        double *c = (double *) realloc (self->close, bytes);
+        if (c)
+            self->close = c;
+        double *h = c ? (double *) realloc (self->high, bytes) : NULL;
+        if (h)
+            self->high = h;
+        double *l = h ? (double *) realloc (self->low, bytes) : NULL;
+        if (l)
+            self->low = l;
+        if (!l)
+            return -1;
+        self->cap = n;
+    }
+    /* bar by bar: each bar's 8 values land in one cache line */
+    const double *c[ZS_BLOCK], *h[ZS_BLOCK], *l[ZS_BLOCK];
+    for (int lane = 0; lane < ZS_BLOCK; lane++) {
+        c[lane] = refs[lane].bars->close;
+        h[lane] = refs[lane].bars->high;
+        l[lane] = refs[lane].bars->low;
+    }
+    for (size_t t = 0; t < n; t++) {
+        double *dst = self->close + t * ZS_BLOCK;
+        for (int lane = 0; lane < ZS_BLOCK; lane++)
+            dst[lane] = c[lane][t];
+    }
+    if (hl)
+        for (size_t t = 0; t < n; t++) {
+            double *dh = self->high + t * ZS_BLOCK;
+            double *dl = self->low + t * ZS_BLOCK;
+            for (int lane = 0; lane < ZS_BLOCK; lane++) {
+                dh[lane] = h[lane][t];
+                dl[lane] = l[lane][t];
+            }
+        }
+    return 0;
 }
 
 size_t zs_scanner_run (zs_scanner_t *self, const zs_scan_t *scan,
@@ -886,24 +960,75 @@ size_t zs_scanner_run (zs_scanner_t *self, const zs_scan_t *scan,
                        size_t n, zs_emit_fn *emit, void *arg)
 {
     zs_symresult_t *r = &self->result;
-    for (size_t i = 0; i < n; i++) {
-        zs_bars_ref_t ref;
-        if (zs_source_load (source, symbols[i], &ref, r->reason,
-                            sizeof r->reason)
-            != 0) {
-            r->status = ZS_SYM_ERROR;
-            r->signal = false;
-            r->score = NAN;
-            r->price = NAN;
-            r->time[0] = 0;
-            r->nvalues = 0;
+    bool kernels = false, hl = false;
+    for (size_t k = 0; k < scan->nterms; k++)
+        if (zs_kernel_handles (scan->terms[k].kind)) {
+            kernels = true;
+            hl |= scan->terms[k].kind == ZS_T_ATR;
         }
-        else {
-            s_evaluate (scan, ref.bars, r);
-            zs_bars_release (&ref);
+    static double block[ZS_SCAN_MAX_VALUES][ZS_BLOCK][ZS_TERM_DEPTH];
+    (void) block;
+    double (*bv)[ZS_BLOCK][ZS_TERM_DEPTH] =
+        (double (*)[ZS_BLOCK][ZS_TERM_DEPTH]) malloc (
+            sizeof (double) * ZS_SCAN_MAX_VALUES * ZS_BLOCK * ZS_TERM_DEPTH);
+    if (!bv)
+        kernels = false;
+    size_t emitted = 0;
+    for (size_t i = 0; i < n; i += ZS_BLOCK) {
+        size_t m = n - i < ZS_BLOCK ? n - i : ZS_BLOCK;
+        zs_bars_ref_t refs[ZS_BLOCK];
+        char reasons[ZS_BLOCK][ZS_REASON_MAX + 1];
+        bool ok[ZS_BLOCK];
+        bool same = m == ZS_BLOCK;
+        for (size_t j = 0; j < m; j++) {
+            ok[j] = zs_source_load (source, symbols[i + j], &refs[j],
+                                    reasons[j], sizeof reasons[j])
+                    == 0;
+            same &= ok[j] && refs[j].bars->n == refs[0].bars->n;
         }
-        if (emit (arg, i, symbols[i], r) != 0)
-            return i + 1;
+        /* a full block of equal histories goes through the vector path */
+        bool vec = kernels && same && self->isa != ZS_ISA_SCALAR
+                   && refs[0].bars->n > 0
+                   && s_interleave (self, refs, refs[0].bars->n, hl) == 0;
+        if (vec)
+            for (size_t k = 0; k < scan->nterms; k++)
+                if (zs_kernel_handles (scan->terms[k].kind))
+                    zs_kernel_run (self->isa, &scan->terms[k], self->close,
+                                   self->high, self->low, refs[0].bars->n,
+                                   bv[k]);
+        bool stop = false;
+        for (size_t j = 0; j < m; j++) {
+            if (!stop && !ok[j]) {
+                r->status = ZS_SYM_ERROR;
+                r->signal = false;
+                r->score = NAN;
+                r->price = NAN;
+                r->time[0] = 0;
+                r->nvalues = 0;
+                snprintf (r->reason, sizeof r->reason, "%s", reasons[j]);
+            }
+            else if (!stop) {
+                double vals[ZS_SCAN_MAX_VALUES][ZS_TERM_DEPTH];
+                for (size_t k = 0; k < scan->nterms; k++) {
+                    if (vec && zs_kernel_handles (scan->terms[k].kind))
+                        memcpy (vals[k], bv[k][j], sizeof vals[k]);
+                    else
+                        zs_term_eval (&scan->terms[k], refs[j].bars,
+                                      vals[k]);
+                }
+                s_evaluate (scan, refs[j].bars, vals, r);
+            }
+            if (ok[j])
+                zs_bars_release (&refs[j]);
+            if (stop)
+                continue;
+            emitted++;
+            if (emit (arg, i + j, symbols[i + j], r) != 0)
+                stop = true;
+        }
+        if (stop)
+            break;
     }
-    return n;
+    free (bv);
+    return emitted;
 }

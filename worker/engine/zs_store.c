@@ -229,21 +229,19 @@ static int s_write_all (FILE *f, const void *data, size_t len)
     return fwrite (data, 1, len, f) == len ? 0 : -1;
 }
 
-long zs_store_import (const char *dir, const char *path, bool skip_bad,
-                      char *err, size_t errlen)
+long zs_store_write (const char *path, const char *const *symbols, size_t n,
+                     zs_store_loader_fn *load, void *arg, bool skip_bad,
+                     char *err, size_t errlen)
 {
-    char uri[4200];
-    snprintf (uri, sizeof uri, "csv:%s", dir);
-    zs_source_t *src = zs_source_open (uri, 1, err, errlen);
-    if (!src)
-        return -1;
-    zs_strlist_t syms = {0};
-    if (zs_source_symbols (src, &syms, err, errlen) != 0) {
-        zs_source_destroy (&src);
-        return -1;
-    }
-    s_entry_t *index = (s_entry_t *) calloc (syms.size ? syms.size : 1,
-                                             sizeof (s_entry_t));
+    for (size_t i = 0; i < n; i++)
+        if (!zs_symbol_valid (symbols[i])
+            || (i && strcmp (symbols[i - 1], symbols[i]) >= 0)) {
+            snprintf (err, errlen, "symbols must be valid, sorted and "
+                                   "distinct ('%.40s')",
+                      symbols[i]);
+            return -1;
+        }
+    s_entry_t *index = (s_entry_t *) calloc (n ? n : 1, sizeof (s_entry_t));
     char tmp[4200];
     snprintf (tmp, sizeof tmp, "%s.tmp.%d", path, (int) getpid ());
     FILE *f = index ? fopen (tmp, "wb") : NULL;
@@ -251,21 +249,16 @@ long zs_store_import (const char *dir, const char *path, bool skip_bad,
         snprintf (err, errlen, "%s: %s", tmp,
                   index ? strerror (errno) : "out of memory");
         free (index);
-        zs_strlist_clear (&syms);
-        zs_source_destroy (&src);
         return -1;
     }
-    /* header and index are written last, once known */
-    uint64_t data_off = HEADER_SIZE + (uint64_t) syms.size * ENTRY_SIZE;
+    /* room for every index entry first; header and index written last */
+    uint64_t data_off = HEADER_SIZE + (uint64_t) n * ENTRY_SIZE;
     int rc = fseeko (f, (off_t) data_off, SEEK_SET);
     uint64_t off = data_off;
-    size_t n = 0;
-    for (size_t i = 0; i < syms.size && rc == 0; i++) {
+    size_t written = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
         char why[512];
-        zs_bars_t *b = NULL;
-        char file[4400];
-        snprintf (file, sizeof file, "%s/%s.csv", dir, syms.items[i]);
-        b = zs_csv_load (file, why, sizeof why);
+        zs_bars_t *b = load (arg, symbols[i], why, sizeof why);
         if (!b) {
             if (skip_bad) {
                 fprintf (stderr, "zscan import: skipped: %s\n", why);
@@ -278,8 +271,10 @@ long zs_store_import (const char *dir, const char *path, bool skip_bad,
         size_t bars = b->n;
         size_t block = s_block_size ((uint32_t) bars, ZS_DATE_SLOT);
         unsigned char *buf = (unsigned char *) calloc (1, block);
-        if (!buf) {
-            snprintf (err, errlen, "out of memory");
+        if (!buf || bars == 0) {
+            snprintf (err, errlen, "%s", buf ? "a symbol without bars"
+                                             : "out of memory");
+            free (buf);
             zs_bars_destroy (&b);
             rc = -1;
             break;
@@ -291,8 +286,8 @@ long zs_store_import (const char *dir, const char *path, bool skip_bad,
                     bars * sizeof (double));
         memcpy (buf + 5 * bars * sizeof (double), b->dates,
                 bars * ZS_DATE_SLOT);
-        s_entry_t *e = &index[n++];
-        snprintf (e->symbol, sizeof e->symbol, "%s", syms.items[i]);
+        s_entry_t *e = &index[written++];
+        snprintf (e->symbol, sizeof e->symbol, "%s", symbols[i]);
         e->offset = off;
         e->bars = (uint32_t) bars;
         e->date_slot = ZS_DATE_SLOT;
@@ -310,25 +305,24 @@ long zs_store_import (const char *dir, const char *path, bool skip_bad,
         free (buf);
         zs_bars_destroy (&b);
     }
-    if (rc == 0 && n == 0) {
-        snprintf (err, errlen, "%s: no usable SYMBOL.csv files", dir);
+    if (rc == 0 && written == 0) {
+        snprintf (err, errlen, "no symbols to write");
         rc = -1;
     }
     if (rc == 0) {
-        /* the index of what was written, then the header */
         s_header_t h;
         memset (&h, 0, sizeof h);
         memcpy (h.magic, MAGIC, 8);
         h.version = VERSION;
-        h.symbols = (uint32_t) n;
+        h.symbols = (uint32_t) written;
         h.index_off = HEADER_SIZE;
-        /* room was reserved for every file; skipped ones leave a gap */
+        /* room was reserved for every symbol; skipped ones leave a gap */
         h.data_off = data_off;
-        h.index_sum = s_sum (index, n * ENTRY_SIZE);
+        h.index_sum = s_sum (index, written * ENTRY_SIZE);
         h.file_size = off;
         h.header_sum = s_hsum (&h);
         if (fseeko (f, 0, SEEK_SET) != 0 || s_write_all (f, &h, sizeof h)
-            || s_write_all (f, index, n * ENTRY_SIZE)) {
+            || s_write_all (f, index, written * ENTRY_SIZE)) {
             snprintf (err, errlen, "%s: %s", tmp, strerror (errno));
             rc = -1;
         }
@@ -344,7 +338,36 @@ long zs_store_import (const char *dir, const char *path, bool skip_bad,
     if (rc != 0)
         unlink (tmp);
     free (index);
+    return rc == 0 ? (long) written : -1;
+}
+
+static zs_bars_t *s_csv_loader (void *arg, const char *symbol, char *err,
+                                size_t errlen)
+{
+    char file[4400];
+    snprintf (file, sizeof file, "%s/%s.csv", (const char *) arg, symbol);
+    return zs_csv_load (file, err, errlen);
+}
+
+long zs_store_import (const char *dir, const char *path, bool skip_bad,
+                      char *err, size_t errlen)
+{
+    char uri[4200];
+    snprintf (uri, sizeof uri, "csv:%s", dir);
+    zs_source_t *src = zs_source_open (uri, 1, err, errlen);
+    if (!src)
+        return -1;
+    zs_strlist_t syms = {0};
+    long n = -1;
+    if (zs_source_symbols (src, &syms, err, errlen) == 0) {
+        if (syms.size == 0)
+            snprintf (err, errlen, "%s: no SYMBOL.csv files", dir);
+        else
+            n = zs_store_write (path, (const char *const *) syms.items,
+                                syms.size, s_csv_loader, (void *) dir,
+                                skip_bad, err, errlen);
+    }
     zs_strlist_clear (&syms);
     zs_source_destroy (&src);
-    return rc == 0 ? (long) n : -1;
+    return n;
 }

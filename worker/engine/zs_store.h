@@ -40,6 +40,20 @@ int zs_store_bars (const zs_store_t *self, const char *symbol,
 int zs_store_liquidity (const zs_store_t *self, const char *symbol,
                         double *adv);
 
+/*  Loads one symbol's bars for zs_store_write: a new zs_bars_t, or NULL
+    with a reason. */
+typedef zs_bars_t *(zs_store_loader_fn) (void *arg, const char *symbol,
+                                         char *err, size_t errlen);
+
+/*  Writes a store at path holding symbols[0..n-1] (sorted, distinct), each
+    loaded by load (written to a temporary file and renamed into place).
+    A failed load fails the whole write, unless skip_bad, which leaves the
+    symbol out with a warning on stderr.  Returns the number of symbols
+    written, or -1 with a reason. */
+long zs_store_write (const char *path, const char *const *symbols, size_t n,
+                     zs_store_loader_fn *load, void *arg, bool skip_bad,
+                     char *err, size_t errlen);
+
 /*  Builds a store at path from every SYMBOL.csv in dir (written to a
     temporary file and renamed into place).  A malformed CSV fails the
     import with its reason, unless skip_bad, which leaves it out with a

@@ -954,7 +954,11 @@ static int s_dec_double (s_dec_t *d, const char *key, bool nil_ok,
 
 static bool s_key_is (const char *k, uint32_t klen, const char *want)
 {
-    return strlen (want) == klen && memcmp (k, want, klen) == 0;
+    /* compare without strlen: want is NUL-terminated, k is not */
+    for (uint32_t i = 0; i < klen; i++)
+        if (want[i] != k[i] || !want[i])
+            return false;
+    return want[klen] == 0;
 }
 
 static int s_dec_def (s_dec_t *d, zs_scan_def_t *def)
@@ -1175,6 +1179,7 @@ static int s_dec_fields (s_dec_t *d, const s_field_t *fields, size_t n,
                        type ? "body" : "entry",
                        zs_mp_kind_name (zs_mp_peek (&d->mp)));
     uint64_t seen = 0;
+    size_t hint = 0;
     bool seen_v = false, seen_type = false;
     for (uint32_t i = 0; i < count; i++) {
         const char *k;
@@ -1211,9 +1216,14 @@ static int s_dec_fields (s_dec_t *d, const s_field_t *fields, size_t n,
                                (int) (tlen > 32 ? 32 : tlen), t, type);
             continue;
         }
-        size_t j = 0;
-        while (j < n && !s_key_is (k, klen, fields[j].key))
-            j++;
+        /* encoders write fields in table order: try the next one first */
+        size_t j;
+        if (hint < n && s_key_is (k, klen, fields[hint].key))
+            j = hint;
+        else
+            for (j = 0; j < n && !s_key_is (k, klen, fields[j].key); j++)
+                ;
+        hint = j + 1;
         if (j == n) { /* unknown: skip, for forward compatibility */
             if (zs_mp_skip (&d->mp, MAX_SKIP_DEPTH) != 0)
                 return s_fail (d->err, d->errlen,

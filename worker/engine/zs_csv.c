@@ -184,6 +184,8 @@ zs_bars_t *zs_csv_load (const char *path, char *err, size_t errlen)
             ok = false;
             break;
         }
+        /* whole slot defined: stores copy slots byte for byte */
+        memset (dates + n * ZS_DATE_SLOT, 0, ZS_DATE_SLOT);
         snprintf (dates + n * ZS_DATE_SLOT, ZS_DATE_SLOT, "%s", date);
         for (int k = 0; k < 5 && ok; k++) {
             if (s_number (fields[col[k + 1]], &v[k][n]) != 0) {

@@ -8,16 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int s_failures = 0;
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            s_failures++;                                                  \
-            fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__);          \
-            fprintf (stderr, __VA_ARGS__);                                 \
-            fputc ('\n', stderr);                                          \
-        }                                                                  \
-    } while (0)
+#include "zs_test.h"
 
 static char *s_name;
 static int64_t s_port, s_lease;
@@ -122,10 +113,5 @@ int main (void)
     CHECK (zs_idmap_put (m, 0, &vals[0]) == -1, "id 0 refused");
     zs_idmap_destroy (&m);
     zs_idmap_destroy (&m);
-    if (s_failures) {
-        fprintf (stderr, "%d checks failed\n", s_failures);
-        return 1;
-    }
-    printf ("config: all checks passed\n");
-    return 0;
+    return ZS_TEST_END ("config");
 }

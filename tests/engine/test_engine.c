@@ -16,16 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int s_failures = 0;
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            s_failures++;                                                  \
-            fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__);          \
-            fprintf (stderr, __VA_ARGS__);                                 \
-            fputc ('\n', stderr);                                          \
-        }                                                                  \
-    } while (0)
+#include "zs_test.h"
 
 static bool s_eq (double a, double b)
 {
@@ -984,10 +975,5 @@ int main (void)
     test_determinism ();
     test_store ();
     test_isa_paths ();
-    if (s_failures) {
-        fprintf (stderr, "%d checks failed\n", s_failures);
-        return 1;
-    }
-    printf ("engine: all checks passed\n");
-    return 0;
+    return ZS_TEST_END ("engine");
 }

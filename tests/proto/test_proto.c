@@ -14,17 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int s_failures = 0;
-
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            s_failures++;                                                  \
-            fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__);          \
-            fprintf (stderr, __VA_ARGS__);                                 \
-            fputc ('\n', stderr);                                          \
-        }                                                                  \
-    } while (0)
+#include "zs_test.h"
 
 /* ---------------------------------------------------------------------- */
 /*  msgpack building helpers for hand-made inputs                          */
@@ -622,10 +612,5 @@ int main (void)
     test_errors ();
     test_truncations_and_mutations ();
     test_topics ();
-    if (s_failures) {
-        fprintf (stderr, "%d checks failed\n", s_failures);
-        return 1;
-    }
-    printf ("proto: all checks passed\n");
-    return 0;
+    return ZS_TEST_END ("proto");
 }

@@ -1419,13 +1419,13 @@ static void s_result_body (zs_broker_t *self, zmq_msg_t *body)
 /*  Reads one message [topic, body, body...] from a worker lane and
     forwards each body.  The topic only names the batch; every forwarded
     record's topic is derived from its body. */
-static void s_results_recv (zs_broker_t *self)
+static bool s_results_recv (zs_broker_t *self)
 {
     zmq_msg_t part;
     zmq_msg_init (&part);
     if (zmq_msg_recv (&part, self->xsub, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close (&part);
-        return;
+        return false;
     }
     int more = zmq_msg_more (&part);
     if (!more) {
@@ -1448,6 +1448,7 @@ static void s_results_recv (zs_broker_t *self)
         s_result_body (self, &body);
         zmq_msg_close (&body);
     }
+    return true;
 }
 
 /*  XPUB subscriptions: remembered so a "sync" start can wait for its
@@ -1827,14 +1828,9 @@ int zs_broker_run (zs_broker_t *self)
                 s_subs_recv (self);
             }
         if (nitems == 5 && (items[4].revents & ZMQ_POLLIN))
-            for (int i = 0; i < 1024 && !self->out_head; i++) {
-                int ev = 0;
-                size_t sz = sizeof ev;
-                zmq_getsockopt (self->xsub, ZMQ_EVENTS, &ev, &sz);
-                if (!(ev & ZMQ_POLLIN))
+            for (int i = 0; i < 1024 && !self->out_head; i++)
+                if (!s_results_recv (self))
                     break;
-                s_results_recv (self);
-            }
         now = zs_clock_us ();
         if (now >= self->next_hb_us) {
             s_heartbeat (self);

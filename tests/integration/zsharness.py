@@ -181,9 +181,16 @@ class Client:
         return self.reply(timeout)
 
     def reply(self, timeout=5.0):
-        if not self.dealer.poll(int(timeout * 1000)):
-            fail("no reply from the broker within %.1f s" % timeout)
-        return unpack(self.dealer.recv_multipart()[-1])
+        """The reply to the latest request; late replies to earlier ones
+        (wait_ready may have asked more than once) are skipped."""
+        deadline = time.time() + timeout
+        while True:
+            left = deadline - time.time()
+            if left <= 0 or not self.dealer.poll(int(left * 1000)):
+                fail("no reply from the broker within %.1f s" % timeout)
+            rep = unpack(self.dealer.recv_multipart()[-1])
+            if not isinstance(rep, dict) or rep.get("req") == self.req:
+                return rep
 
     def wait_ready(self, timeout=10.0):
         deadline = time.time() + timeout

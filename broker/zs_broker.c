@@ -60,6 +60,10 @@ struct s_lane_t {
     uint32_t holding;      /* tasks sent or started, not yet finished      */
 };
 
+#define BATCH_ROOM 8           /* header room before a batch's records       */
+#define BATCH_RECORDS 64       /* records in one XPUB message, at most       */
+#define BATCH_BYTES 32768      /* bytes of records in one, at most           */
+
 /* ---------------------------------------------------------------------- */
 /*  Outgoing XPUB queue: used only while subscribers push back            */
 
@@ -98,6 +102,19 @@ struct zs_broker_t {
     zhashx_t *workers;          /* id -> s_worker_t*                       */
     zhashx_t *lanes;            /* key -> s_lane_t*                        */
 
+    /* the batch of result records being gathered for the XPUB: records
+       of one scan and one topic with consecutive seqs, sent as one
+       message when full, when anything else is published, and before the
+       broker waits for input */
+    struct {
+        char *data;             /* BATCH_ROOM bytes of header room first   */
+        size_t size, cap;
+        uint32_t count;
+        const zs_bscan_t *scan;
+        bool signal;
+        uint64_t seq;           /* of the first record                     */
+        char topic[ZS_TOPIC_MAX];
+    } batch;
     s_outmsg_t *out_head;       /* XPUB messages waiting for room          */
     s_outmsg_t *out_tail;
     size_t out_len;
@@ -244,8 +261,8 @@ static bool s_flush (zs_broker_t *self)
 
 /*  Publishes [topic, seq, body] (takes ownership of body).  Order is kept:
     while anything waits, new messages queue behind it. */
-static void s_publish (zs_broker_t *self, const char *topic, uint64_t seq,
-                       zmq_msg_t *body)
+static void s_publish_now (zs_broker_t *self, const char *topic,
+                           uint64_t seq, zmq_msg_t *body)
 {
     zmq_msg_t frames[3];
     size_t tlen = strlen (topic);
@@ -278,6 +295,81 @@ static void s_publish (zs_broker_t *self, const char *topic, uint64_t seq,
         self->out_head = m;
     self->out_tail = m;
     self->out_len++;
+}
+
+static void s_batch_free (void *data, void *hint)
+{
+    (void) data;
+    free (hint);
+}
+
+/*  Sends the batch being gathered, if any: one record as itself, several
+    as an array.  The batch's memory goes with the message. */
+static void s_batch_flush (zs_broker_t *self)
+{
+    if (!self->batch.count)
+        return;
+    char *base = self->batch.data;
+    size_t from = BATCH_ROOM;
+    if (self->batch.count > 1) {
+        unsigned char head[8];
+        size_t hlen = zs_recs_header (self->batch.count, head);
+        from -= hlen;
+        memcpy (base + from, head, hlen);
+    }
+    zmq_msg_t body;
+    zmq_msg_init_data (&body, base + from, self->batch.size - from,
+                       s_batch_free, base);
+    self->batch.data = NULL;
+    self->batch.size = self->batch.cap = 0;
+    self->batch.count = 0;
+    self->batch.scan = NULL;
+    s_publish_now (self, self->batch.topic, self->batch.seq, &body);
+}
+
+/*  Publishes anything but a result record: the batch goes first, so the
+    XPUB carries every scan's records in sequence order. */
+static void s_publish (zs_broker_t *self, const char *topic, uint64_t seq,
+                       zmq_msg_t *body)
+{
+    s_batch_flush (self);
+    s_publish_now (self, topic, seq, body);
+}
+
+/*  Adds one result record (the bytes of a result map) with its seq. */
+static void s_batch_add (zs_broker_t *self, const zs_bscan_t *scan,
+                         bool signal, uint64_t seq, const void *rec,
+                         size_t len)
+{
+    if (self->batch.count
+        && (self->batch.scan != scan || self->batch.signal != signal
+            || self->batch.count >= BATCH_RECORDS
+            || self->batch.size + len > BATCH_BYTES))
+        s_batch_flush (self);
+    if (!self->batch.count) {
+        self->batch.scan = scan;
+        self->batch.signal = signal;
+        self->batch.seq = seq;
+        self->batch.size = BATCH_ROOM;
+        zs_topic_result (self->batch.topic, sizeof self->batch.topic,
+                         scan->id, signal);
+    }
+    if (self->batch.size + len > self->batch.cap) {
+        size_t cap = self->batch.cap ? self->batch.cap : BATCH_BYTES / 2;
+        while (cap < self->batch.size + len)
+            cap *= 2;
+        char *p = (char *) realloc (self->batch.data, cap);
+        if (!p) {
+            zs_error ("out of memory batching results: dropped seq %llu",
+                      (unsigned long long) seq);
+            return;
+        }
+        self->batch.data = p;
+        self->batch.cap = cap;
+    }
+    memcpy (self->batch.data + self->batch.size, rec, len);
+    self->batch.size += len;
+    self->batch.count++;
 }
 
 static void s_publish_buf (zs_broker_t *self, const char *topic,
@@ -388,13 +480,13 @@ static void s_scan_finish (zs_broker_t *self, zs_bscan_t *scan,
 /*  Delivers one result record of scan: sequence it, publish it, count it,
     apply the cut.  body is consumed. */
 static void s_deliver (zs_broker_t *self, zs_bscan_t *scan, uint32_t index,
-                       bool signal, bool failed, zmq_msg_t *body)
+                       bool signal, bool failed, const void *rec, size_t len)
 {
-    int64_t now = zs_clock_us ();
-    zs_btask_t *owner = zs_bscan_mark (scan, index, signal, failed, now);
-    char topic[ZS_TOPIC_MAX];
-    zs_topic_result (topic, sizeof topic, scan->id, signal);
-    s_publish (self, topic, ++scan->seq, body);
+    /* the clock is read only for the scan's first result */
+    zs_btask_t *owner = zs_bscan_mark (
+        scan, index, signal, failed,
+        scan->first_result_us ? scan->first_result_us : zs_clock_us ());
+    s_batch_add (self, scan, signal, ++scan->seq, rec, len);
     if (owner && owner->remaining == 0) {
         s_task_release (self, owner);
         zs_bscan_task_free (scan, owner);
@@ -427,10 +519,8 @@ static void s_deliver_failure (zs_broker_t *self, zs_bscan_t *scan,
                   r.symbol, err);
         return;
     }
-    zmq_msg_t body;
-    zmq_msg_init_size (&body, self->buf.size);
-    memcpy (zmq_msg_data (&body), self->buf.data, self->buf.size);
-    s_deliver (self, scan, index, false, true, &body);
+    s_deliver (self, scan, index, false, true, self->buf.data,
+               self->buf.size);
 }
 
 /*  Puts a task back at the front of its scan's queue with only its
@@ -1363,16 +1453,16 @@ static void s_tasks_recv (zs_broker_t *self)
 /* ---------------------------------------------------------------------- */
 /*  results in: XSUB                                                       */
 
-/*  One result body from a worker: checked, de-duplicated, forwarded.  The
-    body is moved to the XPUB when forwarded. */
-static void s_result_body (zs_broker_t *self, zmq_msg_t *body)
+/*  One result record from a worker: checked, de-duplicated, forwarded
+    (copied into the batch being gathered).  frame is the message it came
+    in, for naming the peer. */
+static void s_result_rec (zs_broker_t *self, const void *rec, size_t len,
+                          zmq_msg_t *frame)
 {
     char err[256], peer[64];
     zs_result_t *r = &self->result;
-    if (zs_result_decode (zmq_msg_data (body), zmq_msg_size (body), r, err,
-                          sizeof err)
-        != 0) {
-        s_peer_of (body, peer, sizeof peer);
+    if (zs_result_decode (rec, len, r, err, sizeof err) != 0) {
+        s_peer_of (frame, peer, sizeof peer);
         if (s_may_complain (self))
             zs_warn ("results: bad result from %s: %s", peer, err);
         return;
@@ -1401,7 +1491,7 @@ static void s_result_body (zs_broker_t *self, zmq_msg_t *body)
     }
     if (r->index >= scan->total
         || strcmp (scan->symbols[r->index], r->symbol) != 0) {
-        s_peer_of (body, peer, sizeof peer);
+        s_peer_of (frame, peer, sizeof peer);
         if (s_may_complain (self))
             zs_warn ("results: %s from %s claims index %u of scan %s: not "
                      "ours, dropped",
@@ -1413,12 +1503,13 @@ static void s_result_body (zs_broker_t *self, zmq_msg_t *body)
         return;
     }
     s_deliver (self, scan, r->index, r->signal && !r->error,
-               r->error != NULL, body);
+               r->error != NULL, rec, len);
 }
 
-/*  Reads one message [topic, body, body...] from a worker lane and
-    forwards each body.  The topic only names the batch; every forwarded
-    record's topic is derived from its body. */
+/*  Reads one message [topic, body, body...] from a worker lane, each body
+    a result or a batch of results, and forwards each result.  The topic
+    only names the batch; every forwarded record's topic is derived from
+    its body. */
 static bool s_results_recv (zs_broker_t *self)
 {
     zmq_msg_t part;
@@ -1427,9 +1518,9 @@ static bool s_results_recv (zs_broker_t *self)
         zmq_msg_close (&part);
         return false;
     }
+    char err[256], peer[64];
     int more = zmq_msg_more (&part);
     if (!more) {
-        char peer[64];
         s_peer_of (&part, peer, sizeof peer);
         if (s_may_complain (self))
             zs_warn ("results: dropped a message from %s: want [topic, "
@@ -1445,7 +1536,19 @@ static bool s_results_recv (zs_broker_t *self)
             break;
         }
         more = zmq_msg_more (&body);
-        s_result_body (self, &body);
+        zs_recs_t it;
+        const void *rec;
+        size_t len;
+        int rc = zs_recs_init (&it, zmq_msg_data (&body),
+                               zmq_msg_size (&body), err, sizeof err);
+        while (rc >= 0
+               && (rc = zs_recs_next (&it, &rec, &len, err, sizeof err)) > 0)
+            s_result_rec (self, rec, len, &body);
+        if (rc < 0) {
+            s_peer_of (&body, peer, sizeof peer);
+            if (s_may_complain (self))
+                zs_warn ("results: bad batch from %s: %s", peer, err);
+        }
         zmq_msg_close (&body);
     }
     return true;
@@ -1750,6 +1853,7 @@ void zs_broker_destroy (zs_broker_t **self_p)
     zs_source_destroy (&self->default_source);
     zs_msg_free (&self->result.mem_);
     zs_buf_free (&self->buf);
+    free (self->batch.data);
     free (self->symptrs.items);
     if (self->ctx)
         zmq_ctx_term (self->ctx);
@@ -1768,6 +1872,7 @@ int zs_broker_run (zs_broker_t *self)
     self->next_hb_us = now;
     self->next_sweep_us = now;
     while (!zs_interrupted) {
+        s_batch_flush (self);
         bool flushed = s_flush (self);
         zmq_pollitem_t items[] = {
             {self->api, 0, ZMQ_POLLIN, 0},
@@ -1858,6 +1963,7 @@ int zs_broker_run (zs_broker_t *self)
         }
     }
     /* give subscribers a moment to receive the finished events */
+    s_batch_flush (self);
     int64_t until = zs_clock_us () + 200000;
     while (!s_flush (self) && zs_clock_us () < until)
         zmq_poll (NULL, 0, 5);

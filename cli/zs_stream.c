@@ -290,27 +290,19 @@ int zs_cli_stream (zs_client_t *client, const char *scan, uint64_t total,
         for (int i = 0; i < 4096 && !over; i++) {
             char topic[ZS_TOPIC_MAX + 8];
             uint64_t seq = 0;
-            zmq_msg_t body;
-            zmq_msg_init (&body);
+            const void *data;
+            size_t size;
             int got = zs_client_recv_record (client, topic, sizeof topic,
-                                             &seq, &body);
-            if (got == 0) {
-                zmq_msg_close (&body);
+                                             &seq, &data, &size);
+            if (got == 0)
                 break;
-            }
-            if (got < 0) {
-                zmq_msg_close (&body);
+            if (got < 0)
                 continue;
-            }
-            if (seq <= v.last_seq) { /* already seen */
-                zmq_msg_close (&body);
+            if (seq <= v.last_seq) /* already seen */
                 continue;
-            }
             if (v.last_seq && seq > v.last_seq + 1)
                 v.gaps++;
             v.last_seq = seq;
-            const void *data = zmq_msg_data (&body);
-            size_t size = zmq_msg_size (&body);
             zs_msg_type_t type;
             char err[256];
             if (zs_msg_peek (data, size, &type, err, sizeof err) == 0) {
@@ -329,7 +321,6 @@ int zs_cli_stream (zs_client_t *client, const char *scan, uint64_t total,
                     zs_msg_free (&s.mem_);
                 }
             }
-            zmq_msg_close (&body);
         }
         fflush (stdout);
     }

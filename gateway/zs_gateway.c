@@ -90,25 +90,37 @@ static void *s_bus_main (void *arg)
             zmq_msg_close (&body);
             continue; /* timeout: check stop */
         }
-        atomic_fetch_add (&self->count.records, 1);
         char scan[ZS_ID_MAX + 1];
         zs_topic_kind_t kind;
         zs_msg_type_t type;
         char err[128];
-        if (!ok || n != 3 || zs_topic_parse (topic, tlen, scan, &kind) != 0
-            || zs_msg_peek (zmq_msg_data (&body), zmq_msg_size (&body),
-                            &type, err, sizeof err)
-                   != 0)
-            atomic_fetch_add (&self->count.bad, 1);
-        else if (type == ZS_MSG_RESULT) {
-            atomic_fetch_add (&self->count.results, 1);
-            if (kind == ZS_TOPIC_RESULT_SIGNAL)
-                atomic_fetch_add (&self->count.signals, 1);
+        zs_recs_t it;
+        const void *rec;
+        size_t len;
+        int rc = -1;
+        if (ok && n == 3 && zs_topic_parse (topic, tlen, scan, &kind) == 0)
+            rc = zs_recs_init (&it, zmq_msg_data (&body),
+                               zmq_msg_size (&body), err, sizeof err);
+        while (rc >= 0
+               && (rc = zs_recs_next (&it, &rec, &len, err, sizeof err))
+                      > 0) {
+            atomic_fetch_add (&self->count.records, 1);
+            if (zs_msg_peek (rec, len, &type, err, sizeof err) != 0)
+                atomic_fetch_add (&self->count.bad, 1);
+            else if (type == ZS_MSG_RESULT) {
+                atomic_fetch_add (&self->count.results, 1);
+                if (kind == ZS_TOPIC_RESULT_SIGNAL)
+                    atomic_fetch_add (&self->count.signals, 1);
+            }
+            else if (type == ZS_MSG_EV_STARTED)
+                atomic_fetch_add (&self->count.started, 1);
+            else if (type == ZS_MSG_EV_FINISHED)
+                atomic_fetch_add (&self->count.finished, 1);
         }
-        else if (type == ZS_MSG_EV_STARTED)
-            atomic_fetch_add (&self->count.started, 1);
-        else if (type == ZS_MSG_EV_FINISHED)
-            atomic_fetch_add (&self->count.finished, 1);
+        if (rc < 0) {
+            atomic_fetch_add (&self->count.records, 1);
+            atomic_fetch_add (&self->count.bad, 1);
+        }
         zmq_msg_close (&body);
     }
     zmq_close (sub);

@@ -55,6 +55,11 @@ static int s_buf_write (void *data, const char *buf, size_t len)
     return 0;
 }
 
+int zs_buf_append (zs_buf_t *self, const void *data, size_t len)
+{
+    return s_buf_write (self, (const char *) data, len);
+}
+
 void zs_msg_free (zs_mem_t *mem)
 {
     if (mem) {
@@ -1397,6 +1402,89 @@ int zs_seq_decode (const void *data, size_t size, uint64_t *seq)
     if (!data || zs_mp_read_uint (&mp, seq) != 0 || mp.p != mp.end)
         return -1;
     return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/*  Record batches                                                         */
+
+int zs_recs_init (zs_recs_t *it, const void *data, size_t size, char *err,
+                  size_t errlen)
+{
+    zs_mp_t mp = {(const uint8_t *) data, (const uint8_t *) data + size};
+    it->p = it->end = NULL;
+    it->left = 0;
+    if (!data || !size) {
+        snprintf (err, errlen, "empty body");
+        return -1;
+    }
+    zs_mp_kind_t kind = zs_mp_peek (&mp);
+    if (kind == ZS_MP_MAP) {
+        it->p = mp.p;
+        it->end = mp.end;
+        it->left = 1;
+        return 1;
+    }
+    uint32_t n;
+    if (kind != ZS_MP_ARRAY || zs_mp_read_array (&mp, &n) != 0) {
+        snprintf (err, errlen, "body is %s, want a map or an array of maps",
+                  kind == ZS_MP_ARRAY ? "a truncated array"
+                                      : zs_mp_kind_name (kind));
+        return -1;
+    }
+    if (n == 0 || n > ZS_BATCH_MAX) {
+        snprintf (err, errlen, "a batch of %u records (want 1..%d)", n,
+                  ZS_BATCH_MAX);
+        return -1;
+    }
+    it->p = mp.p;
+    it->end = mp.end;
+    it->left = n;
+    return (int) n;
+}
+
+int zs_recs_next (zs_recs_t *it, const void **rec, size_t *len, char *err,
+                  size_t errlen)
+{
+    if (!it->left) {
+        if (it->p != it->end) {
+            snprintf (err, errlen, "%zu bytes after the last record",
+                      (size_t) (it->end - it->p));
+            it->p = it->end;
+            return -1;
+        }
+        return 0;
+    }
+    zs_mp_t mp = {it->p, it->end};
+    if (zs_mp_peek (&mp) != ZS_MP_MAP) {
+        snprintf (err, errlen, "record is %s, want a map",
+                  zs_mp_kind_name (zs_mp_peek (&mp)));
+        it->left = 0;
+        it->p = it->end;
+        return -1;
+    }
+    if (zs_mp_skip (&mp, MAX_SKIP_DEPTH + 1) != 0) {
+        snprintf (err, errlen, "record truncated or nested too deep");
+        it->left = 0;
+        it->p = it->end;
+        return -1;
+    }
+    *rec = it->p;
+    *len = (size_t) (mp.p - it->p);
+    it->p = mp.p;
+    it->left--;
+    return 1;
+}
+
+size_t zs_recs_header (uint32_t n, unsigned char *buf)
+{
+    if (n <= 15) {
+        buf[0] = (unsigned char) (0x90 | n);
+        return 1;
+    }
+    buf[0] = 0xdc;
+    buf[1] = (unsigned char) (n >> 8);
+    buf[2] = (unsigned char) n;
+    return 3;
 }
 
 /* ---------------------------------------------------------------------- */

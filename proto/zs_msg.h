@@ -59,6 +59,8 @@ typedef struct {
 
 /* Empties the buffer, keeping its memory. */
 void zs_buf_reset (zs_buf_t *self);
+/* Appends len bytes; 0, or -1 when out of memory. */
+int zs_buf_append (zs_buf_t *self, const void *data, size_t len);
 /* Frees the memory; the buffer is empty and reusable afterwards. */
 void zs_buf_free (zs_buf_t *self);
 
@@ -535,6 +537,38 @@ void zs_msg_free (zs_mem_t *mem);
     bytes) and returns its length; decode returns 0 or -1. */
 size_t zs_seq_encode (uint64_t seq, unsigned char *buf);
 int zs_seq_decode (const void *data, size_t size, uint64_t *seq);
+
+/* ---------------------------------------------------------------------- */
+/*  Record batches                                                         */
+
+/*  A results body (a worker's frame to the broker, or the broker's body
+    frame on results-out) holds one record - a map - or a batch of records:
+    an array of 1..ZS_BATCH_MAX maps.  On results-out the records of a
+    batch share the message's topic and have consecutive sequence numbers
+    from the message's seq frame. */
+#define ZS_BATCH_MAX 4096
+
+typedef struct {
+    const unsigned char *p;   /* next record                              */
+    const unsigned char *end;
+    uint32_t left;            /* records not yet returned                 */
+} zs_recs_t;
+
+/*  Starts iterating the records of a body.  Returns how many it holds
+    (>= 1), or -1 with a reason (empty, not a map or an array, too many). */
+int zs_recs_init (zs_recs_t *it, const void *data, size_t size, char *err,
+                  size_t errlen);
+
+/*  The next record's bytes (a whole msgpack map, to give to zs_msg_peek or
+    a decoder).  Returns 1, 0 after the last one, or -1 with a reason (an
+    element that is not a map, truncated, bytes after the last record);
+    after -1 the iteration is over. */
+int zs_recs_next (zs_recs_t *it, const void **rec, size_t *len, char *err,
+                  size_t errlen);
+
+/*  Writes the array header of a batch of n records (1 <= n <=
+    ZS_BATCH_MAX) into buf (at least 5 bytes) and returns its length. */
+size_t zs_recs_header (uint32_t n, unsigned char *buf);
 
 #ifdef __cplusplus
 }

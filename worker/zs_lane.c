@@ -26,7 +26,8 @@
 #include <zmq.h>
 
 #define COMPILED_SLOTS 8
-#define BATCH_MAX 32        /* results per message to the broker          */
+#define BATCH_MAX 64        /* results per message to the broker          */
+#define HEAD_ROOM 3         /* bytes kept for the batch's array header    */
 #define BATCH_US 200        /* longest a result waits to fill a batch     */
 
 typedef struct {
@@ -55,8 +56,8 @@ typedef struct {
     /* the task being run */
     const zs_scan_t *scan;
     char topic[ZS_TOPIC_MAX];  /* "<scan>.r": results of this scan       */
-    size_t nbatch;            /* encoded results waiting in buf            */
-    size_t ends[BATCH_MAX];   /* where each ends in buf                    */
+    size_t nbatch;            /* encoded results waiting in buf, after
+                                 HEAD_ROOM bytes                           */
     int64_t batch_us;         /* when the first of them was encoded        */
     uint64_t cancel_gen;
     bool aborted;
@@ -205,10 +206,11 @@ static bool s_should_abort (s_lane_t *self)
     return false;
 }
 
-/*  Publishes the waiting results as one message [topic, body, body...],
-    waiting (not dropping) while the broker is slow; gives up only when the
-    task is abandoned.  Batching cuts the per-result cost of a message
-    while the first result of every task still leaves at once. */
+/*  Publishes the waiting results as one message [topic, batch] (the batch
+    an array of result maps), waiting (not dropping) while the broker is
+    slow; gives up only when the task is abandoned.  Batching cuts the
+    per-result cost of a message while the first result of every task
+    still leaves at once. */
 static int s_flush (s_lane_t *self)
 {
     if (!self->nbatch)
@@ -223,12 +225,11 @@ static int s_flush (s_lane_t *self)
             return -1;
         }
     }
-    size_t from = 0;
-    for (size_t k = 0; k < self->nbatch; k++) {
-        zmq_send (self->xpub, self->buf.data + from, self->ends[k] - from,
-                  k + 1 < self->nbatch ? ZMQ_SNDMORE : 0);
-        from = self->ends[k];
-    }
+    unsigned char head[8];
+    size_t hlen = zs_recs_header ((uint32_t) self->nbatch, head);
+    char *start = self->buf.data + HEAD_ROOM - hlen;
+    memcpy (start, head, hlen);
+    zmq_send (self->xpub, start, self->buf.size - (HEAD_ROOM - hlen), 0);
     self->nbatch = 0;
     zs_buf_reset (&self->buf);
     return 0;
@@ -265,7 +266,17 @@ static int s_emit (void *arg, size_t i, const char *symbol,
     r->task = t->task;
     r->attempt = t->attempt;
     char err[256];
-    if (zs_result_encode (r, &self->buf, err, sizeof err) != 0) {
+    static const unsigned char room[HEAD_ROOM] = {0};
+    int rc = 0;
+    if (!self->nbatch) {
+        zs_buf_reset (&self->buf);
+        rc = zs_buf_append (&self->buf, room, HEAD_ROOM);
+        if (rc != 0)
+            snprintf (err, sizeof err, "out of memory");
+    }
+    if (rc == 0)
+        rc = zs_result_encode (r, &self->buf, err, sizeof err);
+    if (rc != 0) {
         zs_error ("lane %u: cannot encode the result of %s: %s", self->lane,
                   symbol, err);
         self->aborted = true;
@@ -274,7 +285,7 @@ static int s_emit (void *arg, size_t i, const char *symbol,
     int64_t now = zs_clock_us ();
     if (!self->nbatch)
         self->batch_us = now;
-    self->ends[self->nbatch++] = self->buf.size;
+    self->nbatch++;
     if ((!self->results || self->nbatch == BATCH_MAX
          || now - self->batch_us >= BATCH_US)
         && s_flush (self) != 0) {

@@ -18,6 +18,21 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     char err[256];
     zs_msg_type_t type = ZS_MSG_UNKNOWN;
     if (strcmp (want, "any") == 0) {
+        /* as a results body: a record or a batch of them */
+        zs_recs_t it;
+        const void *rec;
+        size_t len;
+        int rc = zs_recs_init (&it, data, size, err, sizeof err);
+        while (rc >= 0
+               && (rc = zs_recs_next (&it, &rec, &len, err, sizeof err))
+                      > 0) {
+            if ((const uint8_t *) rec < data
+                || (const uint8_t *) rec + len > data + size || !len)
+                abort (); /* a record outside the body: a bug */
+            zs_result_t r = {0};
+            zs_result_decode (rec, len, &r, err, sizeof err);
+            zs_msg_free (&r.mem_);
+        }
         if (zs_msg_peek (data, size, &type, err, sizeof err) != 0)
             return 0;
         /* the other small parsers see the same bytes */

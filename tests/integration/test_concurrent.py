@@ -4,7 +4,8 @@ import time
 
 import zmq
 
-from zsharness import Cluster, Client, check, check_exactly_once, log, unpack
+from zsharness import (Cluster, Client, check, check_exactly_once, log,
+                       message_records, unpack)
 
 N = 3000
 with Cluster(workers=1, threads=1,
@@ -22,12 +23,11 @@ with Cluster(workers=1, threads=1,
     while len(finished) < 2 and time.time() < deadline:
         if not client.sub.poll(200):
             continue
-        topic, seq, body = client.sub.recv_multipart()
-        scan = topic.decode().split(".")[0]
-        body = unpack(body)
-        seen[scan].append((topic.decode(), unpack(seq), body))
-        if body["type"] == "finished":
-            finished[scan] = body
+        for topic, seq, body in message_records(client.sub.recv_multipart()):
+            scan = topic.split(".")[0]
+            seen[scan].append((topic, seq, body))
+            if body["type"] == "finished":
+                finished[scan] = body
         total = sum(len(v) for v in seen.values())
         if not joined and total > 400:
             cluster.add_worker("late")

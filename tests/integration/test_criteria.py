@@ -10,7 +10,8 @@ import time
 
 import zmq
 
-from zsharness import BIN, Cluster, Client, check, log, split, unpack
+from zsharness import (BIN, Cluster, Client, check, log, message_records,
+                       split, unpack)
 
 N_SIG = 7
 with Cluster(workers=2, threads=1) as cluster:
@@ -41,11 +42,9 @@ with Cluster(workers=2, threads=1) as cluster:
     while time.time() < deadline:
         if not bare.poll(200):
             continue
-        _, _, body = bare.recv_multipart()
-        body = unpack(body)
-        if body["type"] == "result":
-            bare_sig.append(body["symbol"])
-        if body["type"] == "finished":
+        recs = message_records(bare.recv_multipart())
+        bare_sig += [b["symbol"] for _, _, b in recs if b["type"] == "result"]
+        if any(b["type"] == "finished" for _, _, b in recs):
             break
     check(bare_sig == [r["symbol"] for r in sig],
           "the bare subscriber saw the same %d signals: %r"

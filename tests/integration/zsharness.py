@@ -65,6 +65,23 @@ def unpack(data):
     return msgpack.unpackb(data, raw=False, strict_map_key=False)
 
 
+def message_records(frames):
+    """The records of one results-out message [topic, seq, body]: the body
+    is one record (a map) or a batch (an array of maps) whose records have
+    consecutive seqs from the seq frame (PROTOCOL.md, section 7)."""
+    check(len(frames) == 3, "want 3 frames, got %d" % len(frames))
+    topic = frames[0].decode()
+    seq = unpack(frames[1])
+    body = unpack(frames[2])
+    if isinstance(body, dict):
+        return [(topic, seq, body)]
+    check(isinstance(body, list) and 1 <= len(body),
+          "body is neither a record nor a batch: %r" % (body,))
+    for rec in body:
+        check(isinstance(rec, dict), "a batch element is not a map")
+    return [(topic, seq + k, rec) for k, rec in enumerate(body)]
+
+
 class Cluster:
     """A broker and workers as child processes; a context manager."""
 
@@ -220,16 +237,13 @@ class Client:
         while time.time() < deadline:
             if not self.sub.poll(200):
                 continue
-            frames = self.sub.recv_multipart()
-            check(len(frames) == 3, "want 3 frames, got %d" % len(frames))
-            topic = frames[0].decode()
-            seq = unpack(frames[1])
-            body = unpack(frames[2])
-            out.append((topic, seq, body))
-            if on_record:
-                on_record(topic, seq, body)
-            if until_finished and body.get("type") == "finished":
-                return out
+            for topic, seq, body in message_records(
+                    self.sub.recv_multipart()):
+                out.append((topic, seq, body))
+                if on_record:
+                    on_record(topic, seq, body)
+                if until_finished and body.get("type") == "finished":
+                    return out
         if until_finished:
             fail("no finished event within %.0f s (%d records)"
                  % (timeout, len(out)))

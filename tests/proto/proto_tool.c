@@ -3,7 +3,11 @@
       zs_proto_tool encode NAME full|min the sample's encoding on stdout
       zs_proto_tool decode NAME          decodes stdin with NAME's decoder;
                                          prints its re-encoding on stdout,
-                                         or the reason on stderr (exit 1) */
+                                         or the reason on stderr (exit 1)
+      zs_proto_tool batch NAME           reads stdin as a results body (one
+                                         record or an array of them), decodes
+                                         each with NAME's decoder, prints the
+                                         re-encodings as one array */
 #include "samples.h"
 
 #include <stdio.h>
@@ -33,7 +37,9 @@ int main (int argc, char **argv)
         rc = s->encode_sample (strcmp (argv[3], "full") == 0, &out, err,
                                sizeof err);
     }
-    else if (s && argc == 3 && strcmp (argv[1], "decode") == 0) {
+    else if (s && argc == 3
+             && (strcmp (argv[1], "decode") == 0
+                 || strcmp (argv[1], "batch") == 0)) {
         size_t cap = 1 << 16, n = 0;
         char *in = (char *) malloc (cap);
         size_t got;
@@ -46,12 +52,32 @@ int main (int argc, char **argv)
                 in = p;
             }
         }
-        rc = in ? s->reencode (in, n, &out, err, sizeof err) : -1;
+        if (!in)
+            rc = -1;
+        else if (strcmp (argv[1], "decode") == 0)
+            rc = s->reencode (in, n, &out, err, sizeof err);
+        else {
+            zs_recs_t it;
+            const void *rec;
+            size_t len;
+            int count = zs_recs_init (&it, in, n, err, sizeof err);
+            rc = count < 0 ? -1 : 0;
+            if (count > 0) {
+                unsigned char h[8];
+                zs_buf_append (&out, h, zs_recs_header ((uint32_t) count, h));
+            }
+            int step;
+            while (rc == 0
+                   && (step = zs_recs_next (&it, &rec, &len, err, sizeof err))
+                          != 0)
+                rc = step < 0 ? -1
+                             : s->reencode (rec, len, &out, err, sizeof err);
+        }
         free (in);
     }
     else {
         fprintf (stderr, "usage: zs_proto_tool list | encode NAME full|min | "
-                         "decode NAME\n");
+                         "decode NAME | batch NAME\n");
         return 2;
     }
     if (rc != 0) {

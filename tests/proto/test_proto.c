@@ -605,6 +605,142 @@ static void test_topics (void)
     CHECK (zs_seq_decode ("\xff", 1, &v) == -1, "negative seq");
 }
 
+/* ---------------------------------------------------------------------- */
+/*  Record batches                                                         */
+
+/*  Counts the records of a body; -1 when iterating it ends in an error.
+    Each record's bytes must lie inside the body and decode as a result. */
+static int s_walk (const void *data, size_t size, int *decoded)
+{
+    char err[256];
+    zs_recs_t it;
+    const void *rec;
+    size_t len;
+    int n = 0, rc = zs_recs_init (&it, data, size, err, sizeof err);
+    *decoded = 0;
+    while (rc >= 0 && (rc = zs_recs_next (&it, &rec, &len, err, sizeof err))
+                          > 0) {
+        CHECK ((const char *) rec >= (const char *) data
+                   && (const char *) rec + len <= (const char *) data + size,
+               "a record inside its body");
+        zs_result_t r = {0};
+        if (zs_result_decode (rec, len, &r, err, sizeof err) == 0)
+            (*decoded)++;
+        zs_msg_free (&r.mem_);
+        n++;
+    }
+    return rc < 0 ? -1 : n;
+}
+
+static void test_batches (void)
+{
+    char err[256];
+    unsigned char h[8];
+    CHECK (zs_recs_header (1, h) == 1 && h[0] == 0x91, "header of 1");
+    CHECK (zs_recs_header (15, h) == 1 && h[0] == 0x9f, "header of 15");
+    CHECK (zs_recs_header (16, h) == 3 && h[0] == 0xdc && h[1] == 0
+               && h[2] == 16,
+           "header of 16");
+    CHECK (zs_recs_header (ZS_BATCH_MAX, h) == 3 && h[1] == 0x10 && h[2] == 0,
+           "header of %d", ZS_BATCH_MAX);
+
+    /* 20 distinct results, each encoded alone, then as one batch */
+    zs_buf_t one[20], batch = {0};
+    size_t hl = zs_recs_header (20, h);
+    zs_buf_append (&batch, h, hl);
+    for (int i = 0; i < 20; i++) {
+        zs_result_t r = {0};
+        char sym[16];
+        snprintf (sym, sizeof sym, "S%d", i);
+        r.scan = "b1";
+        r.index = (uint32_t) i;
+        r.symbol = sym;
+        r.signal = i % 3 == 0;
+        r.score = i * 0.5;
+        r.price = 10 + i;
+        r.worker = "w";
+        r.nvalues = 1;
+        r.values[0].name = "rsi(14)";
+        r.values[0].value = 20 + i;
+        memset (&one[i], 0, sizeof one[i]);
+        CHECK (zs_result_encode (&r, &one[i], err, sizeof err) == 0,
+               "encode %d: %s", i, err);
+        zs_buf_append (&batch, one[i].data, one[i].size);
+    }
+    zs_recs_t it;
+    const void *rec;
+    size_t len;
+    CHECK (zs_recs_init (&it, batch.data, batch.size, err, sizeof err) == 20,
+           "a batch of 20");
+    for (int i = 0; i < 20; i++) {
+        int rc = zs_recs_next (&it, &rec, &len, err, sizeof err);
+        CHECK (rc == 1 && len == one[i].size
+                   && memcmp (rec, one[i].data, len) == 0,
+               "record %d is exactly its own encoding", i);
+    }
+    CHECK (zs_recs_next (&it, &rec, &len, err, sizeof err) == 0, "then the end");
+    /* one map alone is a body of one record */
+    int dec;
+    CHECK (s_walk (one[0].data, one[0].size, &dec) == 1 && dec == 1,
+           "a map is one record");
+    CHECK (s_walk (batch.data, batch.size, &dec) == 20 && dec == 20,
+           "every record of the batch decodes");
+
+    /* errors */
+    CHECK (zs_recs_init (&it, "", 0, err, sizeof err) == -1
+               && strstr (err, "empty"),
+           "empty body: %s", err);
+    CHECK (zs_recs_init (&it, "\x90", 1, err, sizeof err) == -1
+               && strstr (err, "batch of 0"),
+           "empty array: %s", err);
+    CHECK (zs_recs_init (&it, "\xa3" "abc", 4, err, sizeof err) == -1
+               && strstr (err, "want a map or an array"),
+           "a string: %s", err);
+    CHECK (zs_recs_init (&it, "\xdc\x10\x01", 3, err, sizeof err) == -1,
+           "an array too long for its bytes is refused: %s", err);
+    {
+        zs_buf_t big = {0};
+        zs_recs_header (ZS_BATCH_MAX, h);
+        h[2] = 1; /* 4097 */
+        zs_buf_append (&big, h, 3);
+        for (int i = 0; i < ZS_BATCH_MAX + 1; i++)
+            zs_buf_append (&big, "\x80", 1);
+        CHECK (zs_recs_init (&it, big.data, big.size, err, sizeof err) == -1
+                   && strstr (err, "4097"),
+               "too many records: %s", err);
+        zs_buf_free (&big);
+    }
+    CHECK (zs_recs_init (&it, "\x92\x80\x01", 3, err, sizeof err) == 2
+               && zs_recs_next (&it, &rec, &len, err, sizeof err) == 1
+               && zs_recs_next (&it, &rec, &len, err, sizeof err) == -1
+               && strstr (err, "want a map"),
+           "an element that is not a map: %s", err);
+    CHECK (zs_recs_next (&it, &rec, &len, err, sizeof err) == 0,
+           "nothing after an error");
+    CHECK (zs_recs_init (&it, "\x91\x80\x80", 3, err, sizeof err) == 1
+               && zs_recs_next (&it, &rec, &len, err, sizeof err) == 1
+               && zs_recs_next (&it, &rec, &len, err, sizeof err) == -1
+               && strstr (err, "1 bytes after"),
+           "bytes after the last record: %s", err);
+    CHECK (zs_recs_init (&it, "\x80\x80", 2, err, sizeof err) == 1
+               && zs_recs_next (&it, &rec, &len, err, sizeof err) == 1
+               && zs_recs_next (&it, &rec, &len, err, sizeof err) == -1,
+           "bytes after a lone map: %s", err);
+    /* every truncation of the batch ends in an error, never past its end */
+    int bad = 0;
+    for (size_t n = 0; n < batch.size; n++) {
+        char *cut = (char *) malloc (n ? n : 1);
+        memcpy (cut, batch.data, n);
+        if (s_walk (cut, n, &dec) != -1)
+            bad++;
+        free (cut);
+    }
+    CHECK (bad == 0, "%d truncations of a batch were taken as whole", bad);
+    for (int i = 0; i < 20; i++)
+        zs_buf_free (&one[i]);
+    zs_buf_free (&batch);
+}
+
 int main (void)
 {
     test_round_trips ();
@@ -612,5 +748,6 @@ int main (void)
     test_errors ();
     test_truncations_and_mutations ();
     test_topics ();
+    test_batches ();
     return ZS_TEST_END ("proto");
 }

@@ -134,5 +134,28 @@ for name in names:
             fail("%s: version 2 accepted or no reason: %r" % (name, err))
         checked += 1
 
+# (3) a batch of results, as a subscriber or the broker reads it: an array
+# of result maps that Python packs; C iterates it and decodes every record
+rc, enc, err = run("encode", "result", "full")
+one = unpack(enc)
+recs = []
+for i in range(3):
+    r = dict(one)
+    r["index"] = i
+    r["symbol"] = "SYM%d" % i
+    recs.append(transform(r))
+rc, back, err = run("batch", "result",
+                    data=msgpack.packb(recs, use_bin_type=True))
+if rc != 0:
+    fail("C rejected python's batch: %s" % err.strip())
+else:
+    got = unpack(back)
+    if len(got) != 3 or [g["symbol"] for g in got] != ["SYM0", "SYM1", "SYM2"]:
+        fail("C read python's batch as %r" % (got,))
+    checked += 1
+rc, _, err = run("batch", "result", data=msgpack.packb([], use_bin_type=True))
+if rc == 0 or "batch of 0" not in err:
+    fail("an empty batch was accepted: %r" % err)
+
 print("cross-language: %d encodings checked both ways" % checked)
 sys.exit(1 if failures else 0)

@@ -60,6 +60,7 @@ struct s_lane_t {
     uint32_t holding;      /* tasks sent or started, not yet finished      */
 };
 
+#define RATES_MAX 4096         /* definitions whose rate is remembered       */
 #define BATCH_ROOM 8           /* header room before a batch's records       */
 #define BATCH_RECORDS 64       /* records in one XPUB message, at most       */
 #define BATCH_BYTES 32768      /* bytes of records in one, at most           */
@@ -89,6 +90,7 @@ struct zs_broker_t {
     zs_source_t *default_source;
     zhashx_t *liquidity;        /* "uri|symbol" -> double*                 */
     zhashx_t *history;          /* def key -> zhashx set of signal symbols */
+    zhashx_t *rates;            /* def key -> double: us per symbol        */
     zhashx_t *subs;             /* XPUB prefixes subscribed                */
 
     zhashx_t *scans;            /* id -> zs_bscan_t*                       */
@@ -710,6 +712,16 @@ static void s_scan_finish (zs_broker_t *self, zs_bscan_t *scan,
     if (set) {
         zhashx_update (self->history, scan->def_key, set);
     }
+    /* and its rate, so the next such scan cuts full batches at once */
+    if (scan->us_per_symbol > 0 && scan->sum_results > 0) {
+        double *rate = (double *) malloc (sizeof *rate);
+        if (rate) {
+            *rate = scan->us_per_symbol;
+            if (zhashx_size (self->rates) >= RATES_MAX)
+                zhashx_purge (self->rates);
+            zhashx_update (self->rates, scan->def_key, rate);
+        }
+    }
     zs_bscan_release_arrays (scan);
     void *cursor = zlistx_find (self->running, scan);
     if (cursor)
@@ -826,6 +838,9 @@ static void s_api_start (zs_broker_t *self, s_envelope_t *env,
         zs_msg_free (&req.mem_);
         return;
     }
+    double *rate = (double *) zhashx_lookup (self->rates, scan->def_key);
+    if (rate)
+        zs_bscan_set_prior (scan, *rate);
     zhashx_insert (self->scans, scan->id, scan);
     zlistx_add_end (self->running, scan);
 
@@ -1752,6 +1767,8 @@ zs_broker_t *zs_broker_new (const zs_broker_config_t *cfg, char *err,
     zhashx_set_destructor (self->sources, s_source_free);
     self->liquidity = zhashx_new ();
     zhashx_set_destructor (self->liquidity, s_free_str);
+    self->rates = zhashx_new ();
+    zhashx_set_destructor (self->rates, s_free_str); /* a malloc'd double */
     self->history = zhashx_new ();
     zhashx_set_destructor (self->history, s_set_free);
     self->subs = zhashx_new ();
@@ -1848,6 +1865,7 @@ void zs_broker_destroy (zs_broker_t **self_p)
     zhashx_destroy (&self->workers);
     zhashx_destroy (&self->subs);
     zhashx_destroy (&self->history);
+    zhashx_destroy (&self->rates);
     zhashx_destroy (&self->liquidity);
     zhashx_destroy (&self->sources);
     zs_source_destroy (&self->default_source);

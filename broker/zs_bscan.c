@@ -388,11 +388,12 @@ static uint32_t s_batch_size (const zs_bscan_t *self, size_t nlanes,
     else
         size = batch_ms * 1000.0 / self->us_per_symbol;
     if (!self->batch_hint) {
-        /* never so big that some lanes would idle */
+        /* never so big that some lanes would idle - but a quarter of a
+           full batch at least: smaller ones cost more than they balance */
         double share = ceil ((double) left / (double) (2 * (nlanes ? nlanes
                                                                    : 1)));
         if (size > share)
-            size = share;
+            size = share > size / 4 ? share : size / 4;
         if (size < bmin)
             size = bmin;
     }
@@ -514,15 +515,26 @@ int zs_bscan_task_msg (zs_bscan_t *self, zs_btask_t *task, zs_task_t *msg,
     return 0;
 }
 
+#define PRIOR_SYMBOLS 2000.0 /* the weight of a previous scan's estimate */
+
+void zs_bscan_set_prior (zs_bscan_t *self, double us_per_symbol)
+{
+    if (us_per_symbol > 0 && isfinite (us_per_symbol))
+        self->prior_us = self->us_per_symbol = us_per_symbol;
+}
+
+/*  Weighted by symbols, so the first small batches (whose fixed costs
+    make each symbol look slow) do not keep later batches small. */
 void zs_bscan_observe_rate (zs_bscan_t *self, uint32_t results,
                             double elapsed_us)
 {
-    double x = elapsed_us / (double) results;
-    if (!(x > 0) || !isfinite (x))
+    if (!results || !(elapsed_us > 0) || !isfinite (elapsed_us))
         return;
-    self->us_per_symbol = self->us_per_symbol > 0
-                              ? 0.7 * self->us_per_symbol + 0.3 * x
-                              : x;
+    self->sum_elapsed_us += elapsed_us;
+    self->sum_results += results;
+    double w = self->prior_us > 0 ? PRIOR_SYMBOLS : 0;
+    self->us_per_symbol = (self->sum_elapsed_us + w * self->prior_us)
+                          / (self->sum_results + w);
 }
 
 /* ---------------------------------------------------------------------- */

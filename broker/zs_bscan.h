@@ -68,10 +68,15 @@ struct zs_bscan_t {
     int64_t created_us, first_result_us, finished_us, hold_until_us,
         last_progress_us;
     double started_at;          /* wall clock                            */
-    double us_per_symbol;       /* moving average from task_done reports */
+    double us_per_symbol;       /* estimate from task_done reports: all of
+                                   this scan's, weighted by symbols, plus
+                                   the last such scan's as a prior        */
     uint32_t stop_pending;      /* batches in workers' hands at the end  */
     int64_t idle_us;            /* when the last of them was let go      */
     /* private */
+    double prior_us;            /* us_per_symbol of the last such scan   */
+    double sum_elapsed_us;      /* over task_done reports                */
+    double sum_results;
     uint8_t *flags;             /* per symbol: delivered, signal         */
     zs_btask_t **owner;         /* per symbol: task responsible          */
     uint32_t cursor;            /* next symbol never dispatched          */
@@ -112,6 +117,10 @@ zs_btask_t *zs_bscan_mark (zs_bscan_t *self, uint32_t index, bool signal,
 
 /* True when there are batches to hand out. */
 bool zs_bscan_has_work (const zs_bscan_t *self);
+
+/*  Starts the scan's rate estimate from what a previous scan of the same
+    definition measured (so its first batches are sized right). */
+void zs_bscan_set_prior (zs_bscan_t *self, double us_per_symbol);
 
 /*  The next batch, with a fresh id: the front of the retry queue, or a new
     cut sized to about batch_ms of work (batch_hint when set), never more

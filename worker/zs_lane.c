@@ -46,6 +46,7 @@ typedef struct {
     uint64_t taken;           /* tasks received from that broker           */
     uint64_t epoch;
     int64_t last_ready_us;
+    int64_t last_end_us;      /* when the last task ended                  */
     uint64_t wseq;            /* results published, ever                   */
     zs_scanner_t *scanner;
     s_compiled_t compiled[COMPILED_SLOTS];
@@ -346,8 +347,15 @@ static void s_run_task (s_lane_t *self)
                       "%zu symbols",
                       self->lane, (unsigned long long) t->task, t->scan,
                       self->results, t->nsymbols);
-        s_send_done (self, t, self->aborted,
-                     (double) (zs_clock_us () - start));
+        int64_t end = zs_clock_us ();
+        zs_debug ("lane %u: task %llu of scan %s: %u results in %lld us "
+                  "(%lld us idle before it)",
+                  self->lane, (unsigned long long) t->task, t->scan,
+                  self->results, (long long) (end - start),
+                  (long long) (self->last_end_us ? start - self->last_end_us
+                                                 : 0));
+        self->last_end_us = end;
+        s_send_done (self, t, self->aborted, (double) (end - start));
     }
     atomic_fetch_sub (&self->shared->busy, 1);
 }

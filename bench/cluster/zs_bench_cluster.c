@@ -83,7 +83,8 @@ static void s_spawn (s_cluster_t *c, char **argv)
     if (pid == 0) {
         setpgid (0, 0);
         prctl (PR_SET_PDEATHSIG, SIGKILL);
-        int null = open ("/dev/null", 1);
+        /* ZS_BENCH_LOG=LEVEL keeps the programs' logs (profiling) */
+        int null = getenv ("ZS_BENCH_LOG") ? -1 : open ("/dev/null", 1);
         if (null >= 0) {
             dup2 (null, 1);
             dup2 (null, 2);
@@ -105,15 +106,17 @@ static int s_cluster_start (s_cluster_t *c, int workers, const char *data,
     snprintf (port, sizeof port, "%d", c->base);
     snprintf (broker, sizeof broker, "%s/zscan-broker", s_bin);
     snprintf (worker, sizeof worker, "%s/zscan-worker", s_bin);
+    char *level = getenv ("ZS_BENCH_LOG") ? getenv ("ZS_BENCH_LOG")
+                                          : (char *) "error";
     char *bargv[] = {broker, "--bind", "127.0.0.1", "--port", port,
-                     "--data", (char *) data, "--log-level", "error",
+                     "--data", (char *) data, "--log-level", level,
                      "--progress-ms", "1000", NULL};
     s_spawn (c, bargv);
     for (int i = 0; i < workers; i++) {
         char id[16];
         snprintf (id, sizeof id, "bench%d", i);
         char *wargv[] = {worker, "--port", port, "--threads", "1", "--id",
-                         id, "--data", (char *) data, "--log-level", "error",
+                         id, "--data", (char *) data, "--log-level", level,
                          (char *) worker_extra, NULL};
         if (!worker_extra)
             wargv[11] = NULL;
@@ -458,7 +461,11 @@ int main (void)
 
     /* 1. scaling */
     double engine = PART ("scaling") ? s_engine_rate () : 0;
-    for (int workers = 1; workers <= 2 && PART ("scaling"); workers++) {
+    /* ZS_BENCH_WORKERS=N measures only N workers (profiling) */
+    int wfrom = 1, wto = 2;
+    if (getenv ("ZS_BENCH_WORKERS"))
+        wfrom = wto = atoi (getenv ("ZS_BENCH_WORKERS"));
+    for (int workers = wfrom; workers <= wto && PART ("scaling"); workers++) {
         s_cluster_t c;
         if (s_cluster_start (&c, workers, "synthetic:", NULL) != 0)
             return 1;
@@ -473,7 +480,10 @@ int main (void)
             last = secs;
         }
         double best = 0;
-        for (int i = 0; i < 3; i++) {
+        /* ZS_BENCH_REPEAT=N measures N scans instead of 3 (profiling) */
+        int repeat = getenv ("ZS_BENCH_REPEAT")
+                         ? atoi (getenv ("ZS_BENCH_REPEAT")) : 3;
+        for (int i = 0; i < (repeat > 0 ? repeat : 3); i++) {
             double secs = s_scan (c.client, "synthetic:10000", NULL, &run);
             if (run.results != 10000 || run.gaps) {
                 fprintf (stderr, "bench: %llu results, %llu gaps\n",

@@ -606,6 +606,134 @@ static void test_topics (void)
 }
 
 /* ---------------------------------------------------------------------- */
+/*  The hand-written result encoder against the table-driven one           */
+
+static void s_rand_str (char *buf, size_t len, const char *alphabet)
+{
+    size_t n = strlen (alphabet);
+    for (size_t i = 0; i < len; i++)
+        buf[i] = alphabet[s_rand () % n];
+    buf[len] = 0;
+}
+
+static uint64_t s_rand_uint (void)
+{
+    /* every msgpack width: fixint, 8, 16, 32 and 64 bits */
+    static const uint64_t tops[] = {0x7f, 0xff, 0xffff, 0xffffffffULL,
+                                    UINT64_MAX};
+    uint64_t top = tops[s_rand () % 5];
+    return top == UINT64_MAX ? s_rand () : s_rand () % (top + 1);
+}
+
+static void test_result_encoder (void)
+{
+    char err1[256], err2[256];
+    static const char *ID = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                            "0123456789_-";
+    static const char *SYM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._^-";
+    int same = 0;
+    for (int k = 0; k < 20000; k++) {
+        char scan[65], sym[32], when[65], error[1025], note[1025],
+            worker[129], names[ZS_VALUES_MAX][65];
+        zs_result_t r = {0};
+        s_rand_str (scan, 1 + s_rand () % 64, ID);
+        s_rand_str (sym, 1 + s_rand () % 31, SYM);
+        r.scan = scan;
+        r.symbol = sym;
+        r.index = (uint32_t) s_rand_uint ();
+        r.signal = s_rand () & 1;
+        double special[] = {NAN, 0.0, -0.0, 1e-300, -123.456, 1e300};
+        r.score = s_rand () % 2 ? special[s_rand () % 6]
+                                : (double) (int64_t) s_rand () / 1e9;
+        r.price = s_rand () % 2 ? special[s_rand () % 6]
+                                : (double) (s_rand () % 100000) / 7.0;
+        if (s_rand () % 2) {
+            s_rand_str (when, 1 + s_rand () % 64, ID);
+            r.time = when;
+        }
+        r.nvalues = s_rand () % 4 ? s_rand () % 8 : s_rand () % 33;
+        for (size_t i = 0; i < r.nvalues; i++) {
+            snprintf (names[i], sizeof names[i], "v%zu_", i);
+            size_t at = strlen (names[i]);
+            s_rand_str (names[i] + at, s_rand () % (64 - at), ID);
+            r.values[i].name = names[i];
+            r.values[i].value = s_rand () % 5 ? (double) (int64_t) s_rand ()
+                                              : NAN;
+        }
+        if (s_rand () % 4 == 0) {
+            s_rand_str (error, s_rand () % 1025, ID);
+            r.error = error;
+        }
+        if (s_rand () % 4 == 0) {
+            s_rand_str (note, s_rand () % 300, ID);
+            r.note = note;
+        }
+        s_rand_str (worker, 1 + s_rand () % 128, ID);
+        r.worker = worker;
+        if (s_rand () % 2)
+            r.lane = (uint32_t) s_rand_uint ();
+        if (s_rand () % 2)
+            r.wseq = s_rand_uint ();
+        if (s_rand () % 2)
+            r.task = s_rand_uint ();
+        if (s_rand () % 2)
+            r.attempt = (uint32_t) s_rand_uint ();
+        zs_buf_t a = {0}, b = {0};
+        zs_buf_append (&a, "x", 1); /* appends after what is there */
+        zs_buf_append (&b, "x", 1);
+        int ra = zs_result_encode (&r, &a, err1, sizeof err1);
+        int rb = zs_msg_encode_generic (ZS_MSG_RESULT, &r, &b, err2,
+                                        sizeof err2);
+        if (ra == 0 && rb == 0 && a.size == b.size
+            && memcmp (a.data, b.data, a.size) == 0)
+            same++;
+        else
+            CHECK (0, "result %d: fast %d (%zu bytes), table %d (%zu bytes)",
+                   k, ra, a.size, rb, b.size);
+        zs_buf_free (&a);
+        zs_buf_free (&b);
+    }
+    CHECK (same == 20000, "%d of 20000 random results encoded the same", same);
+
+    /* bad results: both refuse, with the same reason */
+    zs_result_t good = {0};
+    good.scan = "s1";
+    good.symbol = "AAPL";
+    good.worker = "w";
+    good.score = good.price = NAN;
+    good.nvalues = 2;
+    good.values[0].name = "a";
+    good.values[1].name = "b";
+    for (int c = 0; c < 12; c++) {
+        zs_result_t r = good;
+        switch (c) {
+        case 0: r.scan = NULL; break;
+        case 1: r.scan = "a.b"; break;
+        case 2: r.symbol = "a b"; break;
+        case 3: r.score = INFINITY; break;
+        case 4: r.price = -INFINITY; break;
+        case 5: r.values[1].name = "a"; break;
+        case 6: r.values[0].value = INFINITY; break;
+        case 7: r.nvalues = ZS_VALUES_MAX + 1; break;
+        case 8: r.worker = NULL; break;
+        case 9: r.worker = ""; break;
+        case 10: r.time = ""; break;
+        case 11: r.values[1].name = NULL; break;
+        }
+        zs_buf_t a = {0}, b = {0};
+        int ra = zs_result_encode (&r, &a, err1, sizeof err1);
+        int rb = zs_msg_encode_generic (ZS_MSG_RESULT, &r, &b, err2,
+                                        sizeof err2);
+        CHECK (ra == -1 && rb == -1 && strcmp (err1, err2) == 0
+                   && a.size == 0,
+               "bad result %d: fast '%s', table '%s'", c, ra ? err1 : "ok",
+               rb ? err2 : "ok");
+        zs_buf_free (&a);
+        zs_buf_free (&b);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
 /*  Record batches                                                         */
 
 /*  Counts the records of a body; -1 when iterating it ends in an error.
@@ -749,5 +877,6 @@ int main (void)
     test_truncations_and_mutations ();
     test_topics ();
     test_batches ();
+    test_result_encoder ();
     return ZS_TEST_END ("proto");
 }

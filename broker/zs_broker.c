@@ -1951,7 +1951,9 @@ int zs_broker_run (zs_broker_t *self)
                 s_subs_recv (self);
             }
         if (nitems == 5 && (items[4].revents & ZMQ_POLLIN))
-            for (int i = 0; i < 1024 && !self->out_head; i++)
+            /* a bounded burst (each message up to 64 results): credit
+               and reports must not wait behind a flood of results */
+            for (int i = 0; i < 32 && !self->out_head; i++)
                 if (!s_results_recv (self))
                     break;
         now = zs_clock_us ();

@@ -1138,13 +1138,16 @@ static int s_dec_field (s_dec_t *d, const s_field_t *f, void *base)
             return s_fail (d->err, d->errlen, "%s: more than %d", f->key,
                            ZS_VALUES_MAX);
         zs_value_t *vals = (zs_value_t *) p;
+        uint32_t lens[ZS_VALUES_MAX];
         for (uint32_t i = 0; i < n; i++) {
             if (s_dec_str (d, "values name", K_NAME, &vals[i].name) != 0
                 || s_dec_double (d, "values entry", true, &vals[i].value)
                        != 0)
                 return -1;
+            lens[i] = (uint32_t) strlen (vals[i].name);
             for (uint32_t j = 0; j < i && !d->measure; j++)
-                if (strcmp (vals[j].name, vals[i].name) == 0)
+                if (lens[j] == lens[i]
+                    && memcmp (vals[j].name, vals[i].name, lens[i]) == 0)
                     return s_fail (d->err, d->errlen,
                                    "%s: '%s' given twice", f->key,
                                    vals[i].name);
@@ -1233,13 +1236,19 @@ static int s_dec_fields (s_dec_t *d, const s_field_t *fields, size_t n,
                                (int) (tlen > 32 ? 32 : tlen), t, type);
             continue;
         }
-        /* encoders write fields in table order: try the next one first */
-        size_t j;
-        if (hint < n && s_key_is (k, klen, fields[hint].key))
-            j = hint;
-        else
-            for (j = 0; j < n && !s_key_is (k, klen, fields[j].key); j++)
+        /* encoders write fields in table order, skipping absent ones:
+           look ahead from the last match first, then behind it */
+        if (hint > n)
+            hint = n;
+        size_t j = hint;
+        while (j < n && !s_key_is (k, klen, fields[j].key))
+            j++;
+        if (j == n) {
+            for (j = 0; j < hint && !s_key_is (k, klen, fields[j].key); j++)
                 ;
+            if (j == hint)
+                j = n; /* not a field of ours */
+        }
         hint = j + 1;
         if (j == n) { /* unknown: skip, for forward compatibility */
             if (zs_mp_skip (&d->mp, MAX_SKIP_DEPTH) != 0)

@@ -592,6 +592,9 @@ static int s_task_send (zs_broker_t *self, s_lane_t *lane, zs_btask_t *task,
     if (zmq_send (self->tasks, self->buf.data, self->buf.size, ZMQ_DONTWAIT)
         < 0)
         return -1;
+    zs_debug ("task %llu of scan %s (%u symbols, attempt %u) to %s",
+              (unsigned long long) task->id, scan->id, task->n,
+              task->attempt, lane->key);
     task->state = ZS_TASK_SENT;
     task->lane = lane;
     task->sent_us = now;
@@ -1456,6 +1459,8 @@ static void s_tasks_recv (zs_broker_t *self)
                 if (lane->taken > lane->sent)
                     lane->sent = lane->taken;
                 lane->want = m.want > 64 ? 64 : m.want;
+                zs_debug ("ready from %s: taken %llu, want %u", lane->key,
+                          (unsigned long long) lane->taken, lane->want);
                 s_dispatch (self);
             }
         }

@@ -132,6 +132,8 @@ struct zs_broker_t {
     int64_t next_sweep_us;
 
     /* counters for logs */
+    uint64_t in_msgs, in_records;    /* results messages from workers    */
+    uint64_t out_msgs, out_records;  /* result batches to subscribers    */
     uint64_t dropped_dups;
     uint64_t dropped_late;
     uint64_t bad_messages;
@@ -319,6 +321,8 @@ static void s_batch_flush (zs_broker_t *self)
         from -= hlen;
         memcpy (base + from, head, hlen);
     }
+    self->out_msgs++;
+    self->out_records += self->batch.count;
     zmq_msg_t body;
     zmq_msg_init_data (&body, base + from, self->batch.size - from,
                        s_batch_free, base);
@@ -1561,9 +1565,12 @@ static bool s_results_recv (zs_broker_t *self)
         size_t len;
         int rc = zs_recs_init (&it, zmq_msg_data (&body),
                                zmq_msg_size (&body), err, sizeof err);
+        self->in_msgs++;
         while (rc >= 0
-               && (rc = zs_recs_next (&it, &rec, &len, err, sizeof err)) > 0)
+               && (rc = zs_recs_next (&it, &rec, &len, err, sizeof err)) > 0) {
+            self->in_records++;
             s_result_rec (self, rec, len, &body);
+        }
         if (rc < 0) {
             s_peer_of (&body, peer, sizeof peer);
             if (s_may_complain (self))
@@ -1958,7 +1965,7 @@ int zs_broker_run (zs_broker_t *self)
         if (nitems == 5 && (items[4].revents & ZMQ_POLLIN))
             /* a bounded burst (each message up to 64 results): credit
                and reports must not wait behind a flood of results */
-            for (int i = 0; i < 32 && !self->out_head; i++)
+            for (int i = 0; i < 8 && !self->out_head; i++)
                 if (!s_results_recv (self))
                     break;
         now = zs_clock_us ();
@@ -1995,6 +2002,12 @@ int zs_broker_run (zs_broker_t *self)
     int linger = 200;
     zmq_setsockopt (self->xpub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt (self->control, ZMQ_LINGER, &linger, sizeof linger);
+    zs_info ("results: %llu in %llu messages from workers, %llu in %llu "
+             "batches to subscribers",
+             (unsigned long long) self->in_records,
+             (unsigned long long) self->in_msgs,
+             (unsigned long long) self->out_records,
+             (unsigned long long) self->out_msgs);
     zs_info ("broker stopped (%llu duplicate and %llu late results dropped, "
              "%llu bad messages)",
              (unsigned long long) self->dropped_dups,

@@ -387,16 +387,15 @@ static uint32_t s_batch_size (const zs_bscan_t *self, size_t nlanes,
         size = bmin; /* first batches small: results stream at once */
     else
         size = batch_ms * 1000.0 / self->us_per_symbol;
-    if (!self->batch_hint) {
-        /* never so big that some lanes would idle - but a quarter of a
+    if (!self->batch_hint && nlanes > 1) {
+        /* never so big that other lanes would idle - but a quarter of a
            full batch at least: smaller ones cost more than they balance */
-        double share = ceil ((double) left / (double) (2 * (nlanes ? nlanes
-                                                                   : 1)));
+        double share = ceil ((double) left / (double) (2 * nlanes));
         if (size > share)
             size = share > size / 4 ? share : size / 4;
-        if (size < bmin)
-            size = bmin;
     }
+    if (!self->batch_hint && size < bmin)
+        size = bmin;
     if (size > bmax)
         size = bmax;
     if (size > ZS_TASK_SYMBOLS_MAX)

@@ -92,7 +92,7 @@ static int s_header (zs_mp_t *mp, uint8_t fixlo, uint8_t fixhi,
     return -1;
 }
 
-int zs_mp_read_map (zs_mp_t *mp, uint32_t *n)
+int zs_mp_read_map_any (zs_mp_t *mp, uint32_t *n)
 {
     static const uint8_t forms[3] = {0, 0xde, 0xdf};
     const uint8_t *save = mp->p;
@@ -118,7 +118,7 @@ int zs_mp_read_array (zs_mp_t *mp, uint32_t *n)
     return 0;
 }
 
-int zs_mp_read_str (zs_mp_t *mp, const char **s, uint32_t *len)
+int zs_mp_read_str_any (zs_mp_t *mp, const char **s, uint32_t *len)
 {
     static const uint8_t forms[3] = {0xd9, 0xda, 0xdb};
     const uint8_t *save = mp->p;
@@ -189,7 +189,7 @@ static int s_read_int (zs_mp_t *mp, bool *negative, uint64_t *mag)
     return 0;
 }
 
-int zs_mp_read_uint (zs_mp_t *mp, uint64_t *v)
+int zs_mp_read_uint_any (zs_mp_t *mp, uint64_t *v)
 {
     const uint8_t *save = mp->p;
     bool negative;
@@ -202,7 +202,7 @@ int zs_mp_read_uint (zs_mp_t *mp, uint64_t *v)
     return 0;
 }
 
-int zs_mp_read_double (zs_mp_t *mp, double *v)
+int zs_mp_read_double_any (zs_mp_t *mp, double *v)
 {
     if (mp->p >= mp->end)
         return -1;

@@ -39,14 +39,68 @@ zs_mp_kind_t zs_mp_peek (const zs_mp_t *mp);
 const char *zs_mp_kind_name (zs_mp_kind_t kind);
 
 /*  Each reader consumes one value of its kind and returns 0, or returns -1
-    leaving the cursor where it was (wrong kind, truncated, too long). */
-int zs_mp_read_map (zs_mp_t *mp, uint32_t *n);   /* n <= what is left / 2 */
+    leaving the cursor where it was (wrong kind, truncated, too long).
+    The common small forms (fixmap, fixstr, positive fixint, float64) are
+    read inline; the rest by the *_any functions. */
+int zs_mp_read_map_any (zs_mp_t *mp, uint32_t *n);
 int zs_mp_read_array (zs_mp_t *mp, uint32_t *n); /* n <= what is left     */
-int zs_mp_read_str (zs_mp_t *mp, const char **s, uint32_t *len);
-int zs_mp_read_uint (zs_mp_t *mp, uint64_t *v);  /* rejects negatives     */
-int zs_mp_read_double (zs_mp_t *mp, double *v);  /* floats and integers   */
+int zs_mp_read_str_any (zs_mp_t *mp, const char **s, uint32_t *len);
+int zs_mp_read_uint_any (zs_mp_t *mp, uint64_t *v);
+int zs_mp_read_double_any (zs_mp_t *mp, double *v);
 int zs_mp_read_bool (zs_mp_t *mp, bool *v);
 int zs_mp_read_nil (zs_mp_t *mp);
+
+/* n <= what is left / 2 */
+static inline int zs_mp_read_map (zs_mp_t *mp, uint32_t *n)
+{
+    if (mp->p < mp->end && (*mp->p & 0xf0) == 0x80) {
+        uint32_t k = *mp->p & 0x0f;
+        if ((size_t) (mp->end - mp->p - 1) < (size_t) k * 2)
+            return -1;
+        *n = k;
+        mp->p++;
+        return 0;
+    }
+    return zs_mp_read_map_any (mp, n);
+}
+
+static inline int zs_mp_read_str (zs_mp_t *mp, const char **s, uint32_t *len)
+{
+    if (mp->p < mp->end && (*mp->p & 0xe0) == 0xa0) {
+        uint32_t k = *mp->p & 0x1f;
+        if ((size_t) (mp->end - mp->p - 1) < k)
+            return -1;
+        *s = (const char *) mp->p + 1;
+        *len = k;
+        mp->p += 1 + k;
+        return 0;
+    }
+    return zs_mp_read_str_any (mp, s, len);
+}
+
+/* rejects negatives */
+static inline int zs_mp_read_uint (zs_mp_t *mp, uint64_t *v)
+{
+    if (mp->p < mp->end && *mp->p <= 0x7f) {
+        *v = *mp->p++;
+        return 0;
+    }
+    return zs_mp_read_uint_any (mp, v);
+}
+
+/* floats and integers */
+static inline int zs_mp_read_double (zs_mp_t *mp, double *v)
+{
+    if (mp->end - mp->p >= 9 && *mp->p == 0xcb) {
+        uint64_t bits = 0;
+        for (int i = 1; i <= 8; i++)
+            bits = (bits << 8) | mp->p[i];
+        __builtin_memcpy (v, &bits, sizeof *v);
+        mp->p += 9;
+        return 0;
+    }
+    return zs_mp_read_double_any (mp, v);
+}
 
 /*  Skips one value of any kind, nested at most max_depth deep.  Returns 0,
     or -1 (truncated, too deep, invalid byte). */

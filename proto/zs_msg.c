@@ -908,8 +908,19 @@ static const char *s_copy_str (s_dec_t *d, const char *s, uint32_t len)
     return dst;
 }
 
+static int s_dec_str_len (s_dec_t *d, const char *key, s_kind_t kind,
+                          const char **out, uint32_t *lenp);
+
 static int s_dec_str (s_dec_t *d, const char *key, s_kind_t kind,
                       const char **out)
+{
+    uint32_t len;
+    return s_dec_str_len (d, key, kind, out, &len);
+}
+
+/*  Like s_dec_str, and gives the string's length. */
+static int s_dec_str_len (s_dec_t *d, const char *key, s_kind_t kind,
+                          const char **out, uint32_t *lenp)
 {
     const char *s;
     uint32_t len;
@@ -920,6 +931,7 @@ static int s_dec_str (s_dec_t *d, const char *key, s_kind_t kind,
     if (why)
         return s_fail (d->err, d->errlen, "%s %s", key, why);
     *out = s_copy_str (d, s, len);
+    *lenp = len;
     return 0;
 }
 
@@ -1140,13 +1152,15 @@ static int s_dec_field (s_dec_t *d, const s_field_t *f, void *base)
         zs_value_t *vals = (zs_value_t *) p;
         uint32_t lens[ZS_VALUES_MAX];
         for (uint32_t i = 0; i < n; i++) {
-            if (s_dec_str (d, "values name", K_NAME, &vals[i].name) != 0
+            if (s_dec_str_len (d, "values name", K_NAME, &vals[i].name,
+                               &lens[i])
+                    != 0
                 || s_dec_double (d, "values entry", true, &vals[i].value)
                        != 0)
                 return -1;
-            lens[i] = (uint32_t) strlen (vals[i].name);
             for (uint32_t j = 0; j < i && !d->measure; j++)
                 if (lens[j] == lens[i]
+                    && vals[j].name[0] == vals[i].name[0]
                     && memcmp (vals[j].name, vals[i].name, lens[i]) == 0)
                     return s_fail (d->err, d->errlen,
                                    "%s: '%s' given twice", f->key,

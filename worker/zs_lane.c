@@ -47,6 +47,7 @@ typedef struct {
     uint64_t epoch;
     int64_t last_ready_us;
     int64_t last_end_us;      /* when the last task ended                  */
+    int64_t send_us;          /* spent publishing, in the current task     */
     uint64_t wseq;            /* results published, ever                   */
     zs_scanner_t *scanner;
     s_compiled_t compiled[COMPILED_SLOTS];
@@ -217,6 +218,7 @@ static int s_flush (s_lane_t *self)
     if (!self->nbatch)
         return 0;
     size_t tlen = strlen (self->topic);
+    int64_t t0 = zs_clock_us ();
     for (;;) {
         if (zmq_send (self->xpub, self->topic, tlen, ZMQ_SNDMORE) >= 0)
             break;
@@ -231,6 +233,7 @@ static int s_flush (s_lane_t *self)
     char *start = self->buf.data + HEAD_ROOM - hlen;
     memcpy (start, head, hlen);
     zmq_send (self->xpub, start, self->buf.size - (HEAD_ROOM - hlen), 0);
+    self->send_us += zs_clock_us () - t0;
     self->nbatch = 0;
     zs_buf_reset (&self->buf);
     return 0;
@@ -336,6 +339,7 @@ static void s_run_task (s_lane_t *self)
     }
     else {
         zs_topic_prefix_results (self->topic, sizeof self->topic, t->scan);
+        self->send_us = 0;
         self->nbatch = 0;
         zs_buf_reset (&self->buf);
         zs_scanner_run (self->scanner, self->scan, source, t->symbols,
@@ -348,10 +352,11 @@ static void s_run_task (s_lane_t *self)
                       self->lane, (unsigned long long) t->task, t->scan,
                       self->results, t->nsymbols);
         int64_t end = zs_clock_us ();
-        zs_debug ("lane %u: task %llu of scan %s: %u results in %lld us "
-                  "(%lld us idle before it)",
+        zs_debug ("lane %u: task %llu of scan %s: %u results in %lld us, "
+                  "%lld us of it publishing (%lld us idle before it)",
                   self->lane, (unsigned long long) t->task, t->scan,
                   self->results, (long long) (end - start),
+                  (long long) self->send_us,
                   (long long) (self->last_end_us ? start - self->last_end_us
                                                  : 0));
         self->last_end_us = end;

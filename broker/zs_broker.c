@@ -746,8 +746,9 @@ static void s_scan_go (zs_broker_t *self, zs_bscan_t *scan)
 {
     scan->state = ZS_BSCAN_RUNNING;
     s_event_started (self, scan);
-    zs_info ("scan %s started: %llu symbols", scan->id,
-             (unsigned long long) scan->total);
+    zs_info ("scan %s started: %llu symbols (%.2f ms after its request)",
+             scan->id, (unsigned long long) scan->total,
+             (double) (zs_clock_us () - scan->created_us) / 1e3);
     s_dispatch (self);
 }
 

@@ -173,7 +173,7 @@ static void s_cluster_stop (s_cluster_t *c)
 
 typedef struct {
     uint64_t results, signals, total;
-    double t_sent, t_first, t_end; /* seconds, monotonic */
+    double t_sent, t_first, t_last, t_end; /* seconds, monotonic */
     zs_end_reason_t reason;
     uint64_t last_seq, gaps;
 } s_run_t;
@@ -258,6 +258,7 @@ static void s_follow (zs_client_t *client, s_run_t *run,
                     if (!run->results)
                         run->t_first = s_now ();
                     run->results++;
+                    run->t_last = s_now ();
                     if (strcmp (topic + strlen (topic) - 3, ".r1") == 0)
                         run->signals++;
                 }
@@ -290,6 +291,11 @@ static double s_scan (zs_client_t *client, const char *universe,
     snprintf (id, sizeof id, "b%d-%d", (int) getpid (), k++);
     s_start (client, id, universe, filter, run);
     s_follow (client, run, 0);
+    if (getenv ("ZS_BENCH_LOG"))
+        fprintf (stderr, "bench: scan %s: first result %.2f ms, last %.2f ms, "
+                 "finished %.2f ms\n", id, (run->t_first - run->t_sent) * 1e3,
+                 (run->t_last - run->t_sent) * 1e3,
+                 (run->t_end - run->t_sent) * 1e3);
     return run->t_end - run->t_sent;
 }
 

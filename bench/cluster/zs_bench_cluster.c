@@ -15,6 +15,13 @@
 
     Prints BENCH lines (see bench/run).  Starts zscan-broker and
     zscan-worker from ZSCAN_BIN (or next to this program).
+
+    For profiling one part: ZS_BENCH_ONLY=scaling|bus|stop runs only it,
+    ZS_BENCH_WORKERS=N measures scaling with N workers only,
+    ZS_BENCH_REPEAT=N measures N scans instead of 3, ZS_BENCH_NORAW=1 skips
+    the raw ZeroMQ reference, ZS_BENCH_LOG=debug keeps the programs' logs
+    (per task: results, time, time publishing, idle before it) and prints
+    each scan's first/last result and finished times.
 */
 #include "zs_bars.h"
 #include "zs_client.h"

@@ -323,6 +323,9 @@ static void s_batch_flush (zs_broker_t *self)
     }
     self->out_msgs++;
     self->out_records += self->batch.count;
+    if (self->batch.seq == 2)
+        zs_debug ("scan %s: first results published (%u)",
+                  self->batch.scan->id, self->batch.count);
     zmq_msg_t body;
     zmq_msg_init_data (&body, base + from, self->batch.size - from,
                        s_batch_free, base);

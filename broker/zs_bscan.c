@@ -282,7 +282,8 @@ zs_bscan_t *zs_bscan_new (const zs_bscan_params_t *p, char *err,
         zs_bscan_destroy (&self);
         return NULL;
     }
-    /* take the list's strings */
+    /* take the list, strings and all */
+    self->symlist = list;
     self->symbols = list.items;
     self->total = (uint32_t) list.size;
     self->flags = (uint8_t *) calloc (list.size, 1);
@@ -309,12 +310,8 @@ void zs_bscan_release_arrays (zs_bscan_t *self)
     s_free_queue (self);
     while (self->inflight)
         zs_bscan_task_free (self, self->inflight);
-    if (self->symbols) {
-        for (uint32_t i = 0; i < self->total; i++)
-            free (self->symbols[i]);
-        free (self->symbols);
-        self->symbols = NULL;
-    }
+    zs_strlist_clear (&self->symlist);
+    self->symbols = NULL;
     free (self->flags);
     self->flags = NULL;
     free (self->owner);

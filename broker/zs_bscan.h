@@ -62,6 +62,7 @@ struct zs_bscan_t {
     zs_end_reason_t reason;
     uint32_t total;
     char **symbols;             /* total, in dispatch order              */
+    zs_strlist_t symlist;       /* owns them                             */
     uint64_t done, signals, failed;
     uint64_t seq;               /* last sequence number published        */
     uint32_t busy;              /* tasks reported started, not done      */

@@ -34,9 +34,12 @@ extern "C" {
 /*  A list of owned strings                                                 */
 
 typedef struct {
-    char **items;   /* items[0..size-1], each malloc'd, NUL-terminated    */
+    char **items;   /* items[0..size-1], NUL-terminated, owned by the list */
     size_t size;    /* number of items                                     */
     size_t cap;     /* allocated slots                                     */
+    void *arena;    /* private: the items' bytes, in large blocks (a
+                       universe of a million symbols is a few allocations,
+                       not a million)                                      */
 } zs_strlist_t;
 
 /* Appends a copy of s; returns 0, or -1 when out of memory. */

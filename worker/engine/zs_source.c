@@ -21,6 +21,14 @@
 /* ---------------------------------------------------------------------- */
 /*  Lists and bars                                                         */
 
+typedef struct s_chunk_t {
+    struct s_chunk_t *next;
+    size_t used, cap;
+    char data[];
+} s_chunk_t;
+
+#define CHUNK_BYTES 65536
+
 int zs_strlist_push (zs_strlist_t *self, const char *s)
 {
     if (self->size == self->cap) {
@@ -31,17 +39,34 @@ int zs_strlist_push (zs_strlist_t *self, const char *s)
         self->items = items;
         self->cap = cap;
     }
-    char *copy = strdup (s);
-    if (!copy)
-        return -1;
+    size_t len = strlen (s) + 1;
+    s_chunk_t *chunk = (s_chunk_t *) self->arena;
+    if (!chunk || chunk->cap - chunk->used < len) {
+        size_t cap = len > CHUNK_BYTES ? len : CHUNK_BYTES;
+        s_chunk_t *fresh = (s_chunk_t *) malloc (sizeof *fresh + cap);
+        if (!fresh)
+            return -1;
+        fresh->next = chunk;
+        fresh->used = 0;
+        fresh->cap = cap;
+        self->arena = chunk = fresh;
+    }
+    char *copy = chunk->data + chunk->used;
+    memcpy (copy, s, len);
+    chunk->used += len;
     self->items[self->size++] = copy;
     return 0;
 }
 
 void zs_strlist_clear (zs_strlist_t *self)
 {
-    for (size_t i = 0; i < self->size; i++)
-        free (self->items[i]);
+    s_chunk_t *chunk = (s_chunk_t *) self->arena;
+    while (chunk) {
+        s_chunk_t *next = chunk->next;
+        free (chunk);
+        chunk = next;
+    }
+    self->arena = NULL;
     free (self->items);
     self->items = NULL;
     self->size = self->cap = 0;
@@ -498,9 +523,16 @@ int zs_universe_expand (const char *spec, zs_source_t *source,
             return -1;
         }
         int width = n <= 1000000 ? 6 : 8;
+        /* "S%0*llu", counted up by hand: snprintf per symbol was most of
+           the cost of a large universe */
+        char sym[16];
+        sym[0] = 'S';
+        memset (sym + 1, '0', (size_t) width);
+        sym[1 + width] = 0;
         for (unsigned long long i = 0; i < n; i++) {
-            char sym[32];
-            snprintf (sym, sizeof sym, "S%0*llu", width, i);
+            if (i)
+                for (int d = width; d >= 1 && ++sym[d] > '9'; d--)
+                    sym[d] = '0';
             if (zs_strlist_push (out, sym) != 0) {
                 snprintf (err, errlen, "out of memory");
                 return -1;

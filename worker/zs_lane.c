@@ -26,9 +26,9 @@
 #include <zmq.h>
 
 #define COMPILED_SLOTS 8
-#define BATCH_MAX 64        /* results per message to the broker          */
+#define BATCH_MAX 256       /* results per message to the broker          */
 #define HEAD_ROOM 3         /* bytes kept for the batch's array header    */
-#define BATCH_US 200        /* longest a result waits to fill a batch     */
+#define BATCH_US 500        /* longest a result waits to fill a batch     */
 
 typedef struct {
     char key[ZS_FILTER_MAX + 1024]; /* scan id + definition             */

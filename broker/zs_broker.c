@@ -62,8 +62,8 @@ struct s_lane_t {
 
 #define RATES_MAX 4096         /* definitions whose rate is remembered       */
 #define BATCH_ROOM 8           /* header room before a batch's records       */
-#define BATCH_RECORDS 64       /* records in one XPUB message, at most       */
-#define BATCH_BYTES 32768      /* bytes of records in one, at most           */
+#define BATCH_RECORDS 256      /* records in one XPUB message, at most       */
+#define BATCH_BYTES 131072     /* bytes of records in one, at most           */
 
 /* ---------------------------------------------------------------------- */
 /*  Outgoing XPUB queue: used only while subscribers push back            */

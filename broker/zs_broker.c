@@ -104,19 +104,18 @@ struct zs_broker_t {
     zhashx_t *workers;          /* id -> s_worker_t*                       */
     zhashx_t *lanes;            /* key -> s_lane_t*                        */
 
-    /* the batch of result records being gathered for the XPUB: records
-       of one scan and one topic with consecutive seqs, sent as one
-       message when full, when anything else is published, and before the
-       broker waits for input */
+    /* the batches of result records being gathered for the XPUB, one
+       per result topic (0: .r0, 1: .r1): records of one scan with
+       consecutive seqs of that topic, sent as one message when full, when
+       anything else is published, and before the broker waits for input */
     struct {
         char *data;             /* BATCH_ROOM bytes of header room first   */
         size_t size, cap;
         uint32_t count;
         const zs_bscan_t *scan;
-        bool signal;
         uint64_t seq;           /* of the first record                     */
         char topic[ZS_TOPIC_MAX];
-    } batch;
+    } batch[2];
     s_outmsg_t *out_head;       /* XPUB messages waiting for room          */
     s_outmsg_t *out_tail;
     size_t out_len;
@@ -307,37 +306,41 @@ static void s_batch_free (void *data, void *hint)
     free (hint);
 }
 
-/*  Sends the batch being gathered, if any: one record as itself, several
-    as an array.  The batch's memory goes with the message. */
-static void s_batch_flush (zs_broker_t *self)
+/*  Sends batch k, if it holds anything: one record as itself, several as
+    an array.  The batch's memory goes with the message. */
+static void s_batch_send (zs_broker_t *self, int k)
 {
-    if (!self->batch.count)
+    if (!self->batch[k].count)
         return;
-    char *base = self->batch.data;
+    char *base = self->batch[k].data;
     size_t from = BATCH_ROOM;
-    if (self->batch.count > 1) {
+    if (self->batch[k].count > 1) {
         unsigned char head[8];
-        size_t hlen = zs_recs_header (self->batch.count, head);
+        size_t hlen = zs_recs_header (self->batch[k].count, head);
         from -= hlen;
         memcpy (base + from, head, hlen);
     }
     self->out_msgs++;
-    self->out_records += self->batch.count;
-    if (self->batch.seq == 2)
-        zs_debug ("scan %s: first results published (%u)",
-                  self->batch.scan->id, self->batch.count);
+    self->out_records += self->batch[k].count;
     zmq_msg_t body;
-    zmq_msg_init_data (&body, base + from, self->batch.size - from,
+    zmq_msg_init_data (&body, base + from, self->batch[k].size - from,
                        s_batch_free, base);
-    self->batch.data = NULL;
-    self->batch.size = self->batch.cap = 0;
-    self->batch.count = 0;
-    self->batch.scan = NULL;
-    s_publish_now (self, self->batch.topic, self->batch.seq, &body);
+    self->batch[k].data = NULL;
+    self->batch[k].size = self->batch[k].cap = 0;
+    self->batch[k].count = 0;
+    self->batch[k].scan = NULL;
+    s_publish_now (self, self->batch[k].topic, self->batch[k].seq, &body);
 }
 
-/*  Publishes anything but a result record: the batch goes first, so the
-    XPUB carries every scan's records in sequence order. */
+/*  Sends both batches: the plain results first, so that a scan's cut - a
+    signal, the last record added - is also the last result on the bus. */
+static void s_batch_flush (zs_broker_t *self)
+{
+    s_batch_send (self, 0);
+    s_batch_send (self, 1);
+}
+
+/*  Publishes anything but a result record: the batches go first. */
 static void s_publish (zs_broker_t *self, const char *topic, uint64_t seq,
                        zmq_msg_t *body)
 {
@@ -345,40 +348,42 @@ static void s_publish (zs_broker_t *self, const char *topic, uint64_t seq,
     s_publish_now (self, topic, seq, body);
 }
 
-/*  Adds one result record (the bytes of a result map) with its seq. */
+/*  Adds one result record (the bytes of a result map) with its seq (of
+    its topic). */
 static void s_batch_add (zs_broker_t *self, const zs_bscan_t *scan,
                          bool signal, uint64_t seq, const void *rec,
                          size_t len)
 {
-    if (self->batch.count
-        && (self->batch.scan != scan || self->batch.signal != signal
-            || self->batch.count >= BATCH_RECORDS
-            || self->batch.size + len > BATCH_BYTES))
-        s_batch_flush (self);
-    if (!self->batch.count) {
-        self->batch.scan = scan;
-        self->batch.signal = signal;
-        self->batch.seq = seq;
-        self->batch.size = BATCH_ROOM;
-        zs_topic_result (self->batch.topic, sizeof self->batch.topic,
+    int k = signal ? 1 : 0;
+    if (self->batch[k].count
+        && (self->batch[k].scan != scan
+            || self->batch[k].count >= BATCH_RECORDS
+            || self->batch[k].size + len > BATCH_BYTES))
+        s_batch_flush (self); /* both: a scan's records stay in order */
+    if (!self->batch[k].count) {
+        self->batch[k].scan = scan;
+        self->batch[k].seq = seq;
+        self->batch[k].size = BATCH_ROOM;
+        zs_topic_result (self->batch[k].topic, sizeof self->batch[k].topic,
                          scan->id, signal);
     }
-    if (self->batch.size + len > self->batch.cap) {
-        size_t cap = self->batch.cap ? self->batch.cap : BATCH_BYTES / 2;
-        while (cap < self->batch.size + len)
+    if (self->batch[k].size + len > self->batch[k].cap) {
+        size_t cap = self->batch[k].cap ? self->batch[k].cap
+                                        : BATCH_BYTES / 4;
+        while (cap < self->batch[k].size + len)
             cap *= 2;
-        char *p = (char *) realloc (self->batch.data, cap);
+        char *p = (char *) realloc (self->batch[k].data, cap);
         if (!p) {
             zs_error ("out of memory batching results: dropped seq %llu",
                       (unsigned long long) seq);
             return;
         }
-        self->batch.data = p;
-        self->batch.cap = cap;
+        self->batch[k].data = p;
+        self->batch[k].cap = cap;
     }
-    memcpy (self->batch.data + self->batch.size, rec, len);
-    self->batch.size += len;
-    self->batch.count++;
+    memcpy (self->batch[k].data + self->batch[k].size, rec, len);
+    self->batch[k].size += len;
+    self->batch[k].count++;
 }
 
 static void s_publish_buf (zs_broker_t *self, const char *topic,
@@ -495,7 +500,8 @@ static void s_deliver (zs_broker_t *self, zs_bscan_t *scan, uint32_t index,
     zs_btask_t *owner = zs_bscan_mark (
         scan, index, signal, failed,
         scan->first_result_us ? scan->first_result_us : zs_clock_us ());
-    s_batch_add (self, scan, signal, ++scan->seq, rec, len);
+    s_batch_add (self, scan, signal,
+                 signal ? ++scan->seq_r1 : ++scan->seq_r0, rec, len);
     if (owner && owner->remaining == 0) {
         s_task_release (self, owner);
         zs_bscan_task_free (scan, owner);
@@ -1887,7 +1893,8 @@ void zs_broker_destroy (zs_broker_t **self_p)
     zs_source_destroy (&self->default_source);
     zs_msg_free (&self->result.mem_);
     zs_buf_free (&self->buf);
-    free (self->batch.data);
+    free (self->batch[0].data);
+    free (self->batch[1].data);
     free (self->symptrs.items);
     if (self->ctx)
         zmq_ctx_term (self->ctx);

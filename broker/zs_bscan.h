@@ -64,7 +64,8 @@ struct zs_bscan_t {
     char **symbols;             /* total, in dispatch order              */
     zs_strlist_t symlist;       /* owns them                             */
     uint64_t done, signals, failed;
-    uint64_t seq;               /* last sequence number published        */
+    uint64_t seq;               /* last sequence number of its events    */
+    uint64_t seq_r0, seq_r1;    /* ... of its results: other, signals    */
     uint32_t busy;              /* tasks reported started, not done      */
     int64_t created_us, first_result_us, finished_us, hold_until_us,
         last_progress_us;

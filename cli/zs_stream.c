@@ -2,9 +2,11 @@
     line, the records the gateway streams) or, on a terminal, signals as
     they arrive under a live progress bar.
 
-    Records are taken in sequence order; a repeated sequence number is
-    skipped and a gap is reported on stderr (a gap would mean the bus lost
-    something, which the broker's back-pressure is there to prevent).
+    Each topic (a scan's signals, its other results, its events) has its
+    own sequence; a repeated sequence number is skipped and a gap is
+    reported on stderr (a gap would mean the bus lost something, which the
+    broker's back-pressure is there to prevent).  The JSON records are
+    numbered 1, 2, 3... in the order they are written.
 */
 #include "zs_cli.h"
 #include "zs_topic.h"
@@ -25,7 +27,8 @@ typedef struct {
     uint64_t total;
     uint64_t done, signals, failed;
     double rate, eta;
-    uint64_t last_seq;
+    uint64_t last_seq[3];  /* per topic kind (zs_topic_kind_t)            */
+    uint64_t written;      /* records handled, numbering the JSON lines   */
     uint64_t gaps;
     int64_t last_draw_us;
     bool bar_shown;
@@ -298,11 +301,18 @@ int zs_cli_stream (zs_client_t *client, const char *scan, uint64_t total,
                 break;
             if (got < 0)
                 continue;
-            if (seq <= v.last_seq) /* already seen */
+            char sid[ZS_ID_MAX + 1];
+            zs_topic_kind_t kind;
+            if (zs_topic_parse (topic, strlen (topic), sid, &kind) != 0
+                || (unsigned) kind > 2)
                 continue;
-            if (v.last_seq && seq > v.last_seq + 1)
+            uint64_t *last = &v.last_seq[kind];
+            if (seq <= *last) /* already seen */
+                continue;
+            if (*last && seq > *last + 1)
                 v.gaps++;
-            v.last_seq = seq;
+            *last = seq;
+            seq = ++v.written;
             zs_msg_type_t type;
             char err[256];
             if (zs_msg_peek (data, size, &type, err, sizeof err) == 0) {

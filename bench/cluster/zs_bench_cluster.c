@@ -228,7 +228,7 @@ typedef struct {
     double t_sent, t_first, t_last, t_end; /* seconds, monotonic */
     double broker_first_ms;  /* the broker's own: request to first result */
     zs_end_reason_t reason;
-    uint64_t last_seq, gaps;
+    uint64_t last_seq[3], gaps; /* per topic kind */
 } s_run_t;
 
 static double s_now (void)
@@ -299,9 +299,15 @@ static void s_follow (zs_client_t *client, s_run_t *run,
                 fprintf (stderr, "bench: a malformed record\n");
                 exit (1);
             }
-            if (run->last_seq && seq != run->last_seq + 1)
+            /* each topic (signals, other results, events) is numbered
+               on its own, gap-free from 1 */
+            char sid[ZS_ID_MAX + 1];
+            zs_topic_kind_t kind;
+            if (zs_topic_parse (topic, strlen (topic), sid, &kind) != 0
+                || (unsigned) kind > 2 || seq != run->last_seq[kind] + 1)
                 run->gaps++;
-            run->last_seq = seq;
+            else
+                run->last_seq[kind] = seq;
             zs_msg_type_t type;
             char err[128];
             if (zs_msg_peek (d, n, &type, err, sizeof err) == 0) {

@@ -38,14 +38,19 @@ with Cluster(workers=2, threads=1) as cluster:
     check(results[-1]["signal"], "the Nth signal is the last result")
     check(fin["unscanned"] > 0, "work saved: %d" % fin["unscanned"])
     bare_sig = []
+    bare_seq = []
     deadline = time.time() + 5
     while time.time() < deadline:
         if not bare.poll(200):
             continue
         recs = message_records(bare.recv_multipart())
         bare_sig += [b["symbol"] for _, _, b in recs if b["type"] == "result"]
+        bare_seq += [q for t, q, b in recs if b["type"] == "result"]
         if any(b["type"] == "finished" for _, _, b in recs):
             break
+    check(bare_seq == list(range(1, N_SIG + 1)),
+          "a signals-only subscriber sees its own gap-free sequence 1..%d: %r"
+          % (N_SIG, bare_seq))
     check(bare_sig == [r["symbol"] for r in sig],
           "the bare subscriber saw the same %d signals: %r"
           % (N_SIG, bare_sig))

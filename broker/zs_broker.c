@@ -1820,8 +1820,12 @@ zs_broker_t *zs_broker_new (const zs_broker_config_t *cfg, char *err,
     }
     int one = 1;
     int small = 1000;
-    int in_hwm = 100000;
-    int out_hwm = (int) cfg->out_hwm;
+    /* high-water marks count messages, and a results message holds up
+       to BATCH_RECORDS of them: the configured figures are in results */
+    int in_hwm = 100000 / BATCH_RECORDS;
+    int out_hwm = (int) (cfg->out_hwm / BATCH_RECORDS);
+    if (out_hwm < 4)
+        out_hwm = 4;
     if (!(self->api = s_socket (self, ZMQ_ROUTER, cfg->api, err, errlen))
         || !(self->tasks = s_socket (self, ZMQ_ROUTER, cfg->tasks, err,
                                      errlen))

@@ -421,7 +421,11 @@ static void *s_connect (s_lane_t *self, int type, const char *endpoint)
         zmq_setsockopt (sock, ZMQ_ROUTING_ID, self->rid, strlen (self->rid));
     if (type == ZMQ_XPUB) {
         int one = 1;
-        int hwm = (int) self->shared->cfg.out_hwm;
+        /* in messages, each up to BATCH_MAX results; configured in
+           results */
+        int hwm = (int) (self->shared->cfg.out_hwm / BATCH_MAX);
+        if (hwm < 4)
+            hwm = 4;
         int timeout = 100;
         zmq_setsockopt (sock, ZMQ_XPUB_NODROP, &one, sizeof one);
         zmq_setsockopt (sock, ZMQ_SNDHWM, &hwm, sizeof hwm);

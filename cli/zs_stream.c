@@ -28,7 +28,7 @@ typedef struct {
     uint64_t done, signals, failed;
     double rate, eta;
     uint64_t last_seq[3];  /* per topic kind (zs_topic_kind_t)            */
-    uint64_t written;      /* records handled, numbering the JSON lines   */
+    uint64_t written;      /* JSON lines written, numbering them          */
     uint64_t gaps;
     int64_t last_draw_us;
     bool bar_shown;
@@ -40,11 +40,12 @@ static json_t *s_num (double v)
     return isfinite (v) ? json_real (v) : json_null ();
 }
 
-static void s_emit_json (const char *type, uint64_t seq, json_t *data)
+/*  Writes one JSON line, numbered 1, 2, 3... in the order written. */
+static void s_emit_json (s_view_t *v, const char *type, json_t *data)
 {
     json_t *rec = json_object ();
     json_object_set_new (rec, "type", json_string (type));
-    json_object_set_new (rec, "seq", json_integer ((json_int_t) seq));
+    json_object_set_new (rec, "seq", json_integer ((json_int_t) ++v->written));
     json_object_set_new (rec, "data", data);
     char *line = json_dumps (rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (line) {
@@ -127,7 +128,7 @@ static void s_on_result (s_view_t *v, uint64_t seq, const void *data,
         if (r->note)
             json_object_set_new (d, "note", json_string (r->note));
         json_object_set_new (d, "worker", json_string (r->worker));
-        s_emit_json ("result", seq, d);
+        s_emit_json (v, "result", d);
         return;
     }
     if (r->signal || r->error) {
@@ -169,7 +170,7 @@ static void s_on_progress (s_view_t *v, uint64_t seq, const void *data,
             json_object_set_new (d, "rate", s_num (p.rate));
             json_object_set_new (d, "eta", p.eta >= 0 ? s_num (p.eta)
                                                       : json_null ());
-            s_emit_json ("progress", seq, d);
+            s_emit_json (v, "progress", d);
         }
         else
             s_draw_bar (v, true);
@@ -209,7 +210,7 @@ static bool s_on_finished (s_view_t *v, uint64_t seq, const void *data,
         json_object_set_new (d, "first_result_ms",
                              f.first_result_ms >= 0 ? s_num (f.first_result_ms)
                                                     : json_null ());
-        s_emit_json ("complete", seq, d);
+        s_emit_json (v, "complete", d);
     }
     else {
         v->done = f.results;
@@ -312,7 +313,6 @@ int zs_cli_stream (zs_client_t *client, const char *scan, uint64_t total,
             if (*last && seq > *last + 1)
                 v.gaps++;
             *last = seq;
-            seq = ++v.written;
             zs_msg_type_t type;
             char err[256];
             if (zs_msg_peek (data, size, &type, err, sizeof err) == 0) {

@@ -1980,9 +1980,13 @@ int zs_broker_run (zs_broker_t *self)
         if (nitems == 5 && (items[4].revents & ZMQ_POLLIN))
             /* a bounded burst (each message up to 64 results): credit
                and reports must not wait behind a flood of results */
-            for (int i = 0; i < 8 && !self->out_head; i++)
+            for (int i = 0; i < 8 && !self->out_head; i++) {
                 if (!s_results_recv (self))
                     break;
+                /* what one worker message brought leaves at once: its
+                   first result does not wait for the next messages' */
+                s_batch_flush (self);
+            }
         now = zs_clock_us ();
         if (now >= self->next_hb_us) {
             s_heartbeat (self);

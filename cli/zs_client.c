@@ -1,5 +1,6 @@
 /*  zs_client.c - see zs_client.h.  */
 #include "zs_client.h"
+#include "zs_util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -79,27 +80,44 @@ int zs_client_call (zs_client_t *self, zmq_msg_t *reply, int64_t timeout_ms,
                   zmq_strerror (errno));
         return -1;
     }
-    zmq_pollitem_t items[] = {{self->dealer, 0, ZMQ_POLLIN, 0}};
-    int rc = zmq_poll (items, 1, (long) timeout_ms);
-    if (rc <= 0) {
-        snprintf (err, errlen,
-                  rc == 0 ? "no answer from the broker at %s within %lld ms "
-                            "(is zscan-broker running?)"
-                          : "interrupted waiting for %s",
-                  self->api, (long long) timeout_ms);
-        return -1;
-    }
-    if (zmq_msg_recv (reply, self->dealer, 0) < 0) {
-        snprintf (err, errlen, "receive: %s", zmq_strerror (errno));
-        return -1;
-    }
-    while (zmq_msg_more (reply)) { /* keep only the last frame */
-        zmq_msg_close (reply);
-        zmq_msg_init (reply);
-        if (zmq_msg_recv (reply, self->dealer, 0) < 0)
+    /* the reply to this request: a late reply to an earlier one (a call
+       that timed out) is dropped */
+    uint64_t want = 0;
+    bool has_req = zs_msg_peek_req (self->buf.data, self->buf.size, &want)
+                   == 0;
+    int64_t deadline = zs_clock_ms () + timeout_ms;
+    for (;;) {
+        int64_t left = deadline - zs_clock_ms ();
+        zmq_pollitem_t items[] = {{self->dealer, 0, ZMQ_POLLIN, 0}};
+        int rc = left > 0 ? zmq_poll (items, 1, (long) left) : 0;
+        if (rc <= 0) {
+            snprintf (err, errlen,
+                      rc == 0 ? "no answer from the broker at %s within %lld "
+                                "ms (is zscan-broker running?)"
+                              : "interrupted waiting for %s",
+                      self->api, (long long) timeout_ms);
             return -1;
+        }
+        if (zmq_msg_recv (reply, self->dealer, 0) < 0) {
+            snprintf (err, errlen, "receive: %s", zmq_strerror (errno));
+            return -1;
+        }
+        while (zmq_msg_more (reply)) { /* keep only the last frame */
+            zmq_msg_close (reply);
+            zmq_msg_init (reply);
+            if (zmq_msg_recv (reply, self->dealer, 0) < 0)
+                return -1;
+        }
+        uint64_t got = 0;
+        if (!has_req
+            || zs_msg_peek_req (zmq_msg_data (reply), zmq_msg_size (reply),
+                                &got)
+                   != 0
+            || got == want)
+            return 0;
+        zmq_msg_close (reply); /* stale: wait on for ours */
+        zmq_msg_init (reply);
     }
-    return 0;
 }
 
 bool zs_client_reply_error (const zmq_msg_t *reply, zs_msg_type_t want,

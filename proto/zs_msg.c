@@ -1369,6 +1369,25 @@ static int s_decode (const s_desc_t *desc, const void *data, size_t size,
 /* ---------------------------------------------------------------------- */
 /*  Peek, sequence frames                                                  */
 
+int zs_msg_peek_req (const void *data, size_t size, uint64_t *req)
+{
+    zs_mp_t mp = {(const uint8_t *) data, (const uint8_t *) data + size};
+    uint32_t n;
+    if (!data || zs_mp_read_map (&mp, &n) != 0)
+        return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *k;
+        uint32_t klen;
+        if (zs_mp_read_str (&mp, &k, &klen) != 0)
+            return -1;
+        if (s_key_is (k, klen, "req"))
+            return zs_mp_read_uint (&mp, req) == 0 ? 0 : -1;
+        if (zs_mp_skip (&mp, MAX_SKIP_DEPTH) != 0)
+            return -1;
+    }
+    return -1;
+}
+
 int zs_msg_peek (const void *data, size_t size, zs_msg_type_t *type,
                  char *err, size_t errlen)
 {

@@ -119,6 +119,11 @@ const char *zs_msg_type_name (zs_msg_type_t type);
 int zs_msg_peek (const void *data, size_t size, zs_msg_type_t *type,
                  char *err, size_t errlen);
 
+/*  Reads only the top-level "req" of a body (requests and their replies
+    carry it).  Returns 0 with it, or -1 when there is none or the body is
+    malformed. */
+int zs_msg_peek_req (const void *data, size_t size, uint64_t *req);
+
 /* ---------------------------------------------------------------------- */
 /*  Enumerations carried as strings                                        */
 

@@ -33,6 +33,8 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             zs_result_decode (rec, len, &r, err, sizeof err);
             zs_msg_free (&r.mem_);
         }
+        uint64_t req;
+        zs_msg_peek_req (data, size, &req);
         if (zs_msg_peek (data, size, &type, err, sizeof err) != 0)
             return 0;
         /* the other small parsers see the same bytes */

@@ -599,6 +599,29 @@ static void test_topics (void)
         CHECK (zs_seq_decode (sb, n - 1, &back) == -1 || n == 1,
                "truncated seq");
     }
+    /* the req of a request or reply, read alone */
+    {
+        zs_scan_started_t m = {0};
+        m.req = 4242;
+        m.scan = "s1";
+        m.total = 10;
+        m.seq = 1;
+        zs_buf_t b = {0};
+        char err[256];
+        uint64_t req = 0;
+        CHECK (zs_scan_started_encode (&m, &b, err, sizeof err) == 0
+                   && zs_msg_peek_req (b.data, b.size, &req) == 0
+                   && req == 4242,
+               "peek req: %llu", (unsigned long long) req);
+        m.req = 0; /* absent */
+        zs_buf_reset (&b);
+        zs_scan_started_encode (&m, &b, err, sizeof err);
+        CHECK (zs_msg_peek_req (b.data, b.size, &req) == -1, "no req");
+        CHECK (zs_msg_peek_req ("\x81\xa3req\xa1x", 7, &req) == -1,
+               "a req that is not a number");
+        CHECK (zs_msg_peek_req ("\x92", 1, &req) == -1, "not a map");
+        zs_buf_free (&b);
+    }
     uint64_t v;
     CHECK (zs_seq_decode ("\x01\x02", 2, &v) == -1, "seq trailing byte");
     CHECK (zs_seq_decode ("\xa1x", 2, &v) == -1, "seq of a string");

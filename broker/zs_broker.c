@@ -856,7 +856,7 @@ static void s_api_start (zs_broker_t *self, s_envelope_t *env,
         return;
     }
     double *rate = (double *) zhashx_lookup (self->rates, scan->def_key);
-    if (rate && !getenv ("ZS_NO_PRIOR"))
+    if (rate)
         zs_bscan_set_prior (scan, *rate);
     zhashx_insert (self->scans, scan->id, scan);
     zlistx_add_end (self->running, scan);

@@ -532,10 +532,20 @@ static int s_fail (char *err, size_t errlen, const char *fmt, ...)
 
 /*  Checks a string of kind against its limits and charset; returns NULL
     when fine, or what is wrong. */
+static const char *s_check_chars (s_kind_t kind, const char *s,
+                                  size_t len);
+
 static const char *s_check_str (s_kind_t kind, const char *s, size_t len)
 {
     if (memchr (s, 0, len))
         return "contains a NUL byte";
+    return s_check_chars (kind, s, len);
+}
+
+/*  s_check_str without the NUL check: for C strings, whose length strlen
+    gave, so they hold no NUL. */
+static const char *s_check_chars (s_kind_t kind, const char *s, size_t len)
+{
     switch (kind) {
     case K_ID:
         if (len < 1 || len > ZS_ID_MAX || !s_id_chars (s, len))
@@ -1663,15 +1673,15 @@ int zs_result_encode (const zs_result_t *r, zs_buf_t *out, char *err,
     size_t ls = 0, lsym = 0, lt = 0, le = 0, ln = 0, lw = 0;
     if (!r->scan)
         return s_fail (err, errlen, "scan is required");
-    if ((why = s_check_str (K_ID, r->scan, ls = strlen (r->scan))))
+    if ((why = s_check_chars (K_ID, r->scan, ls = strlen (r->scan))))
         return s_fail (err, errlen, "scan %s", why);
     if (!r->symbol)
         return s_fail (err, errlen, "symbol is required");
-    if ((why = s_check_str (K_SYM, r->symbol, lsym = strlen (r->symbol))))
+    if ((why = s_check_chars (K_SYM, r->symbol, lsym = strlen (r->symbol))))
         return s_fail (err, errlen, "symbol %s", why);
     if (isinf (r->score))
         return s_fail (err, errlen, "score: not a finite number");
-    if (r->time && (why = s_check_str (K_NAME, r->time,
+    if (r->time && (why = s_check_chars (K_NAME, r->time,
                                        lt = strlen (r->time))))
         return s_fail (err, errlen, "time %s", why);
     if (isinf (r->price))
@@ -1682,7 +1692,7 @@ int zs_result_encode (const zs_result_t *r, zs_buf_t *out, char *err,
     size_t lv[ZS_VALUES_MAX], vbytes = 0;
     for (size_t i = 0; i < r->nvalues; i++) {
         const char *name = r->values[i].name;
-        if (!name || s_check_str (K_NAME, name, lv[i] = strlen (name)))
+        if (!name || s_check_chars (K_NAME, name, lv[i] = strlen (name)))
             return s_fail (err, errlen, "values[%zu]: bad name", i);
         for (size_t j = 0; j < i; j++)
             if (lv[j] == lv[i] && memcmp (r->values[j].name, name, lv[i]) == 0)
@@ -1694,14 +1704,14 @@ int zs_result_encode (const zs_result_t *r, zs_buf_t *out, char *err,
         vbytes += lv[i] + 5 + 9;
     }
     if (r->error
-        && (why = s_check_str (K_TEXT, r->error, le = strlen (r->error))))
+        && (why = s_check_chars (K_TEXT, r->error, le = strlen (r->error))))
         return s_fail (err, errlen, "error %s", why);
     if (r->note
-        && (why = s_check_str (K_TEXT, r->note, ln = strlen (r->note))))
+        && (why = s_check_chars (K_TEXT, r->note, ln = strlen (r->note))))
         return s_fail (err, errlen, "note %s", why);
     if (!r->worker)
         return s_fail (err, errlen, "worker is required");
-    if ((why = s_check_str (K_WID, r->worker, lw = strlen (r->worker))))
+    if ((why = s_check_chars (K_WID, r->worker, lw = strlen (r->worker))))
         return s_fail (err, errlen, "worker %s", why);
 
     bool has_values = r->nvalues > 0;

@@ -36,6 +36,14 @@ def garbage_bodies():
                pack({"v": 1, "type": "task_done", "worker": "liar",
                      "scan": "gar1", "task": 10 ** 12, "attempt": 1,
                      "lane": 0, "results": 5, "signals": 0, "errors": 0})]
+    # batches (a results body may be an array of results): empty, too
+    # many, an element that is not a map, truncated, bytes after the last
+    lie = {"v": 1, "type": "result", "scan": "gar1", "index": 999999,
+           "symbol": "NOPE", "signal": True, "worker": "liar", "lane": 0,
+           "wseq": 6, "task": 1, "attempt": 1}
+    bodies += [pack([]), pack([{}] * 5000), pack([lie, 5]),
+               b"\x92" + pack(lie)[:-3], pack([lie]) + b"\x00",
+               pack([lie, lie, lie])]
     return bodies
 
 

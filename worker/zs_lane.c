@@ -3,7 +3,8 @@
 
     A lane asks for work by credit ("ready"), takes a task, reports it
     started, runs the engine over its symbols and publishes one result per
-    symbol the moment it is computed, then reports it done.  It abandons a
+    symbol as it is computed (the first at once, the others in batches of
+    at most BATCH_MAX results or BATCH_US), then reports it done.  It abandons a
     cancelled scan at the next symbol.  It takes nothing until the broker's
     subscription has reached its XPUB, so no result is published into the
     void (the slow-joiner problem); its XPUB blocks rather than drops

@@ -496,10 +496,7 @@ static void s_scan_finish (zs_broker_t *self, zs_bscan_t *scan,
 static void s_deliver (zs_broker_t *self, zs_bscan_t *scan, uint32_t index,
                        bool signal, bool failed, const void *rec, size_t len)
 {
-    /* the clock is read only for the scan's first result */
-    zs_btask_t *owner = zs_bscan_mark (
-        scan, index, signal, failed,
-        scan->first_result_us ? scan->first_result_us : zs_clock_us ());
+    zs_btask_t *owner = zs_bscan_mark (scan, index, signal, failed);
     s_batch_add (self, scan, signal,
                  signal ? ++scan->seq_r1 : ++scan->seq_r0, rec, len);
     if (owner && owner->remaining == 0) {
@@ -521,7 +518,7 @@ static void s_deliver_failure (zs_broker_t *self, zs_bscan_t *scan,
     zs_result_t r = {0};
     r.scan = scan->id;
     r.index = index;
-    r.symbol = scan->symbols[index];
+    r.symbol = scan->symlist.items[index];
     r.signal = false;
     r.score = NAN;
     r.price = NAN;
@@ -1524,7 +1521,7 @@ static void s_result_rec (zs_broker_t *self, const void *rec, size_t len,
         return;
     }
     if (r->index >= scan->total
-        || strcmp (scan->symbols[r->index], r->symbol) != 0) {
+        || strcmp (scan->symlist.items[r->index], r->symbol) != 0) {
         s_peer_of (frame, peer, sizeof peer);
         if (s_may_complain (self))
             zs_warn ("results: %s from %s claims index %u of scan %s: not "

@@ -284,7 +284,6 @@ zs_bscan_t *zs_bscan_new (const zs_bscan_params_t *p, char *err,
     }
     /* take the list, strings and all */
     self->symlist = list;
-    self->symbols = list.items;
     self->total = (uint32_t) list.size;
     self->flags = (uint8_t *) calloc (list.size, 1);
     self->owner = (zs_btask_t **) calloc (list.size, sizeof (zs_btask_t *));
@@ -311,7 +310,6 @@ void zs_bscan_release_arrays (zs_bscan_t *self)
     while (self->inflight)
         zs_bscan_task_free (self, self->inflight);
     zs_strlist_clear (&self->symlist);
-    self->symbols = NULL;
     free (self->flags);
     self->flags = NULL;
     free (self->owner);
@@ -348,7 +346,7 @@ bool zs_bscan_delivered (const zs_bscan_t *self, uint32_t index)
 }
 
 zs_btask_t *zs_bscan_mark (zs_bscan_t *self, uint32_t index, bool signal,
-                           bool failed, int64_t now_us)
+                           bool failed)
 {
     self->flags[index] |= FLAG_DELIVERED | (signal ? FLAG_SIGNAL : 0);
     self->done++;
@@ -356,8 +354,8 @@ zs_btask_t *zs_bscan_mark (zs_bscan_t *self, uint32_t index, bool signal,
         self->signals++;
     if (failed)
         self->failed++;
-    if (!self->first_result_us)
-        self->first_result_us = now_us;
+    if (!self->first_result_us) /* the clock is read for the first only */
+        self->first_result_us = zs_clock_us ();
     zs_btask_t *owner = self->owner[index];
     self->owner[index] = NULL;
     if (owner && owner->remaining)
@@ -500,7 +498,7 @@ int zs_bscan_task_msg (zs_bscan_t *self, zs_btask_t *task, zs_task_t *msg,
         ptrs->cap = cap;
     }
     for (uint32_t i = 0; i < task->n; i++)
-        ptrs->items[i] = self->symbols[task->index[i]];
+        ptrs->items[i] = self->symlist.items[task->index[i]];
     msg->scan = self->id;
     msg->task = task->id;
     msg->attempt = task->attempt;
@@ -552,7 +550,7 @@ zhashx_t *zs_bscan_signal_set (const zs_bscan_t *self)
         return set;
     for (uint32_t i = 0; i < self->total; i++)
         if (self->flags[i] & FLAG_SIGNAL)
-            zhashx_insert (set, self->symbols[i], (void *) 1);
+            zhashx_insert (set, self->symlist.items[i], (void *) 1);
     return set;
 }
 

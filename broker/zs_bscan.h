@@ -61,8 +61,7 @@ struct zs_bscan_t {
     zs_bscan_state_t state;
     zs_end_reason_t reason;
     uint32_t total;
-    char **symbols;             /* total, in dispatch order              */
-    zs_strlist_t symlist;       /* owns them                             */
+    zs_strlist_t symlist;       /* the universe (total), in dispatch order */
     uint64_t done, signals, failed;
     uint64_t seq;               /* last sequence number of its events    */
     uint64_t seq_r0, seq_r1;    /* ... of its results: other, signals    */
@@ -115,7 +114,7 @@ bool zs_bscan_delivered (const zs_bscan_t *self, uint32_t index);
     the task that was responsible for it (its remaining already lowered),
     or NULL. */
 zs_btask_t *zs_bscan_mark (zs_bscan_t *self, uint32_t index, bool signal,
-                           bool failed, int64_t now_us);
+                           bool failed);
 
 /* True when there are batches to hand out. */
 bool zs_bscan_has_work (const zs_bscan_t *self);

@@ -493,6 +493,9 @@ static const s_desc_t *const s_all_descs[] = {
     &s_desc_bye,          &s_desc_cancel,       &s_desc_shutdown,
     &s_desc_broker_hb,    &s_desc_result,       &s_desc_ev_started,
     &s_desc_ev_progress,  &s_desc_ev_finished};
+_Static_assert (sizeof s_all_descs / sizeof s_all_descs[0]
+                    == ZS_MSG_TYPE_COUNT - 1,
+                "one descriptor per message type");
 
 /*  The field table of the entries of an array-of-maps field. */
 static void s_entry_table (s_kind_t kind, const s_field_t **fields,

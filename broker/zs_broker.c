@@ -1487,17 +1487,13 @@ static void s_tasks_recv (zs_broker_t *self)
 /*  One result record from a worker: checked, de-duplicated, forwarded
     (copied into the batch being gathered).  frame is the message it came
     in, for naming the peer. */
+/*  One result (decoded in self->result, its bytes rec, len) of a worker's
+    message frame: checked, deduplicated, forwarded. */
 static void s_result_rec (zs_broker_t *self, const void *rec, size_t len,
                           zmq_msg_t *frame)
 {
-    char err[256], peer[64];
-    zs_result_t *r = &self->result;
-    if (zs_result_decode (rec, len, r, err, sizeof err) != 0) {
-        s_peer_of (frame, peer, sizeof peer);
-        if (s_may_complain (self))
-            zs_warn ("results: bad result from %s: %s", peer, err);
-        return;
-    }
+    char peer[64];
+    const zs_result_t *r = &self->result;
     /* per-lane sequence: a gap means results were lost on the way */
     s_lane_t *lane = self->last_lane;
     if (!lane || lane->lane != r->lane || strcmp (lane->worker->id, r->worker))
@@ -1574,8 +1570,18 @@ static bool s_results_recv (zs_broker_t *self)
                                zmq_msg_size (&body), err, sizeof err);
         self->in_msgs++;
         while (rc >= 0
-               && (rc = zs_recs_next (&it, &rec, &len, err, sizeof err)) > 0) {
+               && (rc = zs_recs_next_result (&it, &self->result, &rec, &len,
+                                             err, sizeof err))
+                      != 0) {
+            if (rc == -1)
+                break;
             self->in_records++;
+            if (rc == -2) {
+                s_peer_of (&body, peer, sizeof peer);
+                if (s_may_complain (self))
+                    zs_warn ("results: bad result from %s: %s", peer, err);
+                continue;
+            }
             s_result_rec (self, rec, len, &body);
         }
         if (rc < 0) {

@@ -1809,10 +1809,255 @@ int zs_result_encode (const zs_result_t *r, zs_buf_t *out, char *err,
     return 0;
 }
 
+/*  result, decoding: the broker decodes every result it forwards, so the
+    common shape has a path of its own - a map of known keys, each once,
+    values in the forms a result takes - read in one pass.  Anything else
+    (an unknown key, an error of any kind) goes to the table-driven decoder,
+    which has the last word: this path only ever accepts what it would
+    accept, with the same values (tests compare them on many results and
+    their mutations).  Returns 0 with *stop after the map, or 1: "not
+    decided here". */
+
+enum {
+    R_SCAN, R_INDEX, R_SYMBOL, R_SIGNAL, R_SCORE, R_TIME, R_PRICE, R_VALUES,
+    R_ERROR, R_NOTE, R_WORKER, R_LANE, R_WSEQ, R_TASK, R_ATTEMPT, R_V,
+    R_TYPE, R_UNKNOWN
+};
+
+#define S_KEY_IS(k, klen, lit)                                             \
+    ((klen) == sizeof (lit) - 1 && memcmp ((k), (lit), sizeof (lit) - 1) == 0)
+
+static int s_result_key (const char *k, uint32_t klen)
+{
+    switch (klen) {
+    case 1:
+        return k[0] == 'v' ? R_V : R_UNKNOWN;
+    case 4:
+        return S_KEY_IS (k, klen, "scan")   ? R_SCAN
+               : S_KEY_IS (k, klen, "type") ? R_TYPE
+               : S_KEY_IS (k, klen, "time") ? R_TIME
+               : S_KEY_IS (k, klen, "lane") ? R_LANE
+               : S_KEY_IS (k, klen, "wseq") ? R_WSEQ
+               : S_KEY_IS (k, klen, "task") ? R_TASK
+               : S_KEY_IS (k, klen, "note") ? R_NOTE
+                                            : R_UNKNOWN;
+    case 5:
+        return S_KEY_IS (k, klen, "index")   ? R_INDEX
+               : S_KEY_IS (k, klen, "score") ? R_SCORE
+               : S_KEY_IS (k, klen, "price") ? R_PRICE
+               : S_KEY_IS (k, klen, "error") ? R_ERROR
+                                             : R_UNKNOWN;
+    case 6:
+        return S_KEY_IS (k, klen, "symbol")   ? R_SYMBOL
+               : S_KEY_IS (k, klen, "signal") ? R_SIGNAL
+               : S_KEY_IS (k, klen, "values") ? R_VALUES
+               : S_KEY_IS (k, klen, "worker") ? R_WORKER
+                                              : R_UNKNOWN;
+    case 7:
+        return S_KEY_IS (k, klen, "attempt") ? R_ATTEMPT : R_UNKNOWN;
+    default:
+        return R_UNKNOWN;
+    }
+}
+
+/* a string of kind, copied NUL-terminated to *dst; -1 when not one */
+static int s_fast_str (zs_mp_t *mp, s_kind_t kind, char **dst,
+                       const char **out, uint32_t *lenp)
+{
+    const char *s;
+    uint32_t len;
+    if (zs_mp_read_str (mp, &s, &len) != 0)
+        return -1;
+    /* the charsets of ids and symbols hold no NUL byte */
+    if (kind == K_ID || kind == K_SYM ? s_check_chars (kind, s, len) != NULL
+                                      : s_check_str (kind, s, len) != NULL)
+        return -1;
+    memcpy (*dst, s, len);
+    (*dst)[len] = 0;
+    *out = *dst;
+    *dst += len + 1;
+    if (lenp)
+        *lenp = len;
+    return 0;
+}
+
+/* a float?: nil = NAN; never an infinity */
+static int s_fast_dblnan (zs_mp_t *mp, double *v)
+{
+    if (mp->p < mp->end && *mp->p == 0xc0) {
+        mp->p++;
+        *v = NAN;
+        return 0;
+    }
+    return zs_mp_read_double (mp, v) == 0 && !isinf (*v) ? 0 : -1;
+}
+
+static int s_fast_uint (zs_mp_t *mp, uint64_t max, uint64_t *v)
+{
+    return zs_mp_read_uint (mp, v) == 0 && *v <= max ? 0 : -1;
+}
+
+static int s_result_fast (const uint8_t *p, const uint8_t *end,
+                          zs_result_t *m, const uint8_t **stop)
+{
+    zs_mp_t mp = {p, end};
+    uint32_t count;
+    size_t left = (size_t) (end - p);
+    if (left > ZS_MSG_MAX || zs_mp_read_map (&mp, &count) != 0)
+        return 1;
+    /* every string copied takes at most the bytes it took on the wire */
+    zs_mem_t *mem = &m->mem_;
+    if (mem->cap < left + 64) {
+        char *np = (char *) realloc (mem->p, left + 64);
+        if (!np)
+            return 1;
+        mem->p = np;
+        mem->cap = left + 64;
+    }
+    char *dst = mem->p;
+    zs_mem_t keep = *mem;
+    memset (m, 0, sizeof *m);
+    m->mem_ = keep;
+    m->score = m->price = NAN;
+    uint32_t seen = 0;
+    uint64_t u;
+    for (uint32_t i = 0; i < count; i++) {
+        const char *k;
+        uint32_t klen;
+        if (zs_mp_read_str (&mp, &k, &klen) != 0)
+            return 1;
+        int f = s_result_key (k, klen);
+        if (f == R_UNKNOWN || (seen & (1u << f)))
+            return 1;
+        seen |= 1u << f;
+        int rc = 0;
+        switch (f) {
+        case R_V:
+            rc = zs_mp_read_uint (&mp, &u) == 0 && u == ZS_PROTO_VERSION
+                     ? 0 : -1;
+            break;
+        case R_TYPE: {
+            const char *t;
+            uint32_t tlen;
+            rc = zs_mp_read_str (&mp, &t, &tlen) == 0
+                         && S_KEY_IS (t, tlen, "result")
+                     ? 0 : -1;
+            break;
+        }
+        case R_SCAN:
+            rc = s_fast_str (&mp, K_ID, &dst, &m->scan, NULL);
+            break;
+        case R_INDEX:
+            rc = s_fast_uint (&mp, UINT32_MAX, &u);
+            m->index = (uint32_t) u;
+            break;
+        case R_SYMBOL:
+            rc = s_fast_str (&mp, K_SYM, &dst, &m->symbol, NULL);
+            break;
+        case R_SIGNAL:
+            rc = zs_mp_read_bool (&mp, &m->signal);
+            break;
+        case R_SCORE:
+            rc = s_fast_dblnan (&mp, &m->score);
+            break;
+        case R_TIME:
+            rc = s_fast_str (&mp, K_NAME, &dst, &m->time, NULL);
+            break;
+        case R_PRICE:
+            rc = s_fast_dblnan (&mp, &m->price);
+            break;
+        case R_VALUES: {
+            uint32_t n, lens[ZS_VALUES_MAX];
+            if (zs_mp_read_map (&mp, &n) != 0 || n > ZS_VALUES_MAX)
+                return 1;
+            for (uint32_t j = 0; j < n && rc == 0; j++) {
+                zs_value_t *val = &m->values[j];
+                rc = s_fast_str (&mp, K_NAME, &dst, &val->name, &lens[j]) == 0
+                             && s_fast_dblnan (&mp, &val->value) == 0
+                         ? 0 : -1;
+                for (uint32_t q = 0; q < j && rc == 0; q++)
+                    if (lens[q] == lens[j]
+                        && m->values[q].name[0] == val->name[0]
+                        && memcmp (m->values[q].name, val->name, lens[j])
+                               == 0)
+                        rc = -1;
+            }
+            m->nvalues = n;
+            break;
+        }
+        case R_ERROR:
+            rc = s_fast_str (&mp, K_TEXT, &dst, &m->error, NULL);
+            break;
+        case R_NOTE:
+            rc = s_fast_str (&mp, K_TEXT, &dst, &m->note, NULL);
+            break;
+        case R_WORKER:
+            rc = s_fast_str (&mp, K_WID, &dst, &m->worker, NULL);
+            break;
+        case R_LANE:
+            rc = s_fast_uint (&mp, UINT32_MAX, &u);
+            m->lane = (uint32_t) u;
+            break;
+        case R_WSEQ:
+            rc = s_fast_uint (&mp, UINT64_MAX, &m->wseq);
+            break;
+        case R_TASK:
+            rc = s_fast_uint (&mp, UINT64_MAX, &m->task);
+            break;
+        case R_ATTEMPT:
+            rc = s_fast_uint (&mp, UINT32_MAX, &u);
+            m->attempt = (uint32_t) u;
+            break;
+        default:
+            return 1;
+        }
+        if (rc != 0)
+            return 1;
+    }
+    const uint32_t required = 1u << R_V | 1u << R_TYPE | 1u << R_SCAN
+                              | 1u << R_INDEX | 1u << R_SYMBOL
+                              | 1u << R_SIGNAL | 1u << R_WORKER;
+    if ((seen & required) != required)
+        return 1;
+    *stop = mp.p;
+    return 0;
+}
+
 int zs_result_decode (const void *data, size_t size, zs_result_t *m,
                       char *err, size_t errlen)
 {
+    const uint8_t *stop;
+    if (data
+        && s_result_fast ((const uint8_t *) data,
+                          (const uint8_t *) data + size, m, &stop)
+               == 0
+        && stop == (const uint8_t *) data + size)
+        return 0;
     return s_decode (&s_desc_result, data, size, m, err, errlen);
+}
+
+int zs_result_decode_generic (const void *data, size_t size, zs_result_t *m,
+                              char *err, size_t errlen)
+{
+    return s_decode (&s_desc_result, data, size, m, err, errlen);
+}
+
+int zs_recs_next_result (zs_recs_t *it, zs_result_t *m, const void **rec,
+                         size_t *len, char *err, size_t errlen)
+{
+    const uint8_t *stop;
+    if (it->left && s_result_fast (it->p, it->end, m, &stop) == 0) {
+        *rec = it->p;
+        *len = (size_t) (stop - it->p);
+        it->p = stop;
+        it->left--;
+        return 1;
+    }
+    int rc = zs_recs_next (it, rec, len, err, errlen);
+    if (rc <= 0)
+        return rc;
+    return s_decode (&s_desc_result, *rec, *len, m, err, errlen) == 0 ? 1
+                                                                       : -2;
 }
 
 int zs_msg_encode_generic (zs_msg_type_t type, const void *m, zs_buf_t *out,

@@ -540,6 +540,13 @@ ZS_MSG_CODEC (ev_finished)
 int zs_msg_encode_generic (zs_msg_type_t type, const void *m, zs_buf_t *out,
                            char *err, size_t errlen);
 
+/*  The table-driven decoder of a result.  zs_result_decode reads the
+    common shape of a result in one pass of its own and leaves everything
+    else to this one; tests check that both accept the same results with
+    the same values, and refuse the same with the same reasons. */
+int zs_result_decode_generic (const void *data, size_t size, zs_result_t *m,
+                              char *err, size_t errlen);
+
 /*  Releases the decoder memory of any message struct above, given the
     address of its mem_ member: zs_msg_free (&m.mem_). */
 void zs_msg_free (zs_mem_t *mem);
@@ -577,6 +584,14 @@ int zs_recs_init (zs_recs_t *it, const void *data, size_t size, char *err,
     after -1 the iteration is over. */
 int zs_recs_next (zs_recs_t *it, const void **rec, size_t *len, char *err,
                   size_t errlen);
+
+/*  zs_recs_next, then zs_result_decode of the record, in one pass for the
+    common shape of a result.  Returns 1 (a result in m, its bytes in
+    *rec, *len), 0 after the last record, -1 with a reason when the body
+    is broken (the iteration is over), or -2 with a reason when this record
+    is not a valid result (the iteration goes on with the next one). */
+int zs_recs_next_result (zs_recs_t *it, zs_result_t *m, const void **rec,
+                         size_t *len, char *err, size_t errlen);
 
 /*  Writes the array header of a batch of n records (1 <= n <=
     ZS_BATCH_MAX) into buf (at least 5 bytes) and returns its length. */

@@ -6,6 +6,7 @@
 #include "zs_msg.h"
 #include "zs_topic.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,20 +20,37 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     zs_msg_type_t type = ZS_MSG_UNKNOWN;
     if (strcmp (want, "any") == 0) {
         /* as a results body: a record or a batch of them */
-        zs_recs_t it;
-        const void *rec;
-        size_t len;
+        zs_recs_t it, one;
+        const void *rec, *rec1;
+        size_t len, len1;
+        zs_result_t r = {0}, r1 = {0};
+        char err1[256];
         int rc = zs_recs_init (&it, data, size, err, sizeof err);
+        bool body = zs_recs_init (&one, data, size, err1, sizeof err1) > 0;
         while (rc >= 0
                && (rc = zs_recs_next (&it, &rec, &len, err, sizeof err))
                       > 0) {
             if ((const uint8_t *) rec < data
                 || (const uint8_t *) rec + len > data + size || !len)
                 abort (); /* a record outside the body: a bug */
-            zs_result_t r = {0};
-            zs_result_decode (rec, len, &r, err, sizeof err);
-            zs_msg_free (&r.mem_);
+            /* the one-pass iteration agrees with iterating, then
+               decoding with the table-driven decoder */
+            int got = zs_result_decode_generic (rec, len, &r, err,
+                                                sizeof err) == 0 ? 1 : -2;
+            int got1 = zs_recs_next_result (&one, &r1, &rec1, &len1, err1,
+                                            sizeof err1);
+            if (got != got1
+                || (got == 1 && (rec1 != rec || len1 != len
+                                 || !zs_result_same (&r, &r1)))
+                || (got == -2 && strcmp (err, err1) != 0))
+                abort ();
         }
+        if (body
+            && zs_recs_next_result (&one, &r1, &rec1, &len1, err1,
+                                    sizeof err1) != (rc < 0 ? -1 : 0))
+            abort ();
+        zs_msg_free (&r.mem_);
+        zs_msg_free (&r1.mem_);
         uint64_t req;
         zs_msg_peek_req (data, size, &req);
         if (zs_msg_peek (data, size, &type, err, sizeof err) != 0)
@@ -43,6 +61,18 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         char scan[ZS_ID_MAX + 1];
         zs_topic_kind_t kind;
         zs_topic_parse (data, size, scan, &kind);
+    }
+    if (strcmp (want, "result") == 0) {
+        /* the one-pass decoder agrees with the table-driven one */
+        zs_result_t a = {0}, b = {0};
+        char e1[256] = "", e2[256] = "";
+        int ra = zs_result_decode (data, size, &a, e1, sizeof e1);
+        int rb = zs_result_decode_generic (data, size, &b, e2, sizeof e2);
+        if (ra != rb || (ra == 0 ? !zs_result_same (&a, &b)
+                                 : strcmp (e1, e2) != 0))
+            abort ();
+        zs_msg_free (&a.mem_);
+        zs_msg_free (&b.mem_);
     }
     for (const zs_sample_t *s = zs_samples; s->name; s++) {
         if (type != ZS_MSG_UNKNOWN ? s->type != type

@@ -347,3 +347,34 @@ const zs_sample_t zs_samples[] = {
     ROW (ev_progress, ZS_MSG_EV_PROGRESS),
     ROW (ev_finished, ZS_MSG_EV_FINISHED),
     {NULL, ZS_MSG_UNKNOWN, NULL, NULL}};
+
+/* ---------------------------------------------------------------------- */
+
+static bool s_str_same (const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp (a, b) == 0);
+}
+
+static bool s_dbl_same (double a, double b)
+{
+    return (isnan (a) && isnan (b))
+           || (!isnan (a) && !isnan (b) && memcmp (&a, &b, sizeof a) == 0);
+}
+
+bool zs_result_same (const zs_result_t *a, const zs_result_t *b)
+{
+    if (!s_str_same (a->scan, b->scan) || a->index != b->index
+        || !s_str_same (a->symbol, b->symbol) || a->signal != b->signal
+        || !s_dbl_same (a->score, b->score) || !s_str_same (a->time, b->time)
+        || !s_dbl_same (a->price, b->price) || a->nvalues != b->nvalues
+        || !s_str_same (a->error, b->error) || !s_str_same (a->note, b->note)
+        || !s_str_same (a->worker, b->worker) || a->lane != b->lane
+        || a->wseq != b->wseq || a->task != b->task
+        || a->attempt != b->attempt)
+        return false;
+    for (size_t i = 0; i < a->nvalues; i++)
+        if (!s_str_same (a->values[i].name, b->values[i].name)
+            || !s_dbl_same (a->values[i].value, b->values[i].value))
+            return false;
+    return true;
+}

@@ -23,4 +23,8 @@ typedef struct {
 /* Every message type, NULL-terminated. */
 extern const zs_sample_t zs_samples[];
 
+/*  Two decoded results hold the same values (strings equal or both absent,
+    floats bit for bit or both undefined). */
+bool zs_result_same (const zs_result_t *a, const zs_result_t *b);
+
 #endif

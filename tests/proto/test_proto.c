@@ -648,59 +648,76 @@ static uint64_t s_rand_uint (void)
     return top == UINT64_MAX ? s_rand () : s_rand () % (top + 1);
 }
 
-static void test_result_encoder (void)
+/*  The strings of a random result live here. */
+typedef struct {
+    char scan[65], sym[32], when[65], error[1025], note[1025], worker[129],
+        names[ZS_VALUES_MAX][65];
+} s_rstrs_t;
+
+/*  A random valid result: every field, every msgpack width of its numbers,
+    undefined and special floats, up to ZS_VALUES_MAX values. */
+static void s_rand_result (zs_result_t *rp, s_rstrs_t *st)
 {
-    char err1[256], err2[256];
     static const char *ID = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                             "0123456789_-";
     static const char *SYM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._^-";
+    char *scan = st->scan, *sym = st->sym, *when = st->when,
+         *error = st->error, *note = st->note, *worker = st->worker;
+    char (*names)[65] = st->names;
+    zs_result_t r = {0};
+    s_rand_str (scan, 1 + s_rand () % 64, ID);
+    s_rand_str (sym, 1 + s_rand () % 31, SYM);
+    r.scan = scan;
+    r.symbol = sym;
+    r.index = (uint32_t) s_rand_uint ();
+    r.signal = s_rand () & 1;
+    double special[] = {NAN, 0.0, -0.0, 1e-300, -123.456, 1e300};
+    r.score = s_rand () % 2 ? special[s_rand () % 6]
+                            : (double) (int64_t) s_rand () / 1e9;
+    r.price = s_rand () % 2 ? special[s_rand () % 6]
+                            : (double) (s_rand () % 100000) / 7.0;
+    if (s_rand () % 2) {
+        s_rand_str (when, 1 + s_rand () % 64, ID);
+        r.time = when;
+    }
+    r.nvalues = s_rand () % 4 ? s_rand () % 8 : s_rand () % 33;
+    for (size_t i = 0; i < r.nvalues; i++) {
+        snprintf (names[i], sizeof names[i], "v%zu_", i);
+        size_t at = strlen (names[i]);
+        s_rand_str (names[i] + at, s_rand () % (64 - at), ID);
+        r.values[i].name = names[i];
+        r.values[i].value = s_rand () % 5 ? (double) (int64_t) s_rand ()
+                                          : NAN;
+    }
+    if (s_rand () % 4 == 0) {
+        s_rand_str (error, s_rand () % 1025, ID);
+        r.error = error;
+    }
+    if (s_rand () % 4 == 0) {
+        s_rand_str (note, s_rand () % 300, ID);
+        r.note = note;
+    }
+    s_rand_str (worker, 1 + s_rand () % 128, ID);
+    r.worker = worker;
+    if (s_rand () % 2)
+        r.lane = (uint32_t) s_rand_uint ();
+    if (s_rand () % 2)
+        r.wseq = s_rand_uint ();
+    if (s_rand () % 2)
+        r.task = s_rand_uint ();
+    if (s_rand () % 2)
+        r.attempt = (uint32_t) s_rand_uint ();
+    *rp = r;
+}
+
+static void test_result_encoder (void)
+{
+    char err1[256], err2[256];
     int same = 0;
     for (int k = 0; k < 20000; k++) {
-        char scan[65], sym[32], when[65], error[1025], note[1025],
-            worker[129], names[ZS_VALUES_MAX][65];
-        zs_result_t r = {0};
-        s_rand_str (scan, 1 + s_rand () % 64, ID);
-        s_rand_str (sym, 1 + s_rand () % 31, SYM);
-        r.scan = scan;
-        r.symbol = sym;
-        r.index = (uint32_t) s_rand_uint ();
-        r.signal = s_rand () & 1;
-        double special[] = {NAN, 0.0, -0.0, 1e-300, -123.456, 1e300};
-        r.score = s_rand () % 2 ? special[s_rand () % 6]
-                                : (double) (int64_t) s_rand () / 1e9;
-        r.price = s_rand () % 2 ? special[s_rand () % 6]
-                                : (double) (s_rand () % 100000) / 7.0;
-        if (s_rand () % 2) {
-            s_rand_str (when, 1 + s_rand () % 64, ID);
-            r.time = when;
-        }
-        r.nvalues = s_rand () % 4 ? s_rand () % 8 : s_rand () % 33;
-        for (size_t i = 0; i < r.nvalues; i++) {
-            snprintf (names[i], sizeof names[i], "v%zu_", i);
-            size_t at = strlen (names[i]);
-            s_rand_str (names[i] + at, s_rand () % (64 - at), ID);
-            r.values[i].name = names[i];
-            r.values[i].value = s_rand () % 5 ? (double) (int64_t) s_rand ()
-                                              : NAN;
-        }
-        if (s_rand () % 4 == 0) {
-            s_rand_str (error, s_rand () % 1025, ID);
-            r.error = error;
-        }
-        if (s_rand () % 4 == 0) {
-            s_rand_str (note, s_rand () % 300, ID);
-            r.note = note;
-        }
-        s_rand_str (worker, 1 + s_rand () % 128, ID);
-        r.worker = worker;
-        if (s_rand () % 2)
-            r.lane = (uint32_t) s_rand_uint ();
-        if (s_rand () % 2)
-            r.wseq = s_rand_uint ();
-        if (s_rand () % 2)
-            r.task = s_rand_uint ();
-        if (s_rand () % 2)
-            r.attempt = (uint32_t) s_rand_uint ();
+        s_rstrs_t st;
+        zs_result_t r;
+        s_rand_result (&r, &st);
         zs_buf_t a = {0}, b = {0};
         zs_buf_append (&a, "x", 1); /* appends after what is there */
         zs_buf_append (&b, "x", 1);
@@ -754,6 +771,225 @@ static void test_result_encoder (void)
         zs_buf_free (&a);
         zs_buf_free (&b);
     }
+}
+
+/* ---------------------------------------------------------------------- */
+/*  The one-pass result decoder against the table-driven one               */
+
+/*  Decodes data both ways: the same verdict, the same reason, the same
+    values; returns 1 when they agree. */
+static int s_decode_both (const void *data, size_t size, zs_result_t *f,
+                          zs_result_t *g, int *accepted)
+{
+    char e1[256] = "", e2[256] = "";
+    int rf = zs_result_decode (data, size, f, e1, sizeof e1);
+    int rg = zs_result_decode_generic (data, size, g, e2, sizeof e2);
+    *accepted = rg == 0;
+    if (rf != rg)
+        return 0;
+    return rf == 0 ? zs_result_same (f, g) : strcmp (e1, e2) == 0;
+}
+
+/*  A body packed by hand: the forms our encoder never writes. */
+static void s_pack_key (msgpack_packer *pk, const char *k)
+{
+    msgpack_pack_str (pk, strlen (k));
+    msgpack_pack_str_body (pk, k, strlen (k));
+}
+
+static void test_result_decoder (void)
+{
+    zs_result_t f = {0}, g = {0};
+    int agree = 0, total = 0, accepted = 0, acc;
+    /* random results, then each mutated: flipped bytes, truncated, a byte
+       inserted, a byte removed */
+    for (int k = 0; k < 20000; k++) {
+        s_rstrs_t st;
+        zs_result_t r;
+        s_rand_result (&r, &st);
+        char err[256];
+        zs_buf_t b = {0};
+        CHECK (zs_result_encode (&r, &b, err, sizeof err) == 0, "encode");
+        agree += s_decode_both (b.data, b.size, &f, &g, &acc);
+        CHECK (acc && zs_result_same (&f, &r), "result %d decodes as sent", k);
+        total++;
+        accepted += acc;
+        unsigned char *m = (unsigned char *) malloc (b.size + 1);
+        for (int v = 0; v < 8; v++) {
+            size_t n = b.size;
+            memcpy (m, b.data, n);
+            size_t at = s_rand () % n;
+            switch (v % 4) {
+            case 0:
+                m[at] ^= (unsigned char) (1 + s_rand () % 255);
+                if (s_rand () % 2)
+                    m[s_rand () % n] = (unsigned char) s_rand ();
+                break;
+            case 1:
+                n = at;
+                break;
+            case 2:
+                memmove (m + at + 1, m + at, n - at);
+                m[at] = (unsigned char) s_rand ();
+                n++;
+                break;
+            case 3:
+                memmove (m + at, m + at + 1, n - at - 1);
+                n--;
+                break;
+            }
+            agree += s_decode_both (m, n, &f, &g, &acc);
+            total++;
+            accepted += acc;
+        }
+        free (m);
+        zs_buf_free (&b);
+    }
+    /* forms and faults packed by hand, each with the keys a valid result
+       needs unless it tests their absence */
+    for (int c = 0; c < 30; c++) {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+        int extra = c >= 1 && c < 27 ? 1 : 0;
+        /* 27, 28, 29: without symbol, signal, worker */
+        msgpack_pack_map (&pk, (c == 2 ? 0 : 2) + 5 + extra
+                                   - (c == 3 || c == 4 || c >= 27 ? 1 : 0));
+        if (c != 2) {
+            s_pack_key (&pk, "v");
+            if (c == 5)
+                msgpack_pack_uint8 (&pk, 2);
+            else
+                msgpack_pack_uint16 (&pk, 1); /* a wider form of 1 */
+            s_pack_key (&pk, "type");
+            s_pack_key (&pk, c == 6 ? "results" : "result");
+        }
+        if (c != 3) {
+            s_pack_key (&pk, "scan");
+            s_pack_key (&pk, c == 7 ? "a.b" : "s1");
+        }
+        if (c != 4) {
+            s_pack_key (&pk, "index");
+            if (c == 8)
+                msgpack_pack_uint64 (&pk, 1ULL << 32);
+            else if (c == 9)
+                msgpack_pack_int8 (&pk, -1);
+            else
+                msgpack_pack_uint32 (&pk, 7);
+        }
+        if (c != 27) {
+            s_pack_key (&pk, "symbol");
+            if (c == 10)
+                msgpack_pack_str (&pk, 3),
+                    msgpack_pack_str_body (&pk, "A\0B", 3);
+            else
+                s_pack_key (&pk, "AAPL");
+        }
+        if (c != 28) {
+            s_pack_key (&pk, "signal");
+            if (c == 11)
+                msgpack_pack_int (&pk, 1);
+            else
+                msgpack_pack_true (&pk);
+        }
+        if (c != 29) {
+            s_pack_key (&pk, "worker");
+            s_pack_key (&pk, c == 12 ? "" : "w1");
+        }
+        if (extra) {
+            switch (c) {
+            case 1: s_pack_key (&pk, "unknown"); msgpack_pack_nil (&pk); break;
+            case 2: s_pack_key (&pk, "score"); msgpack_pack_float (&pk, 1.5f); break;
+            case 13: s_pack_key (&pk, "score"); msgpack_pack_int (&pk, -3); break;
+            case 14: s_pack_key (&pk, "price"); msgpack_pack_double (&pk, INFINITY); break;
+            case 15: s_pack_key (&pk, "price"); msgpack_pack_double (&pk, NAN); break;
+            case 16: s_pack_key (&pk, "symbol"); s_pack_key (&pk, "MSFT"); break;
+            case 17:
+                s_pack_key (&pk, "values");
+                msgpack_pack_map (&pk, 2);
+                s_pack_key (&pk, "a"); msgpack_pack_nil (&pk);
+                s_pack_key (&pk, "a"); msgpack_pack_double (&pk, 1);
+                break;
+            case 18:
+                s_pack_key (&pk, "values");
+                msgpack_pack_map (&pk, 1);
+                s_pack_key (&pk, ""); msgpack_pack_double (&pk, 1);
+                break;
+            case 19: s_pack_key (&pk, "time"); s_pack_key (&pk, ""); break;
+            case 20: {
+                char big[1100];
+                memset (big, 'x', sizeof big);
+                s_pack_key (&pk, "error");
+                msgpack_pack_str (&pk, 1025);
+                msgpack_pack_str_body (&pk, big, 1025);
+                break;
+            }
+            case 21: s_pack_key (&pk, "lane"); msgpack_pack_uint64 (&pk, 1ULL << 40); break;
+            case 22: s_pack_key (&pk, "wseq"); msgpack_pack_uint64 (&pk, UINT64_MAX); break;
+            case 23: s_pack_key (&pk, "v"); msgpack_pack_uint8 (&pk, 1); break;
+            case 24: s_pack_key (&pk, "note"); msgpack_pack_bin (&pk, 1); msgpack_pack_bin_body (&pk, "x", 1); break;
+            case 25: s_pack_key (&pk, "attempt"); msgpack_pack_float (&pk, 2.0f); break;
+            case 26: s_pack_key (&pk, "score"); msgpack_pack_float (&pk, -0.25f); break;
+            default: s_pack_key (&pk, "task"); msgpack_pack_uint16 (&pk, 300); break;
+            }
+        }
+        agree += s_decode_both (sb.data, sb.size, &f, &g, &acc);
+        total++;
+        accepted += acc;
+        msgpack_sbuffer_destroy (&sb);
+    }
+    CHECK (agree == total, "%d of %d bodies decoded the same both ways",
+           agree, total);
+    /* the mutations must have produced both verdicts */
+    CHECK (accepted > 20000 && accepted < total - 20000,
+           "%d of %d accepted", accepted, total);
+
+    /* batches: the one-pass iteration against zs_recs_next + the table */
+    int batches_same = 0;
+    for (int k = 0; k < 300; k++) {
+        unsigned n = 1 + (unsigned) s_rand () % 40;
+        zs_buf_t body = {0};
+        unsigned char h[8];
+        zs_buf_append (&body, h, zs_recs_header (n, h));
+        for (unsigned i = 0; i < n; i++) {
+            s_rstrs_t st;
+            zs_result_t r;
+            s_rand_result (&r, &st);
+            char err[256];
+            zs_result_encode (&r, &body, err, sizeof err);
+        }
+        if (k % 3) /* damage one byte, or cut the end */
+            ((unsigned char *) body.data)[s_rand () % body.size] ^=
+                (unsigned char) (1 + s_rand () % 255);
+        if (k % 7 == 0)
+            body.size -= s_rand () % body.size;
+        zs_recs_t a, b;
+        char e1[256] = "", e2[256] = "";
+        int ra = zs_recs_init (&a, body.data, body.size, e1, sizeof e1);
+        int rb = zs_recs_init (&b, body.data, body.size, e2, sizeof e2);
+        bool same = ra == rb;
+        while (same && ra >= 0) {
+            const void *r1, *r2;
+            size_t l1 = 0, l2 = 0;
+            ra = zs_recs_next_result (&a, &f, &r1, &l1, e1, sizeof e1);
+            rb = zs_recs_next (&b, &r2, &l2, e2, sizeof e2);
+            if (rb > 0 && zs_result_decode_generic (r2, l2, &g, e2,
+                                                    sizeof e2) != 0)
+                rb = -2;
+            same = ra == rb && (ra < 0 ? strcmp (e1, e2) == 0 : true)
+                   && (ra != 1 || (r1 == r2 && l1 == l2
+                                   && zs_result_same (&f, &g)));
+            if (ra == 0 || ra == -1)
+                break;
+        }
+        batches_same += same;
+        zs_buf_free (&body);
+    }
+    CHECK (batches_same == 300, "%d of 300 batches iterated the same",
+           batches_same);
+    zs_msg_free (&f.mem_);
+    zs_msg_free (&g.mem_);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -901,5 +1137,6 @@ int main (void)
     test_topics ();
     test_batches ();
     test_result_encoder ();
+    test_result_decoder ();
     return ZS_TEST_END ("proto");
 }

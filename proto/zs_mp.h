@@ -40,8 +40,8 @@ const char *zs_mp_kind_name (zs_mp_kind_t kind);
 
 /*  Each reader consumes one value of its kind and returns 0, or returns -1
     leaving the cursor where it was (wrong kind, truncated, too long).
-    The common small forms (fixmap, fixstr, positive fixint, float64) are
-    read inline; the rest by the *_any functions. */
+    The common small forms (fixmap, fixstr, positive fixint, uint16,
+    uint32, float64) are read inline; the rest by the *_any functions. */
 int zs_mp_read_map_any (zs_mp_t *mp, uint32_t *n);
 int zs_mp_read_array (zs_mp_t *mp, uint32_t *n); /* n <= what is left     */
 int zs_mp_read_str_any (zs_mp_t *mp, const char **s, uint32_t *len);
@@ -81,9 +81,25 @@ static inline int zs_mp_read_str (zs_mp_t *mp, const char **s, uint32_t *len)
 /* rejects negatives */
 static inline int zs_mp_read_uint (zs_mp_t *mp, uint64_t *v)
 {
-    if (mp->p < mp->end && *mp->p <= 0x7f) {
-        *v = *mp->p++;
-        return 0;
+    if (mp->p < mp->end) {
+        const uint8_t *p = mp->p;
+        size_t left = (size_t) (mp->end - p);
+        if (*p <= 0x7f) {
+            *v = *p;
+            mp->p++;
+            return 0;
+        }
+        if (*p == 0xcd && left >= 3) {
+            *v = (uint64_t) p[1] << 8 | p[2];
+            mp->p += 3;
+            return 0;
+        }
+        if (*p == 0xce && left >= 5) {
+            *v = (uint64_t) p[1] << 24 | (uint64_t) p[2] << 16
+                 | (uint64_t) p[3] << 8 | p[4];
+            mp->p += 5;
+            return 0;
+        }
     }
     return zs_mp_read_uint_any (mp, v);
 }

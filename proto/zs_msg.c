@@ -6,8 +6,10 @@
     Decoding copies strings (NUL-terminated) and arrays into the struct's
     reusable mem_ buffer.  Types without arrays need at most twice the input
     size (each string costs at least one header byte on the wire, which
-    pays for its NUL), so they decode in one pass; types with arrays decode
-    twice: once to measure, once to fill.
+    pays for its NUL), so they decode in one pass; types with arrays fill
+    the room the struct already has, and when it runs out, count what the
+    rest needs and decode again (once per struct, when reused: a lane's
+    tasks decode in one pass).
 */
 #include "zs_msg.h"
 #include "zs_mp.h"
@@ -149,27 +151,30 @@ int zs_scan_state_parse (const char *s, zs_scan_state_t *st)
 /* ---------------------------------------------------------------------- */
 /*  Validation of strings                                                  */
 
+/*  Character classes: 1 = an id's [A-Za-z0-9_-], 2 = a symbol's
+    [A-Za-z0-9._^-] (tasks carry thousands of symbols: one lookup each). */
+#define S_ID_SYM 3
+static const uint8_t s_char_class[256] = {
+    ['0' ... '9'] = S_ID_SYM, ['A' ... 'Z'] = S_ID_SYM,
+    ['a' ... 'z'] = S_ID_SYM, ['_'] = S_ID_SYM, ['-'] = S_ID_SYM,
+    ['.'] = 2, ['^'] = 2};
+
+static bool s_chars_of (const char *s, size_t len, uint8_t cls)
+{
+    uint8_t all = cls;
+    for (size_t i = 0; i < len; i++)
+        all &= s_char_class[(uint8_t) s[i]];
+    return all == cls;
+}
+
 static bool s_id_chars (const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
+    return s_chars_of (s, len, 1);
 }
 
 static bool s_sym_chars (const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'
-              || c == '^'))
-            return false;
-    }
-    return true;
+    return s_chars_of (s, len, 2);
 }
 
 bool zs_scan_id_valid (const char *s)
@@ -540,7 +545,8 @@ static const char *s_check_chars (s_kind_t kind, const char *s,
 
 static const char *s_check_str (s_kind_t kind, const char *s, size_t len)
 {
-    if (memchr (s, 0, len))
+    /* an id's or a symbol's charset holds no NUL byte */
+    if (kind != K_ID && kind != K_SYM && memchr (s, 0, len))
         return "contains a NUL byte";
     return s_check_chars (kind, s, len);
 }
@@ -892,7 +898,7 @@ static int s_encode (const s_desc_t *desc, const void *m, zs_buf_t *out,
 
 typedef struct {
     zs_mp_t mp;
-    bool measure;       /* first pass: only count memory                  */
+    bool measure;       /* out of room: only count memory                 */
     size_t used;        /* bytes of mem used (or needed)                  */
     char *mem;
     size_t cap;
@@ -906,7 +912,9 @@ static void *s_reserve (s_dec_t *d, size_t bytes, size_t align)
 {
     size_t at = (d->used + align - 1) & ~(align - 1);
     d->used = at + bytes;
-    if (d->measure || d->used > d->cap)
+    if (!d->measure && d->used > d->cap)
+        d->measure = true; /* out of room: only count from here on */
+    if (d->measure)
         return NULL;
     return d->mem + at;
 }
@@ -1351,32 +1359,34 @@ static int s_decode (const s_desc_t *desc, const void *data, size_t size,
     memset (&d, 0, sizeof d);
     d.err = err;
     d.errlen = errlen;
-    size_t need = 2 * size + 64;
-    if (desc->arrays) {
-        d.measure = true;
+    /* without arrays: room enough at once; with arrays: fill what room
+       the struct has (a reused struct's is usually enough), and when it
+       runs out count the rest, make room, and fill again */
+    size_t need = desc->arrays ? 256 : 2 * size + 64;
+    for (int pass = 0; pass < 2; pass++) {
+        if (mem->cap < need) {
+            char *p = (char *) realloc (mem->p, need);
+            if (!p) {
+                s_reset (desc, m);
+                return s_fail (err, errlen, "out of memory");
+            }
+            mem->p = p;
+            mem->cap = need;
+        }
+        d.mem = mem->p;
+        d.cap = mem->cap;
+        d.measure = false;
         if (s_pass (desc, data, size, m, &d) != 0) {
             s_reset (desc, m);
             return -1;
         }
-        need = d.used + 64;
-        d.measure = false;
+        if (!d.measure)
+            return 0;
+        need = d.used + d.used / 4 + 64;
     }
-    if (mem->cap < need) {
-        char *p = (char *) realloc (mem->p, need);
-        if (!p) {
-            s_reset (desc, m);
-            return s_fail (err, errlen, "out of memory");
-        }
-        mem->p = p;
-        mem->cap = need;
-    }
-    d.mem = mem->p;
-    d.cap = mem->cap;
-    if (s_pass (desc, data, size, m, &d) != 0) {
-        s_reset (desc, m);
-        return -1;
-    }
-    return 0;
+    assert (0 && "a second pass cannot run out of room"); /* our own */
+    s_reset (desc, m);
+    return s_fail (err, errlen, "out of memory");
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1868,9 +1878,7 @@ static int s_fast_str (zs_mp_t *mp, s_kind_t kind, char **dst,
     uint32_t len;
     if (zs_mp_read_str (mp, &s, &len) != 0)
         return -1;
-    /* the charsets of ids and symbols hold no NUL byte */
-    if (kind == K_ID || kind == K_SYM ? s_check_chars (kind, s, len) != NULL
-                                      : s_check_str (kind, s, len) != NULL)
+    if (s_check_str (kind, s, len) != NULL)
         return -1;
     memcpy (*dst, s, len);
     (*dst)[len] = 0;

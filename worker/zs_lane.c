@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -71,6 +72,7 @@ typedef struct {
     bool aborted;
     uint32_t results, signals, errors;
     uint64_t first_wseq;
+    struct timespec c_end;    /* the thread's CPU clock when it ended      */
 } s_lane_t;
 
 /* ---------------------------------------------------------------------- */
@@ -335,6 +337,13 @@ static int s_emit (void *arg, size_t i, const char *symbol,
     return 0;
 }
 
+/* CPU time between two readings of the thread's clock, in us */
+static long long s_cpu_us (const struct timespec *a, const struct timespec *b)
+{
+    return (long long) (b->tv_sec - a->tv_sec) * 1000000
+           + (b->tv_nsec - a->tv_nsec) / 1000;
+}
+
 static void s_run_task (s_lane_t *self)
 {
     const zs_task_t *t = &self->task;
@@ -350,6 +359,8 @@ static void s_run_task (s_lane_t *self)
     }
     atomic_fetch_add (&self->shared->busy, 1);
     int64_t start = zs_clock_us ();
+    struct timespec c0;
+    clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c0);
     s_send_started (self, t);
     char err[1024];
     self->scan = s_compiled (self, t, err, sizeof err);
@@ -377,13 +388,18 @@ static void s_run_task (s_lane_t *self)
                       self->lane, (unsigned long long) t->task, t->scan,
                       self->results, t->nsymbols);
         int64_t end = zs_clock_us ();
-        zs_debug ("lane %u: task %llu of scan %s: %u results in %lld us, "
-                  "%lld us of it publishing (%lld us idle before it)",
+        struct timespec c1;
+        clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c1);
+        zs_debug ("lane %u: task %llu of scan %s: %u results in %lld us "
+                  "(%lld us on the CPU), %lld us of it publishing; before "
+                  "it %lld us idle (%lld us on the CPU)",
                   self->lane, (unsigned long long) t->task, t->scan,
                   self->results, (long long) (end - start),
-                  (long long) self->send_us,
+                  s_cpu_us (&c0, &c1), (long long) self->send_us,
                   (long long) (self->last_end_us ? start - self->last_end_us
-                                                 : 0));
+                                                 : 0),
+                  self->last_end_us ? s_cpu_us (&self->c_end, &c0) : 0);
+        self->c_end = c1;
         self->last_end_us = end;
         s_send_done (self, t, self->aborted, (double) (end - start));
     }

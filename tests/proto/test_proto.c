@@ -10,6 +10,7 @@
 #include <math.h>
 #include <msgpack.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -992,6 +993,56 @@ static void test_result_decoder (void)
     zs_msg_free (&g.mem_);
 }
 
+/*  One struct reused for tasks of every size, as a lane does: each decode
+    fills the room left by the last one, or counts and decodes again. */
+static void test_reused_struct (void)
+{
+    static const size_t sizes[] = {1, 3000, 5, 4096, 2, 4000, 4095, 7};
+    zs_task_t got = {0};
+    int ok = 0;
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t n = sizes[k];
+        char (*names)[12] = (char (*)[12]) malloc (n * 12);
+        const char **syms = (const char **) malloc (n * sizeof (char *));
+        uint32_t *index = (uint32_t *) malloc (n * sizeof (uint32_t));
+        for (size_t i = 0; i < n; i++) {
+            snprintf (names[i], 12, "S%zu_%zu", k, i * 7919 % 100000);
+            syms[i] = names[i];
+            index[i] = (uint32_t) (i * 31 + k);
+        }
+        zs_task_t t = {0};
+        t.scan = "reuse";
+        t.task = k + 1;
+        t.attempt = 1;
+        t.def.filter = k % 2 ? "close > 1" : NULL;
+        t.nsymbols = n;
+        t.symbols = syms;
+        t.index = index;
+        zs_buf_t b = {0};
+        char err[256];
+        bool same = zs_task_encode (&t, &b, err, sizeof err) == 0
+                    && zs_task_decode (b.data, b.size, &got, err, sizeof err)
+                           == 0
+                    && got.nsymbols == n && got.task == k + 1
+                    && strcmp (got.scan, "reuse") == 0
+                    && (k % 2 ? got.def.filter
+                                    && strcmp (got.def.filter, "close > 1")
+                                           == 0
+                              : got.def.filter == NULL);
+        for (size_t i = 0; same && i < n; i++)
+            same = strcmp (got.symbols[i], names[i]) == 0
+                   && got.index[i] == index[i];
+        CHECK (same, "task of %zu symbols decoded into a reused struct", n);
+        ok += same;
+        zs_buf_free (&b);
+        free (names);
+        free (syms);
+        free (index);
+    }
+    CHECK (ok == 8, "%d of 8 reused decodes", ok);
+    zs_msg_free (&got.mem_);
+}
+
 /* ---------------------------------------------------------------------- */
 /*  Record batches                                                         */
 
@@ -1138,5 +1189,6 @@ int main (void)
     test_batches ();
     test_result_encoder ();
     test_result_decoder ();
+    test_reused_struct ();
     return ZS_TEST_END ("proto");
 }

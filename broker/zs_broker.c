@@ -1824,8 +1824,9 @@ zs_broker_t *zs_broker_new (const zs_broker_config_t *cfg, char *err,
     int one = 1;
     int small = 1000;
     /* high-water marks count messages, and a results message holds up
-       to BATCH_RECORDS of them: the configured figures are in results */
-    int in_hwm = 100000 / BATCH_RECORDS;
+       to BATCH_RECORDS of them out, ZS_LANE_BATCH in: the configured
+       figures are in results */
+    int in_hwm = 100000 / ZS_LANE_BATCH; /* per lane, as lanes send */
     int out_hwm = (int) (cfg->out_hwm / BATCH_RECORDS);
     if (out_hwm < 4)
         out_hwm = 4;

@@ -567,6 +567,10 @@ int zs_seq_decode (const void *data, size_t size, uint64_t *seq);
     from the message's seq frame. */
 #define ZS_BATCH_MAX 4096
 
+/*  What zscan's own lanes send: at most this many results per message (the
+    broker counts its input high-water mark in such messages). */
+#define ZS_LANE_BATCH 1024
+
 typedef struct {
     const unsigned char *p;   /* next record                              */
     const unsigned char *end;

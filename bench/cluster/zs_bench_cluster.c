@@ -89,6 +89,58 @@ static double s_cpu_seconds (pid_t pid)
     return total;
 }
 
+/*  Per thread of a process (in /proc order, at most 16): CPU seconds and
+    names (profiling: ZS_BENCH_THREADS=1). */
+static int s_thread_cpu (pid_t pid, double *cpu, char names[][32])
+{
+    char path[64];
+    snprintf (path, sizeof path, "/proc/%d/task", (int) pid);
+    DIR *dir = opendir (path);
+    int n = 0;
+    struct dirent *e;
+    while (dir && (e = readdir (dir)) != NULL && n < 16) {
+        if (e->d_name[0] == '.')
+            continue;
+        char f[320];
+        snprintf (f, sizeof f, "/proc/%d/task/%.200s/schedstat", (int) pid,
+                  e->d_name);
+        FILE *fp = fopen (f, "r");
+        unsigned long long ns = 0;
+        if (fp) {
+            if (fscanf (fp, "%llu", &ns) != 1)
+                ns = 0;
+            fclose (fp);
+        }
+        cpu[n] = (double) ns / 1e9;
+        if (names) {
+            snprintf (f, sizeof f, "/proc/%d/task/%.200s/comm", (int) pid,
+                      e->d_name);
+            fp = fopen (f, "r");
+            names[n][0] = 0;
+            if (fp) {
+                if (!fgets (names[n], 32, fp))
+                    names[n][0] = 0;
+                names[n][strcspn (names[n], "\n")] = 0;
+                fclose (fp);
+            }
+        }
+        n++;
+    }
+    if (dir)
+        closedir (dir);
+    return n;
+}
+
+static void s_thread_report (pid_t pid, const double *before, int scans)
+{
+    double now[16];
+    char names[16][32];
+    int n = s_thread_cpu (pid, now, names);
+    for (int k = 0; k < n; k++)
+        fprintf (stderr, "bench: worker %d thread %-14s %7.3f ms CPU per scan\n",
+                 (int) pid, names[k], (now[k] - before[k]) * 1e3 / scans);
+}
+
 /* The CPU seconds of the cluster's workers (pids[1..]). */
 static double s_workers_cpu (const s_cluster_t *c)
 {
@@ -577,6 +629,10 @@ int main (void)
         /* ZS_BENCH_REPEAT=N measures N scans instead of 3 (profiling) */
         int repeat = getenv ("ZS_BENCH_REPEAT")
                          ? atoi (getenv ("ZS_BENCH_REPEAT")) : 3;
+        double cpu_threads[8][16] = {{0}};
+        if (getenv ("ZS_BENCH_THREADS"))
+            for (int i = 1; i < c.n; i++)
+                s_thread_cpu (c.pids[i], cpu_threads[i], NULL);
         double cpu0 = s_workers_cpu (&c);
         long scanned = 0;
         double engine = 0;
@@ -599,6 +655,9 @@ int main (void)
         /* the engine passes ran while the workers idled: their CPU time
            counts only the scans */
         double cpu = s_workers_cpu (&c) - cpu0;
+        if (getenv ("ZS_BENCH_THREADS"))
+            for (int i = 1; i < c.n; i++)
+                s_thread_report (c.pids[i], cpu_threads[i], (repeat > 0 ? repeat : 3));
         s_cluster_stop (&c);
         printf ("BENCH\tcluster: 10k x 1,260 bars, broker + %d worker%s "
                 "(1 lane each)\t%.0f\tsym/s\tengine 1 thread x %d\t%.0f\n",

@@ -20,8 +20,9 @@
     ZS_BENCH_WORKERS=N measures scaling with N workers only,
     ZS_BENCH_REPEAT=N measures N scans instead of 3, ZS_BENCH_NORAW=1 skips
     the raw ZeroMQ reference, ZS_BENCH_LOG=debug keeps the programs' logs
-    (per task: results, time, time publishing, idle before it) and prints
-    each scan's first/last result and finished times.
+    (per task: results, time, CPU time, time publishing, idle before it)
+    and prints each scan's first/last result and finished times,
+    ZS_BENCH_THREADS=1 prints each worker thread's CPU time per scan.
 */
 #include "zs_bars.h"
 #include "zs_client.h"

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void s_drop_cur (zs_client_t *self);
-
 zs_client_t *zs_client_new (const char *api, const char *results, char *err,
                             size_t errlen)
 {
@@ -44,7 +42,7 @@ void zs_client_destroy (zs_client_t **self_p)
     if (!self_p || !*self_p)
         return;
     zs_client_t *self = *self_p;
-    s_drop_cur (self);
+    zs_bus_reader_close (&self->bus);
     if (self->dealer)
         zmq_close (self->dealer);
     if (self->sub)
@@ -68,6 +66,7 @@ int zs_client_subscribe (zs_client_t *self, const char *prefix)
         zmq_setsockopt (self->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
         if (zmq_connect (self->sub, self->results) != 0)
             return -1;
+        zs_bus_reader_init (&self->bus, self->sub);
     }
     return zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, prefix, strlen (prefix));
 }
@@ -148,84 +147,11 @@ bool zs_client_reply_error (const zmq_msg_t *reply, zs_msg_type_t want,
     return false;
 }
 
-static void s_drop_cur (zs_client_t *self)
-{
-    if (self->has_cur) {
-        zmq_msg_close (&self->cur);
-        self->has_cur = false;
-    }
-}
-
-/*  Reads one whole message [topic, seq, body] into cur.  1, 0 (none
-    waiting) or -1 (malformed, dropped). */
-static int s_next_message (zs_client_t *self)
-{
-    zmq_msg_t parts[3];
-    int n = 0, more = 1;
-    bool bad = false;
-    while (more) {
-        zmq_msg_t part;
-        zmq_msg_init (&part);
-        if (zmq_msg_recv (&part, self->sub, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (&part);
-            if (n == 0)
-                return 0;
-            bad = true;
-            break;
-        }
-        more = zmq_msg_more (&part);
-        if (n < 3) {
-            zmq_msg_init (&parts[n]);
-            zmq_msg_move (&parts[n], &part);
-        }
-        else
-            bad = true;
-        n++;
-        zmq_msg_close (&part);
-    }
-    int kept = n < 3 ? n : 3;
-    int rc = -1;
-    char err[128];
-    if (!bad && n == 3 && zmq_msg_size (&parts[0]) < sizeof self->cur_topic
-        && zs_seq_decode (zmq_msg_data (&parts[1]), zmq_msg_size (&parts[1]),
-                          &self->cur_seq)
-               == 0
-        && zs_recs_init (&self->recs, zmq_msg_data (&parts[2]),
-                         zmq_msg_size (&parts[2]), err, sizeof err)
-               > 0) {
-        size_t tl = zmq_msg_size (&parts[0]);
-        memcpy (self->cur_topic, zmq_msg_data (&parts[0]), tl);
-        self->cur_topic[tl] = 0;
-        zmq_msg_init (&self->cur);
-        zmq_msg_move (&self->cur, &parts[2]);
-        self->has_cur = true;
-        rc = 1;
-    }
-    for (int i = 0; i < kept; i++)
-        zmq_msg_close (&parts[i]);
-    return rc;
-}
-
-int zs_client_recv_record (zs_client_t *self, char *topic, size_t tcap,
-                           uint64_t *seq, const void **rec, size_t *len)
+int zs_client_recv_record (zs_client_t *self, zs_bus_rec_t *rec)
 {
     char err[128];
-    for (;;) {
-        if (self->has_cur) {
-            int rc = zs_recs_next (&self->recs, rec, len, err, sizeof err);
-            if (rc > 0) {
-                if (strlen (self->cur_topic) >= tcap)
-                    return -1;
-                strcpy (topic, self->cur_topic);
-                *seq = self->cur_seq++;
-                return 1;
-            }
-            s_drop_cur (self);
-            if (rc < 0)
-                return -1;
-        }
-        int got = s_next_message (self);
-        if (got <= 0)
-            return got;
-    }
+    if (!self->sub)
+        return 0;
+    return zs_bus_reader_next (&self->bus, ZMQ_DONTWAIT, rec, err,
+                               sizeof err);
 }

@@ -3,6 +3,7 @@
 #ifndef ZS_CLIENT_H
 #define ZS_CLIENT_H
 
+#include "zs_bus.h"
 #include "zs_msg.h"
 
 #include <stdbool.h>
@@ -17,12 +18,7 @@ typedef struct {
     char results[512];
     uint64_t next_req;
     zs_buf_t buf;
-    /* the results message being read, record by record */
-    zmq_msg_t cur;
-    bool has_cur;
-    zs_recs_t recs;
-    uint64_t cur_seq;          /* seq of the next record in cur          */
-    char cur_topic[256];
+    zs_bus_reader_t bus;       /* the results read from sub              */
 } zs_client_t;
 
 /* Connects a DEALER to api; returns NULL with a reason. */
@@ -44,13 +40,9 @@ int zs_client_call (zs_client_t *self, zmq_msg_t *reply, int64_t timeout_ms,
 bool zs_client_reply_error (const zmq_msg_t *reply, zs_msg_type_t want,
                             char *err, size_t errlen);
 
-/*  The next record from the SUB, without waiting: a [topic, seq, body]
-    message holds one record or a batch of them (PROTOCOL.md, section 7),
-    handed out one at a time with each record's own seq.  Returns 1 with
-    topic, seq and the record's bytes (valid until the next call), 0 when
-    none is waiting, -1 on a malformed message or record (dropped; what was
-    valid before it in a batch was returned). */
-int zs_client_recv_record (zs_client_t *self, char *topic, size_t tcap,
-                           uint64_t *seq, const void **rec, size_t *len);
+/*  The next record from the SUB, without waiting (see zs_bus.h): 1 with
+    rec filled (valid until the next call), 0 when none is waiting, -1
+    when a malformed message was dropped. */
+int zs_client_recv_record (zs_client_t *self, zs_bus_rec_t *rec);
 
 #endif

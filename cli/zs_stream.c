@@ -292,22 +292,16 @@ int zs_cli_stream (zs_client_t *client, const char *scan, uint64_t total,
             break;
         }
         for (int i = 0; i < 4096 && !over; i++) {
-            char topic[ZS_TOPIC_MAX + 8];
-            uint64_t seq = 0;
-            const void *data;
-            size_t size;
-            int got = zs_client_recv_record (client, topic, sizeof topic,
-                                             &seq, &data, &size);
+            zs_bus_rec_t rec;
+            int got = zs_client_recv_record (client, &rec);
             if (got == 0)
                 break;
             if (got < 0)
                 continue;
-            char sid[ZS_ID_MAX + 1];
-            zs_topic_kind_t kind;
-            if (zs_topic_parse (topic, strlen (topic), sid, &kind) != 0
-                || (unsigned) kind > 2)
-                continue;
-            uint64_t *last = &v.last_seq[kind];
+            uint64_t seq = rec.seq;
+            const void *data = rec.data;
+            size_t size = rec.size;
+            uint64_t *last = &v.last_seq[rec.kind];
             if (seq <= *last) /* already seen */
                 continue;
             if (*last && seq > *last + 1)

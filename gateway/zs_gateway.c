@@ -1,5 +1,6 @@
 /*  zs_gateway.c - libwebsockets HTTP server + a ZeroMQ bus reader.  */
 #include "zs_gateway.h"
+#include "zs_bus.h"
 #include "zs_msg.h"
 #include "zs_topic.h"
 #include "zs_util.h"
@@ -59,70 +60,31 @@ static void *s_bus_main (void *arg)
         zmq_close (sub);
         return NULL;
     }
+    zs_bus_reader_t bus;
+    zs_bus_reader_init (&bus, sub);
     while (!atomic_load (&self->stop)) {
-        zmq_msg_t part;
-        zmq_msg_init (&part);
-        char topic[ZS_TOPIC_MAX + 8];
-        int n = 0, more = 1;
-        size_t tlen = 0;
-        bool ok = true;
-        zmq_msg_t body;
-        zmq_msg_init (&body);
-        while (more) {
-            if (zmq_msg_recv (&part, sub, 0) < 0) {
-                ok = false;
-                break;
-            }
-            more = zmq_msg_more (&part);
-            if (n == 0) {
-                tlen = zmq_msg_size (&part);
-                if (tlen < sizeof topic)
-                    memcpy (topic, zmq_msg_data (&part), tlen);
-                else
-                    ok = false;
-            }
-            else if (n == 2)
-                zmq_msg_copy (&body, &part);
-            n++;
-        }
-        zmq_msg_close (&part);
-        if (n == 0) {
-            zmq_msg_close (&body);
-            continue; /* timeout: check stop */
-        }
-        char scan[ZS_ID_MAX + 1];
-        zs_topic_kind_t kind;
-        zs_msg_type_t type;
+        zs_bus_rec_t rec;
         char err[128];
-        zs_recs_t it;
-        const void *rec;
-        size_t len;
-        int rc = -1;
-        if (ok && n == 3 && zs_topic_parse (topic, tlen, scan, &kind) == 0)
-            rc = zs_recs_init (&it, zmq_msg_data (&body),
-                               zmq_msg_size (&body), err, sizeof err);
-        while (rc >= 0
-               && (rc = zs_recs_next (&it, &rec, &len, err, sizeof err))
-                      > 0) {
-            atomic_fetch_add (&self->count.records, 1);
-            if (zs_msg_peek (rec, len, &type, err, sizeof err) != 0)
-                atomic_fetch_add (&self->count.bad, 1);
-            else if (type == ZS_MSG_RESULT) {
-                atomic_fetch_add (&self->count.results, 1);
-                if (kind == ZS_TOPIC_RESULT_SIGNAL)
-                    atomic_fetch_add (&self->count.signals, 1);
-            }
-            else if (type == ZS_MSG_EV_STARTED)
-                atomic_fetch_add (&self->count.started, 1);
-            else if (type == ZS_MSG_EV_FINISHED)
-                atomic_fetch_add (&self->count.finished, 1);
-        }
-        if (rc < 0) {
-            atomic_fetch_add (&self->count.records, 1);
+        /* waits up to the socket's timeout, then checks stop */
+        int rc = zs_bus_reader_next (&bus, 0, &rec, err, sizeof err);
+        if (rc == 0)
+            continue;
+        atomic_fetch_add (&self->count.records, 1);
+        zs_msg_type_t type;
+        if (rc < 0 || zs_msg_peek (rec.data, rec.size, &type, err, sizeof err)
+                          != 0)
             atomic_fetch_add (&self->count.bad, 1);
+        else if (type == ZS_MSG_RESULT) {
+            atomic_fetch_add (&self->count.results, 1);
+            if (rec.kind == ZS_TOPIC_RESULT_SIGNAL)
+                atomic_fetch_add (&self->count.signals, 1);
         }
-        zmq_msg_close (&body);
+        else if (type == ZS_MSG_EV_STARTED)
+            atomic_fetch_add (&self->count.started, 1);
+        else if (type == ZS_MSG_EV_FINISHED)
+            atomic_fetch_add (&self->count.finished, 1);
     }
+    zs_bus_reader_close (&bus);
     zmq_close (sub);
     return NULL;
 }

@@ -340,27 +340,22 @@ static void s_follow (zs_client_t *client, s_run_t *run,
             exit (1);
         }
         for (;;) {
-            char topic[ZS_TOPIC_MAX + 8];
-            uint64_t seq;
-            const void *d;
-            size_t n;
-            int got = zs_client_recv_record (client, topic, sizeof topic,
-                                             &seq, &d, &n);
+            zs_bus_rec_t rec;
+            int got = zs_client_recv_record (client, &rec);
             if (got == 0)
                 break;
             if (got < 0) {
                 fprintf (stderr, "bench: a malformed record\n");
                 exit (1);
             }
+            const void *d = rec.data;
+            size_t n = rec.size;
             /* each topic (signals, other results, events) is numbered
                on its own, gap-free from 1 */
-            char sid[ZS_ID_MAX + 1];
-            zs_topic_kind_t kind;
-            if (zs_topic_parse (topic, strlen (topic), sid, &kind) != 0
-                || (unsigned) kind > 2 || seq != run->last_seq[kind] + 1)
+            if (rec.seq != run->last_seq[rec.kind] + 1)
                 run->gaps++;
             else
-                run->last_seq[kind] = seq;
+                run->last_seq[rec.kind] = rec.seq;
             zs_msg_type_t type;
             char err[128];
             if (zs_msg_peek (d, n, &type, err, sizeof err) == 0) {
@@ -371,7 +366,7 @@ static void s_follow (zs_client_t *client, s_run_t *run,
                         run->t_first = s_now ();
                     run->results++;
                     run->t_last = s_now ();
-                    if (strcmp (topic + strlen (topic) - 3, ".r1") == 0)
+                    if (rec.kind == ZS_TOPIC_RESULT_SIGNAL)
                         run->signals++;
                 }
                 else if (type == ZS_MSG_EV_FINISHED) {

@@ -1,0 +1,158 @@
+/*  test_bscan.c - the broker's per-scan bookkeeping (broker/zs_bscan.c):
+    batch sizes (the first small, then sized from the measured rate, the
+    rate remembered from a previous scan of the same definition, a fair
+    share with several lanes but never below a quarter of a full batch, the
+    caps), every symbol dispatched once, retries first, marks. */
+#include "zs_bscan.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "zs_test.h"
+
+static zs_bscan_t *s_scan (const char *universe, zs_source_t *src,
+                           zhashx_t *liq, zhashx_t *hist, uint32_t hint)
+{
+    zs_scan_start_t req = {0};
+    req.scan = "t1";
+    req.universe = universe;
+    req.batch = hint;
+    zs_bscan_params_t p = {0};
+    p.id = "t1";
+    p.req = &req;
+    p.default_universe = "synthetic:100";
+    p.source = src;
+    p.liquidity = liq;
+    p.history = hist;
+    char err[256] = "";
+    zs_bscan_t *s = zs_bscan_new (&p, err, sizeof err);
+    CHECK (s != NULL, "scan: %s", err);
+    return s;
+}
+
+/* hands out every task; returns how many; sizes in sizes[] */
+static int s_drain (zs_bscan_t *s, size_t lanes, uint32_t *sizes, int cap,
+                    double us_per_symbol_reported)
+{
+    int n = 0;
+    zs_btask_t *t;
+    uint64_t id = 100;
+    while ((t = zs_bscan_next_task (s, id++, lanes, 5.0, 8, 4096)) != NULL) {
+        if (n < cap)
+            sizes[n] = t->n;
+        n++;
+        if (us_per_symbol_reported > 0)
+            zs_bscan_observe_rate (s, t->n, t->n * us_per_symbol_reported);
+    }
+    return n;
+}
+
+int main (void)
+{
+    char err[256];
+    zs_source_t *src = zs_source_open ("synthetic:bars=60", 0, err,
+                                       sizeof err);
+    CHECK (src != NULL, "source: %s", err);
+    zhashx_t *liq = zhashx_new (), *hist = zhashx_new ();
+
+    /* 1. nothing known: the first batch is batch_min; once a rate is
+       reported, batches are batch_ms of work: 5 ms at 10 us = 500 */
+    zs_bscan_t *s = s_scan ("synthetic:10000", src, liq, hist, 0);
+    uint32_t sizes[64];
+    zs_btask_t *t = zs_bscan_next_task (s, 1, 1, 5.0, 8, 4096);
+    CHECK (t && t->n == 8 && t->index[0] == 0 && t->index[7] == 7,
+           "first batch: %u symbols", t ? t->n : 0);
+    zs_bscan_observe_rate (s, 8, 8 * 10.0);
+    CHECK (fabs (s->us_per_symbol - 10.0) < 1e-9, "rate %.3f",
+           s->us_per_symbol);
+    t = zs_bscan_next_task (s, 2, 1, 5.0, 8, 4096);
+    CHECK (t && t->n == 500 && t->index[0] == 8, "second batch: %u", t->n);
+    /* reports weigh by symbols: 500 at 20 us and the 8 at 10 */
+    zs_bscan_observe_rate (s, 500, 500 * 20.0);
+    double want = (80.0 + 10000.0) / 508.0;
+    CHECK (fabs (s->us_per_symbol - want) < 1e-9, "weighted rate %.4f, "
+           "want %.4f", s->us_per_symbol, want);
+    /* the rest, one lane: every symbol once, in order */
+    uint32_t total = 8 + 500;
+    int n = s_drain (s, 1, sizes, 64, 0);
+    for (int i = 0; i < n && i < 64; i++)
+        total += sizes[i];
+    CHECK (total == 10000, "%u symbols dispatched of 10000", total);
+    CHECK (!zs_bscan_has_work (s), "no work left");
+    zs_bscan_destroy (&s);
+
+    /* 2. the rate remembered from the last scan of the definition: the
+       first batch is full size at once (5 ms at 2.5 us = 2000) */
+    s = s_scan ("synthetic:10000", src, liq, hist, 0);
+    zs_bscan_set_prior (s, 2.5);
+    t = zs_bscan_next_task (s, 1, 1, 5.0, 8, 4096);
+    CHECK (t && t->n == 2000, "first batch with a prior: %u", t->n);
+    /* a report moves the estimate by its weight against 2,000 symbols of
+       the prior: 2000 at 5 us -> (10000 + 5000) / 4000 = 3.75 */
+    zs_bscan_observe_rate (s, 2000, 2000 * 5.0);
+    CHECK (fabs (s->us_per_symbol - 3.75) < 1e-9, "rate with a prior "
+           "%.4f", s->us_per_symbol);
+    /* nonsense from a worker changes nothing */
+    zs_bscan_observe_rate (s, 10, -5);
+    zs_bscan_observe_rate (s, 10, NAN);
+    zs_bscan_observe_rate (s, 0, 100);
+    zs_bscan_set_prior (s, INFINITY);
+    CHECK (fabs (s->us_per_symbol - 3.75) < 1e-9, "rate kept: %.4f",
+           s->us_per_symbol);
+    zs_bscan_destroy (&s);
+
+    /* 3. several lanes: a batch is at most the fair share of what is left
+       (left / (2 lanes)), but never below a quarter of a full batch:
+       10,000 symbols, 1 us each (full batch 5000), 4 lanes */
+    s = s_scan ("synthetic:10000", src, liq, hist, 0);
+    zs_bscan_set_prior (s, 1.0);
+    n = s_drain (s, 4, sizes, 64, 0);
+    CHECK (n >= 4 && sizes[0] == 1250, "first of 4 lanes: %u (share of "
+           "10000 / 8)", sizes[0]);
+    bool floor_kept = true;
+    uint32_t sum = 0;
+    for (int i = 0; i < n && i < 64; i++) {
+        sum += sizes[i];
+        /* the last batch may be what is left; the others >= 5000 / 4 */
+        if (i + 1 < n && sizes[i] < 1250)
+            floor_kept = false;
+    }
+    CHECK (floor_kept, "no batch below a quarter of a full one but the "
+           "last (%d batches)", n);
+    CHECK (sum == 10000, "%u dispatched", sum);
+    zs_bscan_destroy (&s);
+
+    /* 4. caps: batch_max, and a hint given in the request wins over the
+       rate and the share */
+    s = s_scan ("synthetic:10000", src, liq, hist, 0);
+    zs_bscan_set_prior (s, 0.01); /* 500,000 symbols in 5 ms */
+    t = zs_bscan_next_task (s, 1, 1, 5.0, 8, 3000);
+    CHECK (t && t->n == 3000, "batch_max: %u", t->n);
+    zs_bscan_destroy (&s);
+    s = s_scan ("synthetic:1000", src, liq, hist, 77);
+    n = s_drain (s, 4, sizes, 64, 1.0);
+    CHECK (sizes[0] == 77 && sizes[1] == 77 && sizes[n - 1] == 1000 % 77,
+           "hint 77: %u %u ... %u", sizes[0], sizes[1], sizes[n - 1]);
+    zs_bscan_destroy (&s);
+
+    /* 5. retries first, with a new id; marks lower what a task still owes */
+    s = s_scan ("synthetic:100", src, liq, hist, 0);
+    zs_btask_t *a = zs_bscan_next_task (s, 1, 1, 5.0, 8, 4096);
+    zs_btask_t *b = zs_bscan_next_task (s, 2, 1, 5.0, 8, 4096);
+    CHECK (a && b && a->n == 8 && b->index[0] == 8, "two batches");
+    CHECK (zs_bscan_mark (s, 3, true, false) == a && a->remaining == 7
+               && zs_bscan_delivered (s, 3) && s->signals == 1,
+           "a mark: remaining %u", a->remaining);
+    zs_bscan_task_compact (s, a);
+    CHECK (a->n == 7 && a->index[3] == 4, "compacted: %u", a->n);
+    zs_bscan_requeue_front (s, a);
+    t = zs_bscan_next_task (s, 9, 1, 5.0, 8, 4096);
+    CHECK (t == a && t->id == 9 && t->n == 7, "the retry goes first");
+    zs_bscan_destroy (&s);
+
+    zhashx_destroy (&liq);
+    zhashx_destroy (&hist);
+    zs_source_destroy (&src);
+    return ZS_TEST_END ("bscan");
+}

@@ -1678,16 +1678,76 @@ static uint8_t *s_w_dblnan (uint8_t *p, double v)
     return s_w_be (p, bits, 8);
 }
 
-int zs_result_encode (const zs_result_t *r, zs_buf_t *out, char *err,
-                      size_t errlen)
+/*  The fields a task's results share, checked and written once; a fault of
+    the worker id is kept in why when defer_worker (zs_result_encode reports
+    it after the other fields', in the table's order). */
+static int s_enc_init (zs_result_enc_t *e, const char *scan,
+                       const char *worker, uint32_t lane, uint64_t task,
+                       uint32_t attempt, bool defer_worker, char *err,
+                       size_t errlen)
+{
+    const char *why;
+    size_t ls, lw;
+    e->why[0] = 0;
+    if (!scan)
+        return s_fail (err, errlen, "scan is required");
+    if ((why = s_check_chars (K_ID, scan, ls = strlen (scan))))
+        return s_fail (err, errlen, "scan %s", why);
+    if (!worker)
+        why = "is required";
+    else
+        why = s_check_chars (K_WID, worker, lw = strlen (worker));
+    if (why) {
+        if (!defer_worker)
+            return s_fail (err, errlen, "worker %s", why);
+        snprintf (e->why, sizeof e->why, "worker %s", why);
+        worker = "-";
+        lw = 1;
+    }
+    uint8_t *p = e->head;
+    S_W_KEY (p, "v");
+    p = s_w_uint (p, ZS_PROTO_VERSION);
+    S_W_KEY (p, "type");
+    S_W_KEY (p, "result");
+    S_W_KEY (p, "scan");
+    p = s_w_str (p, scan, ls);
+    e->head_len = (uint16_t) (p - e->head);
+    p = e->tail;
+    S_W_KEY (p, "worker");
+    p = s_w_str (p, worker, lw);
+    if (lane) {
+        S_W_KEY (p, "lane");
+        p = s_w_uint (p, lane);
+    }
+    e->tail_len = (uint16_t) (p - e->tail);
+    p = e->task;
+    if (task) {
+        S_W_KEY (p, "task");
+        p = s_w_uint (p, task);
+    }
+    if (attempt) {
+        S_W_KEY (p, "attempt");
+        p = s_w_uint (p, attempt);
+    }
+    e->task_len = (uint16_t) (p - e->task);
+    e->fields = (uint8_t) (4 + (lane != 0) + (task != 0) + (attempt != 0));
+    return 0;
+}
+
+int zs_result_enc_init (zs_result_enc_t *e, const char *scan,
+                        const char *worker, uint32_t lane, uint64_t task,
+                        uint32_t attempt, char *err, size_t errlen)
+{
+    return s_enc_init (e, scan, worker, lane, task, attempt, false, err,
+                       errlen);
+}
+
+int zs_result_encode_with (const zs_result_enc_t *e, const zs_result_t *r,
+                           zs_buf_t *out, char *err, size_t errlen)
 {
     /* the checks, in the table's field order, with its messages */
     const char *why;
-    size_t ls = 0, lsym = 0, lt = 0, le = 0, ln = 0, lw = 0;
-    if (!r->scan)
-        return s_fail (err, errlen, "scan is required");
-    if ((why = s_check_chars (K_ID, r->scan, ls = strlen (r->scan))))
-        return s_fail (err, errlen, "scan %s", why);
+    size_t lsym = 0, lt = 0, le = 0, ln = 0;
     if (!r->symbol)
         return s_fail (err, errlen, "symbol is required");
     if ((why = s_check_chars (K_SYM, r->symbol, lsym = strlen (r->symbol))))
@@ -1722,19 +1782,18 @@ int zs_result_encode (const zs_result_t *r, zs_buf_t *out, char *err,
     if (r->note
         && (why = s_check_chars (K_TEXT, r->note, ln = strlen (r->note))))
         return s_fail (err, errlen, "note %s", why);
-    if (!r->worker)
-        return s_fail (err, errlen, "worker is required");
-    if ((why = s_check_chars (K_WID, r->worker, lw = strlen (r->worker))))
-        return s_fail (err, errlen, "worker %s", why);
+    if (e->why[0])
+        return s_fail (err, errlen, "%s", e->why);
 
     bool has_values = r->nvalues > 0;
-    uint32_t count = 2 + 5 + !isnan (r->score) + (r->time != NULL)
+    uint32_t count = e->fields + 3 + !isnan (r->score) + (r->time != NULL)
                      + !isnan (r->price) + has_values + (r->error != NULL)
-                     + (r->note != NULL) + (r->lane != 0) + (r->wseq != 0)
-                     + (r->task != 0) + (r->attempt != 0);
-    /* an upper bound: keys (< 16 bytes each with header) and headers */
-    size_t need = 16 * 17 + 9 * 10 + ls + lsym + lt + le + ln + lw + vbytes
-                  + 5 * 6 + 3;
+                     + (r->note != NULL) + (r->wseq != 0);
+    /* an upper bound: the shared parts, keys (< 16 bytes each with
+       header) and headers */
+    size_t need = (size_t) e->head_len + e->tail_len + e->task_len
+                  + 16 * 11 + 9 * 8 + lsym + lt + le + ln + vbytes + 5 * 4
+                  + 3;
     if (out->size + need > out->cap) {
         size_t cap = out->cap ? out->cap : 256;
         while (cap < out->size + need)
@@ -1751,12 +1810,8 @@ int zs_result_encode (const zs_result_t *r, zs_buf_t *out, char *err,
         p[-1] = 0xde;
         p = s_w_be (p, count, 2);
     }
-    S_W_KEY (p, "v");
-    p = s_w_uint (p, ZS_PROTO_VERSION);
-    S_W_KEY (p, "type");
-    S_W_KEY (p, "result");
-    S_W_KEY (p, "scan");
-    p = s_w_str (p, r->scan, ls);
+    memcpy (p, e->head, e->head_len);
+    p += e->head_len;
     S_W_KEY (p, "index");
     p = s_w_uint (p, r->index);
     S_W_KEY (p, "symbol");
@@ -1796,27 +1851,28 @@ int zs_result_encode (const zs_result_t *r, zs_buf_t *out, char *err,
         S_W_KEY (p, "note");
         p = s_w_str (p, r->note, ln);
     }
-    S_W_KEY (p, "worker");
-    p = s_w_str (p, r->worker, lw);
-    if (r->lane) {
-        S_W_KEY (p, "lane");
-        p = s_w_uint (p, r->lane);
-    }
+    memcpy (p, e->tail, e->tail_len);
+    p += e->tail_len;
     if (r->wseq) {
         S_W_KEY (p, "wseq");
         p = s_w_uint (p, r->wseq);
     }
-    if (r->task) {
-        S_W_KEY (p, "task");
-        p = s_w_uint (p, r->task);
-    }
-    if (r->attempt) {
-        S_W_KEY (p, "attempt");
-        p = s_w_uint (p, r->attempt);
-    }
+    memcpy (p, e->task, e->task_len);
+    p += e->task_len;
     assert ((size_t) (p - p0) <= need); /* our own bound */
     out->size += (size_t) (p - p0);
     return 0;
+}
+
+int zs_result_encode (const zs_result_t *r, zs_buf_t *out, char *err,
+                      size_t errlen)
+{
+    zs_result_enc_t e;
+    if (s_enc_init (&e, r->scan, r->worker, r->lane, r->task, r->attempt,
+                    true, err, errlen)
+        != 0)
+        return -1;
+    return zs_result_encode_with (&e, r, out, err, errlen);
 }
 
 /*  result, decoding: the broker decodes every result it forwards, so the

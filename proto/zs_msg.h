@@ -540,6 +540,26 @@ ZS_MSG_CODEC (ev_finished)
 int zs_msg_encode_generic (zs_msg_type_t type, const void *m, zs_buf_t *out,
                            char *err, size_t errlen);
 
+/*  Encoding many results that share scan, worker, lane, task and attempt
+    (a lane's task): those checked and written once by zs_result_enc_init,
+    then zs_result_encode_with writes each result - the very bytes
+    zs_result_encode gives - taking those five fields from the encoder, not
+    from r. */
+typedef struct {
+    uint8_t head[96];   /* "v", "type", "scan"                            */
+    uint8_t tail[160];  /* "worker", "lane" (when not 0)                  */
+    uint8_t task[32];   /* "task", "attempt" (each when not 0), after wseq */
+    uint16_t head_len, tail_len, task_len;
+    uint8_t fields;     /* map entries in those                           */
+    char why[160];      /* private: a deferred fault                      */
+} zs_result_enc_t;
+
+int zs_result_enc_init (zs_result_enc_t *e, const char *scan,
+                        const char *worker, uint32_t lane, uint64_t task,
+                        uint32_t attempt, char *err, size_t errlen);
+int zs_result_encode_with (const zs_result_enc_t *e, const zs_result_t *r,
+                           zs_buf_t *out, char *err, size_t errlen);
+
 /*  The table-driven decoder of a result.  zs_result_decode reads the
     common shape of a result in one pass of its own and leaves everything
     else to this one; tests check that both accept the same results with

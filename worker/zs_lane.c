@@ -61,6 +61,7 @@ typedef struct {
     s_compiled_t compiled[COMPILED_SLOTS];
     zs_task_t task;           /* reusable decode space                     */
     zs_result_t result;
+    zs_result_enc_t enc;      /* the fields the task's results share      */
     zs_buf_t buf;             /* results                                   */
     zs_buf_t rbuf;            /* reports                                   */
     /* the task being run */
@@ -264,7 +265,7 @@ static int s_emit (void *arg, size_t i, const char *symbol,
     }
     const zs_task_t *t = &self->task;
     zs_result_t *r = &self->result;
-    r->scan = t->scan;
+    /* scan, worker, lane, task and attempt are the task's encoder's */
     r->index = t->index[i];
     r->symbol = symbol;
     r->signal = res->status == ZS_SYM_OK && res->signal;
@@ -279,11 +280,7 @@ static int s_emit (void *arg, size_t i, const char *symbol,
     }
     r->error = res->status == ZS_SYM_ERROR ? res->reason : NULL;
     r->note = res->status == ZS_SYM_SHORT ? res->reason : NULL;
-    r->worker = self->shared->id;
-    r->lane = self->lane;
     r->wseq = self->wseq + 1;
-    r->task = t->task;
-    r->attempt = t->attempt;
     char err[256];
     static const unsigned char room[HEAD_ROOM] = {0};
     int rc = 0;
@@ -294,7 +291,8 @@ static int s_emit (void *arg, size_t i, const char *symbol,
             snprintf (err, sizeof err, "out of memory");
     }
     if (rc == 0)
-        rc = zs_result_encode (r, &self->buf, err, sizeof err);
+        rc = zs_result_encode_with (&self->enc, r, &self->buf, err,
+                                    sizeof err);
     if (rc != 0) {
         zs_error ("lane %u: cannot encode the result of %s: %s", self->lane,
                   symbol, err);
@@ -371,6 +369,11 @@ static void s_run_task (s_lane_t *self)
     zs_source_t *source = NULL;
     char serr[512];
     if (!self->scan)
+        s_send_failed (self, t, err);
+    else if (zs_result_enc_init (&self->enc, t->scan, self->shared->id,
+                                 self->lane, t->task, t->attempt, err,
+                                 sizeof err)
+             != 0)
         s_send_failed (self, t, err);
     else if (!(source = zs_wshared_source (self->shared, t->def.data, serr,
                                            sizeof serr))) {

@@ -736,6 +736,43 @@ static void test_result_encoder (void)
     }
     CHECK (same == 20000, "%d of 20000 random results encoded the same", same);
 
+    /* the encoder of a task's results: the same bytes, whatever r says of
+       the five fields it holds itself */
+    same = 0;
+    for (int k = 0; k < 20000; k++) {
+        s_rstrs_t st;
+        zs_result_t r;
+        s_rand_result (&r, &st);
+        zs_result_enc_t e;
+        int ri = zs_result_enc_init (&e, r.scan, r.worker, r.lane, r.task,
+                                     r.attempt, err1, sizeof err1);
+        zs_result_t other = r;
+        other.scan = "ignored";
+        other.worker = NULL;
+        other.lane = 9;
+        other.task = other.attempt = 0;
+        zs_buf_t a = {0}, b = {0};
+        int ra = ri == 0 ? zs_result_encode_with (&e, &other, &a, err1,
+                                                  sizeof err1)
+                         : -1;
+        int rb = zs_result_encode (&r, &b, err2, sizeof err2);
+        if (ra == 0 && rb == 0 && a.size == b.size
+            && memcmp (a.data, b.data, a.size) == 0)
+            same++;
+        zs_buf_free (&a);
+        zs_buf_free (&b);
+    }
+    CHECK (same == 20000, "%d of 20000 random results encoded the same with "
+           "a task's encoder", same);
+    zs_result_enc_t e;
+    CHECK (zs_result_enc_init (&e, "a b", "w", 0, 0, 0, err1, sizeof err1)
+               == -1 && strcmp (err1, "scan is not an id ([A-Za-z0-9_-]{1,64})")
+                            == 0,
+           "a task's encoder refuses a bad scan id: %s", err1);
+    CHECK (zs_result_enc_init (&e, "s", "", 0, 0, 0, err1, sizeof err1) == -1
+               && strcmp (err1, "worker must be 1..128 bytes") == 0,
+           "... and a bad worker id: %s", err1);
+
     /* bad results: both refuse, with the same reason */
     zs_result_t good = {0};
     good.scan = "s1";
@@ -745,7 +782,7 @@ static void test_result_encoder (void)
     good.nvalues = 2;
     good.values[0].name = "a";
     good.values[1].name = "b";
-    for (int c = 0; c < 12; c++) {
+    for (int c = 0; c < 14; c++) {
         zs_result_t r = good;
         switch (c) {
         case 0: r.scan = NULL; break;
@@ -760,6 +797,8 @@ static void test_result_encoder (void)
         case 9: r.worker = ""; break;
         case 10: r.time = ""; break;
         case 11: r.values[1].name = NULL; break;
+        case 12: r.symbol = "a b"; r.worker = ""; break; /* two faults */
+        case 13: r.note = "x\001"; r.worker = NULL; r.index = 5; break;
         }
         zs_buf_t a = {0}, b = {0};
         int ra = zs_result_encode (&r, &a, err1, sizeof err1);

@@ -115,6 +115,7 @@ struct zs_broker_t {
         const zs_bscan_t *scan;
         uint64_t seq;           /* of the first record                     */
         char topic[ZS_TOPIC_MAX];
+        size_t last_size;       /* of the last one sent: the next's start  */
     } batch[2];
     s_outmsg_t *out_head;       /* XPUB messages waiting for room          */
     s_outmsg_t *out_tail;
@@ -323,6 +324,7 @@ static void s_batch_send (zs_broker_t *self, int k)
     self->out_msgs++;
     self->out_records += self->batch[k].count;
     zmq_msg_t body;
+    self->batch[k].last_size = self->batch[k].size;
     zmq_msg_init_data (&body, base + from, self->batch[k].size - from,
                        s_batch_free, base);
     self->batch[k].data = NULL;
@@ -368,8 +370,14 @@ static void s_batch_add (zs_broker_t *self, const zs_bscan_t *scan,
                          scan->id, signal);
     }
     if (self->batch[k].size + len > self->batch[k].cap) {
+        /* a new batch starts with room for what the last one held (each
+           batch's memory leaves with its message): no copies growing it */
         size_t cap = self->batch[k].cap ? self->batch[k].cap
-                                        : BATCH_BYTES / 4;
+                     : self->batch[k].last_size > BATCH_BYTES
+                         ? BATCH_BYTES + BATCH_ROOM
+                     : self->batch[k].last_size > BATCH_BYTES / 4
+                         ? self->batch[k].last_size + 1024
+                         : BATCH_BYTES / 4;
         while (cap < self->batch[k].size + len)
             cap *= 2;
         char *p = (char *) realloc (self->batch[k].data, cap);

@@ -1979,9 +1979,12 @@ static int s_result_fast (const uint8_t *p, const uint8_t *end,
         mem->cap = left + 64;
     }
     char *dst = mem->p;
-    zs_mem_t keep = *mem;
-    memset (m, 0, sizeof *m);
-    m->mem_ = keep;
+    /* every field but the values array (nvalues says how much of it) */
+    m->scan = m->symbol = m->time = m->error = m->note = m->worker = NULL;
+    m->index = m->lane = m->attempt = 0;
+    m->wseq = m->task = 0;
+    m->signal = false;
+    m->nvalues = 0;
     m->score = m->price = NAN;
     uint32_t seen = 0;
     uint64_t u;

@@ -453,7 +453,7 @@ typedef struct {
     uint64_t task;
     uint32_t attempt;
     zs_mem_t mem_;
-} zs_result_t;
+} zs_result_t;  /* a new field: reset it in zs_msg.c's s_result_fast too */
 
 typedef struct {
     const char *scan;

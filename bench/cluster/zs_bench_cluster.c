@@ -3,7 +3,11 @@
 
     - scaling: symbols/s of a 10,000 x 1,260-bar synthetic scan through the
       broker with 1 and with 2 single-lane workers, against the engine's
-      own single-thread rate measured in this process (per core used);
+      own single-thread rate measured in this process, pass by pass next
+      to the scans; and per core used: the workers' symbols per CPU-second
+      (every thread of theirs) against the engine's symbols per CPU-second;
+      with 2 workers also against the engine on 2 threads in this process
+      (how far the machine lets the engine itself scale);
     - result bus: results/s delivered (all of them, counted) with a trivial
       filter over 200,000 short synthetic histories, against raw ZeroMQ
       PUB -> XSUB/XPUB proxy -> SUB of 200-byte messages in this process;
@@ -433,20 +437,26 @@ typedef struct {
     size_t sig;
     double cpu;             /* CPU seconds of the passes counted ...      */
     double scanned;         /* ... and their symbols                      */
+    double cpu2, scanned2;  /* the same of the 2-thread passes            */
 } s_engine_t;
 
 typedef struct {
     s_engine_t *e;
     zs_scanner_t *sc;
     size_t from, n, sig;
+    double cpu;             /* CPU seconds the slice took                 */
 } s_slice_t;
+
+static double s_thread_cpu_now (void);
 
 static void *s_slice_main (void *arg)
 {
     s_slice_t *sl = (s_slice_t *) arg;
+    double c0 = s_thread_cpu_now ();
     zs_scanner_run (sl->sc, sl->e->scan, sl->e->src,
                     (const char *const *) sl->e->syms.items + sl->from, sl->n,
                     s_count, &sl->sig);
+    sl->cpu = s_thread_cpu_now () - c0;
     return NULL;
 }
 
@@ -467,8 +477,11 @@ static double s_engine_pass2 (s_engine_t *e)
         sl[i].sig = 0;
         pthread_create (&th[i], NULL, s_slice_main, &sl[i]);
     }
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         pthread_join (th[i], NULL);
+        e->cpu2 += sl[i].cpu;
+    }
+    e->scanned2 += e->syms.size;
     return (double) e->syms.size / ((double) zs_clock_us () / 1e6 - t0);
 }
 
@@ -689,7 +702,7 @@ int main (void)
         double cpu0 = s_workers_cpu (&c);
         long scanned = 0;
         double engine = 0, engine2 = 0;
-        eng.cpu = eng.scanned = 0;
+        eng.cpu = eng.scanned = eng.cpu2 = eng.scanned2 = 0;
         for (int i = 0; i < (repeat > 0 ? repeat : 3); i++) {
             /* the reference and ours, side by side (best of each) */
             double e = s_engine_pass (&eng);
@@ -739,6 +752,11 @@ int main (void)
                     "symbols per CPU-second\t%.0f\n",
                     workers, workers > 1 ? "s" : "",
                     (double) scanned / cpu, eng.scanned / eng.cpu);
+        if (workers == 2 && cpu > 0 && eng.cpu2 > 0)
+            printf ("BENCH\tcluster: the same (2 workers), symbols per worker "
+                    "CPU-second against the engine's on 2 threads\t%.0f\t"
+                    "sym/s\tengine 2 threads, symbols per CPU-second\t%.0f\n",
+                    (double) scanned / cpu, eng.scanned2 / eng.cpu2);
     }
 
     if (PART ("scaling"))

@@ -1055,17 +1055,25 @@ static int s_dec_def (s_dec_t *d, zs_scan_def_t *def)
                 return s_fail (d->err, d->errlen,
                                "def.params: more than %d", ZS_PARAMS_MAX);
             def->nparams = np;
+            /* names compared as they are on the wire: the same verdict
+               whether this pass copies strings or only counts */
+            const char *raw[ZS_PARAMS_MAX];
+            uint32_t rawlen[ZS_PARAMS_MAX];
             for (uint32_t j = 0; j < np && rc == 0; j++) {
+                zs_mp_t at = d->mp;
                 rc = s_dec_str (d, "def.params name", K_NAME,
                                 &def->pnames[j]);
-                if (rc == 0)
+                if (rc == 0) {
+                    zs_mp_read_str (&at, &raw[j], &rawlen[j]); /* just read */
                     rc = s_dec_double (d, "def.params value", false,
                                        &def->pvalues[j]);
-                for (uint32_t q = 0; q < j && rc == 0 && !d->measure; q++)
-                    if (strcmp (def->pnames[q], def->pnames[j]) == 0)
+                }
+                for (uint32_t q = 0; q < j && rc == 0; q++)
+                    if (rawlen[q] == rawlen[j]
+                        && memcmp (raw[q], raw[j], rawlen[j]) == 0)
                         rc = s_fail (d->err, d->errlen,
-                                     "def.params: '%s' given twice",
-                                     def->pnames[j]);
+                                     "def.params: '%.*s' given twice",
+                                     (int) rawlen[j], raw[j]);
             }
         }
         if (rc != 0)
@@ -1171,21 +1179,22 @@ static int s_dec_field (s_dec_t *d, const s_field_t *f, void *base)
             return s_fail (d->err, d->errlen, "%s: more than %d", f->key,
                            ZS_VALUES_MAX);
         zs_value_t *vals = (zs_value_t *) p;
+        /* names compared as they are on the wire (see def.params) */
+        const char *raw[ZS_VALUES_MAX];
         uint32_t lens[ZS_VALUES_MAX];
         for (uint32_t i = 0; i < n; i++) {
-            if (s_dec_str_len (d, "values name", K_NAME, &vals[i].name,
-                               &lens[i])
-                    != 0
+            zs_mp_t at = d->mp;
+            if (s_dec_str (d, "values name", K_NAME, &vals[i].name) != 0
                 || s_dec_double (d, "values entry", true, &vals[i].value)
                        != 0)
                 return -1;
-            for (uint32_t j = 0; j < i && !d->measure; j++)
-                if (lens[j] == lens[i]
-                    && vals[j].name[0] == vals[i].name[0]
-                    && memcmp (vals[j].name, vals[i].name, lens[i]) == 0)
+            zs_mp_read_str (&at, &raw[i], &lens[i]); /* read just above */
+            for (uint32_t j = 0; j < i; j++)
+                if (lens[j] == lens[i] && raw[j][0] == raw[i][0]
+                    && memcmp (raw[j], raw[i], lens[i]) == 0)
                     return s_fail (d->err, d->errlen,
-                                   "%s: '%s' given twice", f->key,
-                                   vals[i].name);
+                                   "%s: '%.*s' given twice", f->key,
+                                   (int) lens[i], raw[i]);
         }
         *(size_t *) ((char *) base + f->off2) = n;
         return 0;

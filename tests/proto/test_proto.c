@@ -1079,6 +1079,60 @@ static void test_reused_struct (void)
         free (index);
     }
     CHECK (ok == 8, "%d of 8 reused decodes", ok);
+
+    /* a name given twice in def.params, then a bad symbol: the same reason
+       (the first fault) from a fresh struct, which counts before it fills,
+       and from the reused one, which has room and fills at once */
+    for (int late_fault = 0; late_fault < 2; late_fault++) {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_map (&pk, 7);
+        s_pack_key (&pk, "v");
+        msgpack_pack_uint8 (&pk, 1);
+        s_pack_key (&pk, "type");
+        s_pack_key (&pk, "task");
+        s_pack_key (&pk, "scan");
+        s_pack_key (&pk, "s1");
+        s_pack_key (&pk, "task");
+        msgpack_pack_uint8 (&pk, 3);
+        s_pack_key (&pk, "attempt");
+        msgpack_pack_uint8 (&pk, 1);
+        s_pack_key (&pk, "def");
+        msgpack_pack_map (&pk, 3);
+        /* a long data URI first: a fresh struct runs out of room before
+           the params and only counts them */
+        char uri[600];
+        memset (uri, 'x', sizeof uri - 1);
+        uri[sizeof uri - 1] = 0;
+        memcpy (uri, "csv:/", 5);
+        s_pack_key (&pk, "data");
+        s_pack_key (&pk, uri);
+        s_pack_key (&pk, "strategy");
+        s_pack_key (&pk, "rsi_oversold");
+        s_pack_key (&pk, "params");
+        msgpack_pack_map (&pk, 2);
+        s_pack_key (&pk, "period");
+        msgpack_pack_double (&pk, 14);
+        s_pack_key (&pk, "period");
+        msgpack_pack_double (&pk, 7);
+        s_pack_key (&pk, "symbols");
+        msgpack_pack_array (&pk, 2);
+        s_pack_key (&pk, "AAA");
+        s_pack_key (&pk, late_fault ? "B B" : "BBB");
+        zs_task_t fresh = {0};
+        char e1[256] = "", e2[256] = "";
+        int r1 = zs_task_decode (sb.data, sb.size, &fresh, e1, sizeof e1);
+        int r2 = zs_task_decode (sb.data, sb.size, &got, e2, sizeof e2);
+        CHECK (r1 == -1 && r2 == -1
+                   && strcmp (e1, "def.params: 'period' given twice") == 0
+                   && strcmp (e2, e1) == 0,
+               "a name twice (%s): fresh '%s', reused '%s'",
+               late_fault ? "and a bad symbol after it" : "alone", e1, e2);
+        zs_msg_free (&fresh.mem_);
+        msgpack_sbuffer_destroy (&sb);
+    }
     zs_msg_free (&got.mem_);
 }
 

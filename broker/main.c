@@ -10,7 +10,7 @@
 int main (int argc, char **argv)
 {
     char *bind = NULL, *api = NULL, *tasks = NULL, *reports = NULL,
-         *control = NULL, *rin = NULL, *rout = NULL, *data = NULL,
+         *control = NULL, *rin = NULL, *rout = NULL, *data = NULL, *ipc = NULL,
          *universe = NULL, *log_level = NULL;
     int64_t port = 0, hb = 0, liveness = 0, lease = 0, start_lease = 0,
             grace = 0, attempts = 0, bmin = 0, bmax = 0, progress = 0,
@@ -35,6 +35,11 @@ int main (int argc, char **argv)
          "results XSUB endpoint (workers publish here)", &rin},
         {"results-out", 0, ZS_OPT_STR, NULL, "ENDPOINT",
          "results XPUB endpoint (subscribers connect here)", &rout},
+        {"ipc", 0, ZS_OPT_STR, NULL, "DIR",
+         "also bind every socket as a Unix socket DIR/NAME (api, tasks, "
+         "reports, control, results-in, results-out): for workers and "
+         "clients on this host, cheaper than TCP",
+         &ipc},
         {"data", 'd', ZS_OPT_STR, "synthetic:", "URI",
          "default data source (universes, liquidity)", &data},
         {"universe", 'u', ZS_OPT_STR, "synthetic:10000", "SPEC",
@@ -128,6 +133,7 @@ int main (int argc, char **argv)
     cfg.results_in = zs_endpoint (ep[4], sizeof ep[4], rin, bind, port + 4);
     cfg.results_out = zs_endpoint (ep[5], sizeof ep[5], rout, bind,
                                    port + 5);
+    cfg.ipc_dir = ipc && *ipc ? ipc : NULL;
     cfg.data = data;
     cfg.universe = universe;
     cfg.heartbeat_ms = hb;

@@ -29,6 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
 /* ---------------------------------------------------------------------- */
@@ -92,6 +94,8 @@ struct zs_broker_t {
     zhashx_t *history;          /* def key -> zhashx set of signal symbols */
     zhashx_t *rates;            /* def key -> double: us per symbol        */
     zhashx_t *subs;             /* XPUB prefixes subscribed                */
+    char *ipc_dir;              /* where it bound Unix sockets, or NULL    */
+    bool ipc_made_dir;          /* it made that directory                  */
 
     zhashx_t *scans;            /* id -> zs_bscan_t*                       */
     zlistx_t *running;          /* zs_bscan_t*, in round-robin order       */
@@ -1780,6 +1784,38 @@ static int s_bind (void *sock, const char *endpoint, const char *what,
     return 0;
 }
 
+/*  Binds every socket also in dir, as Unix domain sockets (for workers and
+    clients on this host: cheaper than TCP over loopback), making dir
+    (0700) when it is not there. */
+static const char *s_ipc_names[6] = {"api",     "tasks",      "reports",
+                                     "control", "results-in", "results-out"};
+
+static int s_bind_ipc (zs_broker_t *self, const char *dir, char *err,
+                       size_t errlen)
+{
+    if (mkdir (dir, 0700) == 0)
+        self->ipc_made_dir = true;
+    else if (errno != EEXIST) {
+        snprintf (err, errlen, "cannot make %s: %s", dir, strerror (errno));
+        return -1;
+    }
+    self->ipc_dir = strdup (dir);
+    void *socks[6] = {self->api,     self->tasks, self->reports,
+                      self->control, self->xsub,  self->xpub};
+    const char *const *names = s_ipc_names;
+    for (int i = 0; i < 6; i++) {
+        char ep[512];
+        if (!zs_endpoint_ipc (ep, sizeof ep, dir, names[i])) {
+            snprintf (err, errlen, "ipc directory %s: its socket paths are "
+                      "too long for Unix sockets", dir);
+            return -1;
+        }
+        if (s_bind (socks[i], ep, names[i], err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 zs_broker_t *zs_broker_new (const zs_broker_config_t *cfg, char *err,
                             size_t errlen)
 {
@@ -1865,7 +1901,8 @@ zs_broker_t *zs_broker_new (const zs_broker_config_t *cfg, char *err,
         || s_bind (self->control, cfg->control, "control", err, errlen)
         || s_bind (self->xsub, cfg->results_in, "results-in", err, errlen)
         || s_bind (self->xpub, cfg->results_out, "results-out", err,
-                   errlen)) {
+                   errlen)
+        || (cfg->ipc_dir && s_bind_ipc (self, cfg->ipc_dir, err, errlen))) {
         zs_broker_destroy (&self);
         return NULL;
     }
@@ -1914,6 +1951,19 @@ void zs_broker_destroy (zs_broker_t **self_p)
     free (self->symptrs.items);
     if (self->ctx)
         zmq_ctx_term (self->ctx);
+    if (self->ipc_dir) {
+        /* libzmq leaves a bound Unix socket's file behind (since 4.2): the
+           one who bound it removes it */
+        for (int i = 0; i < 6; i++) {
+            char path[512];
+            snprintf (path, sizeof path, "%s/%s", self->ipc_dir,
+                      s_ipc_names[i]);
+            unlink (path);
+        }
+        if (self->ipc_made_dir)
+            rmdir (self->ipc_dir);
+        free (self->ipc_dir);
+    }
     free (self);
     *self_p = NULL;
 }

@@ -23,6 +23,7 @@ typedef struct {
     const char *control;      /* PUB bind endpoint                         */
     const char *results_in;   /* XSUB bind endpoint                        */
     const char *results_out;  /* XPUB bind endpoint                        */
+    const char *ipc_dir;      /* also bind each at ipc://DIR/NAME; or NULL */
     const char *data;         /* default data source URI                   */
     const char *universe;     /* default universe spec                     */
     int64_t heartbeat_ms;     /* control heartbeat interval                */

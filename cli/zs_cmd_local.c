@@ -150,6 +150,22 @@ static int s_wait_broker (int port)
     return rc;
 }
 
+/*  Removes the cluster's socket directory and what is left in it (the
+    broker removes its sockets when it closes them; one killed may not). */
+static void s_remove_dir (const char *dir)
+{
+    static const char *names[6] = {"api",     "tasks",      "reports",
+                                   "control", "results-in", "results-out"};
+    for (int i = 0; i < 6; i++) {
+        char path[128];
+        snprintf (path, sizeof path, "%s/%s", dir, names[i]);
+        unlink (path);
+    }
+    if (rmdir (dir) != 0 && errno != ENOENT)
+        fprintf (stderr, "zscan local: cannot remove %s: %s\n", dir,
+                 strerror (errno));
+}
+
 int zs_cmd_local (int argc, char **argv)
 {
     int64_t workers = 0, threads = 0, port = 0, max_signals = 0;
@@ -221,21 +237,32 @@ int zs_cmd_local (int argc, char **argv)
     snprintf (thrarg, sizeof thrarg, "%lld", (long long) threads);
     s_children_t kids;
     memset (&kids, 0, sizeof kids);
+    /* the processes of this cluster talk over Unix sockets in a private
+       directory (cheaper than TCP over loopback); the broker also listens
+       on TCP for everyone else */
+    char ipc[64] = "/tmp/zscan-local-XXXXXX";
+    if (!mkdtemp (ipc)) {
+        fprintf (stderr, "zscan local: cannot make a directory in /tmp: "
+                 "%s\n", strerror (errno));
+        zs_config_free (opts);
+        return 1;
+    }
     char *bargv[] = {broker_bin, "--bind", "127.0.0.1", "--port", portarg,
-                     "--data", data, "--universe", universe,
+                     "--ipc", ipc, "--data", data, "--universe", universe,
                      "--stop-workers", "--log-level", log_level, NULL};
     s_spawn (&kids, "broker", bargv);
     for (int64_t i = 0; i < workers; i++) {
         char id[32];
         snprintf (id, sizeof id, "local-%lld", (long long) i + 1);
-        char *wargv[] = {worker_bin, "--broker", "127.0.0.1", "--port",
-                         portarg, "--threads", thrarg, "--data", data,
-                         "--id", id, "--log-level", log_level, NULL};
+        char *wargv[] = {worker_bin, "--ipc", ipc, "--port", portarg,
+                         "--threads", thrarg, "--data", data, "--id", id,
+                         "--log-level", log_level, NULL};
         s_spawn (&kids, "worker", wargv);
     }
     if (s_wait_broker (base) != 0) {
         fprintf (stderr, "zscan local: the broker did not come up\n");
         s_stop_all (&kids);
+        s_remove_dir (ipc);
         zs_config_free (opts);
         return 1;
     }
@@ -244,17 +271,25 @@ int zs_cmd_local (int argc, char **argv)
              "%lld lanes, data %s\n"
              "  other clients: zscan scan --port %d --filter "
              "\"rsi(14) < 30\"\n"
-             "  subscribers:   ZeroMQ SUB to tcp://127.0.0.1:%d\n",
+             "  subscribers:   ZeroMQ SUB to tcp://127.0.0.1:%d (or, on "
+             "this host, ipc://%s/results-out)\n",
              base, base + 5, (long long) workers, (long long) threads, data,
-             base, base + 5);
+             base, base + 5, ipc);
     if (scan) {
         char ms[32];
         snprintf (ms, sizeof ms, "%lld", (long long) max_signals);
-        char *sargv[24];
+        char *sargv[24], api[128], rout[128];
         int n = 0;
         sargv[n++] = "scan";
         sargv[n++] = "--port";
         sargv[n++] = portarg;
+        if (zs_endpoint_ipc (api, sizeof api, ipc, "api")
+            && zs_endpoint_ipc (rout, sizeof rout, ipc, "results-out")) {
+            sargv[n++] = "--api";
+            sargv[n++] = api;
+            sargv[n++] = "--results-out";
+            sargv[n++] = rout;
+        }
         sargv[n++] = "--universe";
         sargv[n++] = universe;
         sargv[n++] = "--max-signals";
@@ -293,6 +328,7 @@ int zs_cmd_local (int argc, char **argv)
     }
     fprintf (stderr, "zscan local: stopping the cluster\n");
     s_stop_all (&kids);
+    s_remove_dir (ipc);
     zs_config_free (opts);
     return code == 130 ? 0 : code;
 }

@@ -108,6 +108,16 @@ char *zs_endpoint (char *buf, size_t cap, const char *explicit_ep,
     return buf;
 }
 
+char *zs_endpoint_ipc (char *buf, size_t cap, const char *dir,
+                       const char *name)
+{
+    int n = snprintf (buf, cap, "ipc://%s/%s", dir, name);
+    /* sun_path holds 108 bytes with its NUL; "ipc://" is not in it */
+    if (n < 0 || (size_t) n >= cap || n - 6 > 107)
+        return NULL;
+    return buf;
+}
+
 void zs_random_id (char *buf, size_t n)
 {
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";

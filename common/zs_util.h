@@ -53,6 +53,13 @@ void zs_signals_install (void);
 char *zs_endpoint (char *buf, size_t cap, const char *explicit_ep,
                    const char *host, int64_t port);
 
+/*  The endpoint of the broker's socket name ("api", "tasks", "reports",
+    "control", "results-in", "results-out") in the directory of its Unix
+    domain sockets: "ipc://DIR/NAME".  Returns buf, or NULL when the path
+    does not fit a Unix socket address (107 bytes) or buf. */
+char *zs_endpoint_ipc (char *buf, size_t cap, const char *dir,
+                       const char *name);
+
 /*  Writes a random id of n characters from [a-z0-9] into buf (n + 1 bytes)
     read from /dev/urandom (or the clock when that fails). */
 void zs_random_id (char *buf, size_t n);

@@ -10,7 +10,8 @@
 int main (int argc, char **argv)
 {
     char *broker = NULL, *tasks = NULL, *reports = NULL, *control = NULL,
-         *rin = NULL, *data = NULL, *id = NULL, *log_level = NULL;
+         *rin = NULL, *data = NULL, *id = NULL, *log_level = NULL,
+         *ipc = NULL;
     int64_t port = 0, threads = 0, hb = 0, prefetch = 0, out_hwm = 0,
             cache_mb = 0, delay_us = 0;
     zs_opt_t opts[] = {
@@ -28,6 +29,10 @@ int main (int argc, char **argv)
          "the broker's control endpoint", &control},
         {"results-in", 0, ZS_OPT_STR, NULL, "ENDPOINT",
          "the broker's results-in endpoint", &rin},
+        {"ipc", 0, ZS_OPT_STR, NULL, "DIR",
+         "connect over the Unix sockets in DIR of a broker on this host "
+         "started with --ipc DIR (instead of host/port)",
+         &ipc},
         {"data", 'd', ZS_OPT_STR, "synthetic:", "URI",
          "data source for scans that name none (synthetic:, csv:DIR, "
          "store:FILE)",
@@ -100,6 +105,21 @@ int main (int argc, char **argv)
                                    port + 3);
         cfg.results_in = zs_endpoint (ep[3], sizeof ep[3], rin, broker,
                                       port + 4);
+        /* an ipc directory replaces host/port; explicit endpoints win */
+        const char *given[4] = {tasks, reports, control, rin};
+        static const char *names[4] = {"tasks", "reports", "control",
+                                       "results-in"};
+        const char **dst[4] = {&cfg.tasks, &cfg.reports, &cfg.control,
+                               &cfg.results_in};
+        for (int i = 0; ipc && *ipc && i < 4; i++)
+            if (!(given[i] && *given[i])
+                && !(*dst[i] = zs_endpoint_ipc (ep[i], sizeof ep[i], ipc,
+                                                names[i]))) {
+                fprintf (stderr, "zscan-worker: --ipc %s: the socket paths "
+                         "are too long\n", ipc);
+                zs_config_free (opts);
+                return 2;
+            }
         cfg.data = data;
         cfg.threads = threads;
         cfg.heartbeat_ms = hb;

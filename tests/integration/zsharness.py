@@ -8,10 +8,12 @@ spec, in another language, works.
 """
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -86,8 +88,11 @@ class Cluster:
     """A broker and workers as child processes; a context manager."""
 
     def __init__(self, workers=2, threads=1, broker_args=(), worker_args=(),
-                 data=None):
+                 data=None, ipc=False):
         self.base = free_base()
+        # ipc: the broker also binds Unix sockets in a private directory,
+        # and the workers connect there
+        self.ipc = tempfile.mkdtemp(prefix="zscan-test-") if ipc else None
         self.procs = []
         self.names = {}
         self.killed = set()
@@ -103,6 +108,12 @@ class Cluster:
     def endpoint(self, k):
         return "tcp://127.0.0.1:%d" % (self.base + k)
 
+    IPC_NAMES = ("api", "tasks", "reports", "control", "results-in",
+                 "results-out")
+
+    def ipc_endpoint(self, k):
+        return "ipc://%s/%s" % (self.ipc, self.IPC_NAMES[k])
+
     def _spawn(self, name, argv):
         out = subprocess.DEVNULL
         if self.logdir:
@@ -117,6 +128,8 @@ class Cluster:
                 "--port", str(self.base)] + self.broker_args
         if self.data:
             argv += ["--data", self.data]
+        if self.ipc:
+            argv += ["--ipc", self.ipc]
         self.broker = self._spawn("broker", argv)
         for i in range(self.nworkers):
             self.add_worker("w%d" % (i + 1))
@@ -128,6 +141,8 @@ class Cluster:
         argv += self.worker_args + list(extra)
         if self.data:
             argv += ["--data", self.data]
+        if self.ipc:
+            argv += ["--ipc", self.ipc]
         self.workers[wid] = self._spawn("worker-" + wid, argv)
         return self.workers[wid]
 
@@ -156,6 +171,10 @@ class Cluster:
         bad = ["%s exited with %d" % (self.names[p.pid], p.returncode)
                for p in self.procs
                if p.pid not in self.killed and p.returncode != 0]
+        if self.ipc:
+            left = os.listdir(self.ipc)
+            shutil.rmtree(self.ipc, ignore_errors=True)
+            self.ipc_left = left
         if bad:
             fail("unclean exit: " + ", ".join(bad))
 
@@ -174,15 +193,16 @@ class Cluster:
 class Client:
     """A DEALER for requests and a SUB for the results bus."""
 
-    def __init__(self, cluster):
+    def __init__(self, cluster, ipc=False):
+        where = cluster.ipc_endpoint if ipc else cluster.endpoint
         self.ctx = zmq.Context.instance()
         self.dealer = self.ctx.socket(zmq.DEALER)
         self.dealer.setsockopt(zmq.LINGER, 0)
-        self.dealer.connect(cluster.endpoint(0))
+        self.dealer.connect(where(0))
         self.sub = self.ctx.socket(zmq.SUB)
         self.sub.setsockopt(zmq.LINGER, 0)
         self.sub.setsockopt(zmq.RCVHWM, 0)
-        self.sub.connect(cluster.endpoint(5))
+        self.sub.connect(where(5))
         self.req = 0
 
     def close(self):

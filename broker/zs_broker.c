@@ -1496,11 +1496,10 @@ static void s_tasks_recv (zs_broker_t *self)
 /* ---------------------------------------------------------------------- */
 /*  results in: XSUB                                                       */
 
-/*  One result record from a worker: checked, de-duplicated, forwarded
-    (copied into the batch being gathered).  frame is the message it came
-    in, for naming the peer. */
-/*  One result (decoded in self->result, its bytes rec, len) of a worker's
-    message frame: checked, deduplicated, forwarded. */
+/*  One result record from a worker, decoded in self->result (its bytes
+    rec, len): checked, de-duplicated, forwarded (copied into the batch
+    being gathered).  frame is the message it came in, for naming the
+    peer. */
 static void s_result_rec (zs_broker_t *self, const void *rec, size_t len,
                           zmq_msg_t *frame)
 {
@@ -1784,12 +1783,13 @@ static int s_bind (void *sock, const char *endpoint, const char *what,
     return 0;
 }
 
-/*  Binds every socket also in dir, as Unix domain sockets (for workers and
-    clients on this host: cheaper than TCP over loopback), making dir
-    (0700) when it is not there. */
+/* The Unix sockets' names in the --ipc directory, in socket order. */
 static const char *s_ipc_names[6] = {"api",     "tasks",      "reports",
                                      "control", "results-in", "results-out"};
 
+/*  Binds every socket also in dir, as Unix domain sockets (for workers and
+    clients on this host: cheaper than TCP over loopback), making dir
+    (0700) when it is not there. */
 static int s_bind_ipc (zs_broker_t *self, const char *dir, char *err,
                        size_t errlen)
 {
@@ -1802,15 +1802,14 @@ static int s_bind_ipc (zs_broker_t *self, const char *dir, char *err,
     self->ipc_dir = strdup (dir);
     void *socks[6] = {self->api,     self->tasks, self->reports,
                       self->control, self->xsub,  self->xpub};
-    const char *const *names = s_ipc_names;
     for (int i = 0; i < 6; i++) {
         char ep[512];
-        if (!zs_endpoint_ipc (ep, sizeof ep, dir, names[i])) {
+        if (!zs_endpoint_ipc (ep, sizeof ep, dir, s_ipc_names[i])) {
             snprintf (err, errlen, "ipc directory %s: its socket paths are "
                       "too long for Unix sockets", dir);
             return -1;
         }
-        if (s_bind (socks[i], ep, names[i], err, errlen) != 0)
+        if (s_bind (socks[i], ep, s_ipc_names[i], err, errlen) != 0)
             return -1;
     }
     return 0;

@@ -135,6 +135,22 @@ class Cluster:
             self.add_worker("w%d" % (i + 1))
         return self
 
+    def restart_broker(self):
+        """Stops the broker (SIGTERM) and starts a new one on the same
+        ports; the workers are left to find it by themselves."""
+        self.broker.terminate()
+        self.broker.wait(10)
+        check(self.broker.returncode == 0,
+              "the broker exited with %d on SIGTERM" % self.broker.returncode)
+        argv = [os.path.join(BIN, "zscan-broker"), "--bind", "127.0.0.1",
+                "--port", str(self.base)] + self.broker_args
+        if self.data:
+            argv += ["--data", self.data]
+        if self.ipc:
+            argv += ["--ipc", self.ipc]
+        self.broker = self._spawn("broker-2", argv)
+        return self.broker
+
     def add_worker(self, wid, extra=()):
         argv = [os.path.join(BIN, "zscan-worker"), "--port", str(self.base),
                 "--threads", str(self.threads), "--id", wid]

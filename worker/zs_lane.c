@@ -35,8 +35,12 @@
 #define BATCH_MAX ZS_LANE_BATCH /* results per message to the broker      */
 #define HEAD_ROOM 3         /* bytes kept for the batch's array header    */
 #define BATCH_US 2000       /* longest a result waits to fill a batch     */
+/*  The clock is read about every CLOCK_US (from the time results took so
+    far), and at least every CLOCK_EVERY_MAX results: when symbols suddenly
+    get much slower (cold data), a batch waits at most that many of them
+    beyond BATCH_US before the estimate follows. */
 #define CLOCK_US 25         /* how often a lane reads the clock           */
-#define CLOCK_EVERY_MAX 16  /* at least every 16 results                 */
+#define CLOCK_EVERY_MAX 8   /* at least every 8 results                  */
 
 typedef struct {
     char key[ZS_FILTER_MAX + 1024]; /* scan id + definition             */

@@ -77,6 +77,7 @@ typedef struct {
     int64_t clock_us;         /* the clock when last read                  */
     uint32_t since_clock;     /* results since                             */
     uint32_t clock_every;     /* results between two reads                 */
+    int64_t per_result_us;    /* time a result took, at the last reading   */
     uint64_t cancel_gen;
     bool aborted;
     uint32_t results, signals, errors;
@@ -312,6 +313,7 @@ static int s_emit (void *arg, size_t i, const char *symbol,
         int64_t now = zs_clock_us ();
         if (now > self->clock_us) {
             int64_t per = (now - self->clock_us) / self->since_clock;
+            self->per_result_us = per;
             self->clock_every = per >= CLOCK_US ? 1
                                 : per > 0       ? (uint32_t) (CLOCK_US / per)
                                                 : CLOCK_EVERY_MAX;
@@ -325,7 +327,10 @@ static int s_emit (void *arg, size_t i, const char *symbol,
         late = now - self->batch_us >= BATCH_US;
     }
     self->nbatch++;
-    if ((!self->results || self->nbatch == BATCH_MAX || late)
+    /* slow symbols: the next result would come after the batch's time is
+       up, so this one leaves now (it must not wait a symbol for it) */
+    bool slow = self->per_result_us >= BATCH_US;
+    if ((!self->results || self->nbatch == BATCH_MAX || late || slow)
         && s_flush (self) != 0) {
         self->aborted = true;
         return 1;

@@ -20,13 +20,13 @@ with Cluster(workers=1, threads=1,
 
     client.records(timeout=60, on_record=on_record)
     check(len(arrivals) == 24, "%d results" % len(arrivals))
-    # in any 10 ms, at most 2 results (scheduling jitter): a lane that held
+    # in any 10 ms, at most 3 results (scheduling jitter): a lane that held
     # its results back would deliver 8 (a batch of work) at once
     worst = max(sum(1 for b in arrivals if a <= b < a + 0.010)
                 for a in arrivals)
     gaps = sorted(b - a for a, b in zip(arrivals, arrivals[1:]))
     median_gap = gaps[len(gaps) // 2]
-    check(worst <= 2, "%d results arrived within 10 ms" % worst)
+    check(worst <= 3, "%d results arrived within 10 ms" % worst)
     check(0.020 <= median_gap <= 0.045,
           "median gap between results %.1f ms (30 ms per symbol)"
           % (median_gap * 1e3))

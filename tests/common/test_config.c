@@ -2,6 +2,7 @@
     errors a user gets for bad values, unknown flags and bad files. */
 #include "zs_config.h"
 #include "zs_idmap.h"
+#include "zs_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,5 +114,20 @@ int main (void)
     CHECK (zs_idmap_put (m, 0, &vals[0]) == -1, "id 0 refused");
     zs_idmap_destroy (&m);
     zs_idmap_destroy (&m);
+    /* Unix socket endpoints: a path of 107 bytes fits sun_path with its
+       NUL, 108 does not */
+    char ep[256], dir[128];
+    memset (dir, 'd', sizeof dir);
+    dir[0] = '/';
+    dir[107 - 4] = 0; /* "/ddd...d" + "/api" = 107 bytes */
+    CHECK (zs_endpoint_ipc (ep, sizeof ep, dir, "api") != NULL
+               && strlen (ep) == 6 + 107 && strncmp (ep, "ipc://", 6) == 0,
+           "a 107-byte socket path: %s", ep);
+    dir[107 - 4] = 'd';
+    dir[108 - 4] = 0;
+    CHECK (zs_endpoint_ipc (ep, sizeof ep, dir, "api") == NULL,
+           "a 108-byte socket path is refused");
+    CHECK (zs_endpoint_ipc (ep, 10, "/tmp/x", "api") == NULL,
+           "a buffer too small is refused");
     return ZS_TEST_END ("config");
 }

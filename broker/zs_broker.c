@@ -1783,10 +1783,6 @@ static int s_bind (void *sock, const char *endpoint, const char *what,
     return 0;
 }
 
-/* The Unix sockets' names in the --ipc directory, in socket order. */
-static const char *s_ipc_names[6] = {"api",     "tasks",      "reports",
-                                     "control", "results-in", "results-out"};
-
 /*  Binds every socket also in dir, as Unix domain sockets (for workers and
     clients on this host: cheaper than TCP over loopback), making dir
     (0700) when it is not there. */
@@ -1800,16 +1796,16 @@ static int s_bind_ipc (zs_broker_t *self, const char *dir, char *err,
         return -1;
     }
     self->ipc_dir = strdup (dir);
-    void *socks[6] = {self->api,     self->tasks, self->reports,
-                      self->control, self->xsub,  self->xpub};
-    for (int i = 0; i < 6; i++) {
+    void *socks[ZS_SOCKETS] = {self->api,     self->tasks, self->reports,
+                               self->control, self->xsub,  self->xpub};
+    for (int i = 0; i < ZS_SOCKETS; i++) {
         char ep[512];
-        if (!zs_endpoint_ipc (ep, sizeof ep, dir, s_ipc_names[i])) {
+        if (!zs_endpoint_ipc (ep, sizeof ep, dir, zs_socket_names[i])) {
             snprintf (err, errlen, "ipc directory %s: its socket paths are "
                       "too long for Unix sockets", dir);
             return -1;
         }
-        if (s_bind (socks[i], ep, s_ipc_names[i], err, errlen) != 0)
+        if (s_bind (socks[i], ep, zs_socket_names[i], err, errlen) != 0)
             return -1;
     }
     return 0;
@@ -1953,10 +1949,10 @@ void zs_broker_destroy (zs_broker_t **self_p)
     if (self->ipc_dir) {
         /* libzmq leaves a bound Unix socket's file behind (since 4.2): the
            one who bound it removes it */
-        for (int i = 0; i < 6; i++) {
+        for (int i = 0; i < ZS_SOCKETS; i++) {
             char path[512];
             snprintf (path, sizeof path, "%s/%s", self->ipc_dir,
-                      s_ipc_names[i]);
+                      zs_socket_names[i]);
             unlink (path);
         }
         if (self->ipc_made_dir)

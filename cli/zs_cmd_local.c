@@ -154,11 +154,9 @@ static int s_wait_broker (int port)
     broker removes its sockets when it closes them; one killed may not). */
 static void s_remove_dir (const char *dir)
 {
-    static const char *names[6] = {"api",     "tasks",      "reports",
-                                   "control", "results-in", "results-out"};
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < ZS_SOCKETS; i++) {
         char path[128];
-        snprintf (path, sizeof path, "%s/%s", dir, names[i]);
+        snprintf (path, sizeof path, "%s/%s", dir, zs_socket_names[i]);
         unlink (path);
     }
     if (rmdir (dir) != 0 && errno != ENOENT)
@@ -206,7 +204,9 @@ int zs_cmd_local (int argc, char **argv)
             "Runs a zscan cluster on this machine: a broker and N workers on "
             "127.0.0.1,\nthen a first scan of the synthetic universe with "
             "its results streaming here,\nthen keeps the cluster up for "
-            "other clients until Ctrl-C.",
+            "other clients until Ctrl-C.  Its processes talk\nover Unix "
+            "sockets in a private directory under /tmp; the broker also "
+            "listens on TCP.",
             opts, argc, argv, &first, &code)) {
         zs_config_free (opts);
         return code;

@@ -108,6 +108,9 @@ char *zs_endpoint (char *buf, size_t cap, const char *explicit_ep,
     return buf;
 }
 
+const char *const zs_socket_names[ZS_SOCKETS] = {
+    "api", "tasks", "reports", "control", "results-in", "results-out"};
+
 char *zs_endpoint_ipc (char *buf, size_t cap, const char *dir,
                        const char *name)
 {

@@ -53,10 +53,16 @@ void zs_signals_install (void);
 char *zs_endpoint (char *buf, size_t cap, const char *explicit_ep,
                    const char *host, int64_t port);
 
-/*  The endpoint of the broker's socket name ("api", "tasks", "reports",
-    "control", "results-in", "results-out") in the directory of its Unix
-    domain sockets: "ipc://DIR/NAME".  Returns buf, or NULL when the path
-    does not fit a Unix socket address (107 bytes) or buf. */
+/*  The broker's sockets by name, in the order of their ports from the
+    base port: api, tasks, reports, control, results-in, results-out (the
+    file names of its Unix sockets with --ipc DIR). */
+#define ZS_SOCKETS 6
+extern const char *const zs_socket_names[ZS_SOCKETS];
+
+/*  The endpoint of the broker's socket name (one of zs_socket_names) in
+    the directory of its Unix domain sockets: "ipc://DIR/NAME".  Returns
+    buf, or NULL when the path does not fit a Unix socket address (107
+    bytes) or buf. */
 char *zs_endpoint_ipc (char *buf, size_t cap, const char *dir,
                        const char *name);
 

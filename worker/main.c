@@ -107,14 +107,12 @@ int main (int argc, char **argv)
                                       port + 4);
         /* an ipc directory replaces host/port; explicit endpoints win */
         const char *given[4] = {tasks, reports, control, rin};
-        static const char *names[4] = {"tasks", "reports", "control",
-                                       "results-in"};
         const char **dst[4] = {&cfg.tasks, &cfg.reports, &cfg.control,
                                &cfg.results_in};
         for (int i = 0; ipc && *ipc && i < 4; i++)
             if (!(given[i] && *given[i])
                 && !(*dst[i] = zs_endpoint_ipc (ep[i], sizeof ep[i], ipc,
-                                                names[i]))) {
+                                                zs_socket_names[i + 1]))) {
                 fprintf (stderr, "zscan-worker: --ipc %s: the socket paths "
                          "are too long\n", ipc);
                 zs_config_free (opts);

@@ -71,43 +71,22 @@ typedef struct {
 /*  CPU time used so far by every thread of a process, in seconds (the
     scheduler's own nanosecond account, /proc/PID/task/TID/schedstat);
     -1 when it cannot be read. */
-static double s_cpu_seconds (pid_t pid)
+#define MAX_THREADS 64
+
+/*  CPU time used so far by each thread of a process (in /proc order, at
+    most MAX_THREADS), in seconds: the scheduler's own nanosecond account,
+    /proc/PID/task/TID/schedstat; with names when names is not NULL.
+    Returns how many threads, or -1 when the process cannot be read. */
+static int s_thread_cpu (pid_t pid, double *cpu, char names[][32])
 {
     char path[64];
     snprintf (path, sizeof path, "/proc/%d/task", (int) pid);
     DIR *dir = opendir (path);
     if (!dir)
         return -1;
-    double total = 0;
-    struct dirent *e;
-    while ((e = readdir (dir)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char stat[320];
-        snprintf (stat, sizeof stat, "/proc/%d/task/%.200s/schedstat",
-                  (int) pid, e->d_name);
-        FILE *f = fopen (stat, "r");
-        unsigned long long ns = 0;
-        if (f) {
-            if (fscanf (f, "%llu", &ns) == 1)
-                total += (double) ns / 1e9;
-            fclose (f);
-        }
-    }
-    closedir (dir);
-    return total;
-}
-
-/*  Per thread of a process (in /proc order, at most 16): CPU seconds and
-    names (profiling: ZS_BENCH_THREADS=1). */
-static int s_thread_cpu (pid_t pid, double *cpu, char names[][32])
-{
-    char path[64];
-    snprintf (path, sizeof path, "/proc/%d/task", (int) pid);
-    DIR *dir = opendir (path);
     int n = 0;
     struct dirent *e;
-    while (dir && (e = readdir (dir)) != NULL && n < 16) {
+    while ((e = readdir (dir)) != NULL && n < MAX_THREADS) {
         if (e->d_name[0] == '.')
             continue;
         char f[320];
@@ -135,15 +114,25 @@ static int s_thread_cpu (pid_t pid, double *cpu, char names[][32])
         }
         n++;
     }
-    if (dir)
-        closedir (dir);
+    closedir (dir);
     return n;
+}
+
+/*  CPU time used so far by every thread of a process, in seconds; -1 when
+    it cannot be read. */
+static double s_cpu_seconds (pid_t pid)
+{
+    double cpu[MAX_THREADS], total = 0;
+    int n = s_thread_cpu (pid, cpu, NULL);
+    for (int k = 0; k < n; k++)
+        total += cpu[k];
+    return n < 0 ? -1 : total;
 }
 
 static void s_thread_report (pid_t pid, const double *before, int scans)
 {
-    double now[16];
-    char names[16][32];
+    double now[MAX_THREADS];
+    char names[MAX_THREADS][32];
     int n = s_thread_cpu (pid, now, names);
     for (int k = 0; k < n; k++)
         fprintf (stderr, "bench: worker %d thread %-14s %7.3f ms CPU per scan\n",
@@ -722,7 +711,7 @@ int main (void)
            (ZS_BENCH_REPEAT=N measures N) */
         int repeat = getenv ("ZS_BENCH_REPEAT")
                          ? atoi (getenv ("ZS_BENCH_REPEAT")) : 10;
-        double cpu_threads[8][16] = {{0}};
+        double cpu_threads[8][MAX_THREADS] = {{0}};
         if (getenv ("ZS_BENCH_THREADS"))
             for (int i = 1; i < c.n; i++)
                 s_thread_cpu (c.pids[i], cpu_threads[i], NULL);

@@ -123,14 +123,17 @@ class Cluster:
         self.names[p.pid] = name
         return p
 
-    def start(self):
+    def _broker_argv(self):
         argv = [os.path.join(BIN, "zscan-broker"), "--bind", "127.0.0.1",
                 "--port", str(self.base)] + self.broker_args
         if self.data:
             argv += ["--data", self.data]
         if self.ipc:
             argv += ["--ipc", self.ipc]
-        self.broker = self._spawn("broker", argv)
+        return argv
+
+    def start(self):
+        self.broker = self._spawn("broker", self._broker_argv())
         for i in range(self.nworkers):
             self.add_worker("w%d" % (i + 1))
         return self
@@ -142,13 +145,7 @@ class Cluster:
         self.broker.wait(10)
         check(self.broker.returncode == 0,
               "the broker exited with %d on SIGTERM" % self.broker.returncode)
-        argv = [os.path.join(BIN, "zscan-broker"), "--bind", "127.0.0.1",
-                "--port", str(self.base)] + self.broker_args
-        if self.data:
-            argv += ["--data", self.data]
-        if self.ipc:
-            argv += ["--ipc", self.ipc]
-        self.broker = self._spawn("broker-2", argv)
+        self.broker = self._spawn("broker-2", self._broker_argv())
         return self.broker
 
     def add_worker(self, wid, extra=()):

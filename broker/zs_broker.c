@@ -64,8 +64,8 @@ struct s_lane_t {
 
 #define RATES_MAX 4096         /* definitions whose rate is remembered       */
 #define BATCH_ROOM 8           /* header room before a batch's records       */
-#define BATCH_RECORDS 256      /* records in one XPUB message, at most       */
-#define BATCH_BYTES 131072     /* bytes of records in one, at most           */
+#define BATCH_RECORDS 1024     /* records in one XPUB message, at most       */
+#define BATCH_BYTES 262144     /* bytes of records in one, at most           */
 
 /* ---------------------------------------------------------------------- */
 /*  Outgoing XPUB queue: used only while subscribers push back            */
@@ -2035,9 +2035,12 @@ int zs_broker_run (zs_broker_t *self)
                 s_subs_recv (self);
             }
         if (nitems == 5 && (items[4].revents & ZMQ_POLLIN))
-            /* a bounded burst (each message up to 64 results): credit
-               and reports must not wait behind a flood of results */
-            for (int i = 0; i < 8 && !self->out_head; i++) {
+            /* a bounded burst (about one full worker message, up to
+               ZS_LANE_BATCH results): credit and reports must not wait
+               behind a flood of results, or lanes idle for want of their
+               next task */
+            for (uint64_t until = self->in_records + ZS_LANE_BATCH;
+                 self->in_records < until && !self->out_head;) {
                 if (!s_results_recv (self))
                     break;
                 /* what one worker message brought leaves at once: its

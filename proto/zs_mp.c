@@ -1,6 +1,8 @@
 /*  zs_mp.c - see zs_mp.h.  */
 #include "zs_mp.h"
 
+#include <pthread.h>
+
 #include <string.h>
 
 static size_t s_left (const zs_mp_t *mp)
@@ -253,84 +255,136 @@ int zs_mp_read_nil (zs_mp_t *mp)
     return 0;
 }
 
+/*  What the first byte of a value says about its size (the skip's table):
+    a value of fixed size, a length of 1, 2 or 4 bytes that follows (then
+    that many bytes; ext has a type byte more), a container whose count is
+    in the byte or follows, or nothing valid (0xc1). */
+enum {
+    S_BAD,       /* 0xc1                                                   */
+    S_FIXED,     /* arg = the whole value's size                           */
+    S_FIXSTR,    /* 0xa0-0xbf: the length is in the byte                   */
+    S_LEN,       /* arg = bytes of length; then the data                   */
+    S_EXTLEN,    /* arg = bytes of length; then a type byte and the data   */
+    S_FIXARRAY,  /* 0x90-0x9f                                              */
+    S_FIXMAP,    /* 0x80-0x8f                                              */
+    S_ARRAY,     /* arg = bytes of count                                   */
+    S_MAP        /* arg = bytes of count                                   */
+};
+
+typedef struct {
+    uint8_t cls, arg;
+} s_byte_t;
+
+static s_byte_t s_bytes[256];
+static pthread_once_t s_bytes_once = PTHREAD_ONCE_INIT;
+
+static void s_bytes_init (void)
+{
+    for (int b = 0; b < 256; b++) {
+        s_byte_t *t = &s_bytes[b];
+        t->cls = S_FIXED;
+        t->arg = 1; /* fixints, nil, booleans */
+        if (b >= 0x80 && b <= 0x8f)
+            t->cls = S_FIXMAP;
+        else if (b >= 0x90 && b <= 0x9f)
+            t->cls = S_FIXARRAY;
+        else if (b >= 0xa0 && b <= 0xbf)
+            t->cls = S_FIXSTR;
+    }
+    static const struct {
+        uint8_t b, cls, arg;
+    } forms[] = {
+        {0xc1, S_BAD, 0},    {0xc4, S_LEN, 1},    {0xc5, S_LEN, 2},
+        {0xc6, S_LEN, 4},    {0xc7, S_EXTLEN, 1}, {0xc8, S_EXTLEN, 2},
+        {0xc9, S_EXTLEN, 4}, {0xca, S_FIXED, 5},  {0xcb, S_FIXED, 9},
+        {0xcc, S_FIXED, 2},  {0xcd, S_FIXED, 3},  {0xce, S_FIXED, 5},
+        {0xcf, S_FIXED, 9},  {0xd0, S_FIXED, 2},  {0xd1, S_FIXED, 3},
+        {0xd2, S_FIXED, 5},  {0xd3, S_FIXED, 9},  {0xd4, S_FIXED, 3},
+        {0xd5, S_FIXED, 4},  {0xd6, S_FIXED, 6},  {0xd7, S_FIXED, 10},
+        {0xd8, S_FIXED, 18}, {0xd9, S_LEN, 1},    {0xda, S_LEN, 2},
+        {0xdb, S_LEN, 4},    {0xdc, S_ARRAY, 2},  {0xdd, S_ARRAY, 4},
+        {0xde, S_MAP, 2},    {0xdf, S_MAP, 4},
+    };
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        s_bytes[forms[i].b].cls = forms[i].cls;
+        s_bytes[forms[i].b].arg = forms[i].arg;
+    }
+}
+
+/*  Without recursion: a count of the values still to skip at each open
+    container (the record walk of every batch goes through here, once per
+    value; a recursive skip by kind was 10% of a subscriber's time). */
+#define SKIP_STACK 64
+
 int zs_mp_skip (zs_mp_t *mp, int max_depth)
 {
-    const uint8_t *save = mp->p;
-    zs_mp_kind_t kind = zs_mp_peek (mp);
-    uint32_t n = 0;
-    const char *s;
-    double d;
-    int rc = -1;
-    switch (kind) {
-    case ZS_MP_NIL:
-    case ZS_MP_BOOL:
-        mp->p++;
-        rc = 0;
-        break;
-    case ZS_MP_UINT:
-    case ZS_MP_NINT: {
-        bool negative;
-        uint64_t mag;
-        rc = s_read_int (mp, &negative, &mag);
-        break;
-    }
-    case ZS_MP_FLOAT:
-        rc = zs_mp_read_double (mp, &d);
-        break;
-    case ZS_MP_STR:
-        rc = zs_mp_read_str (mp, &s, &n);
-        break;
-    case ZS_MP_BIN: {
-        static const uint8_t forms[3] = {0xc4, 0xc5, 0xc6};
-        /* no fix form for bin: an impossible range */
-        if (s_header (mp, 1, 0, 0, forms, &n) == 0 && n <= s_left (mp)) {
-            mp->p += n;
-            rc = 0;
-        }
-        break;
-    }
-    case ZS_MP_EXT: {
-        uint8_t b = *mp->p;
-        size_t fixed = b == 0xd4   ? 1
-                       : b == 0xd5 ? 2
-                       : b == 0xd6 ? 4
-                       : b == 0xd7 ? 8
-                       : b == 0xd8 ? 16
-                                   : 0;
-        if (fixed) {
-            if (s_left (mp) >= 2 + fixed) {
-                mp->p += 2 + fixed;
-                rc = 0;
+    pthread_once (&s_bytes_once, s_bytes_init);
+    if (max_depth > SKIP_STACK)
+        max_depth = SKIP_STACK; /* deeper than any message may nest */
+    const uint8_t *p = mp->p, *end = mp->end;
+    uint64_t todo[SKIP_STACK + 1];
+    int depth = 0;
+    uint64_t left = 1; /* values still to skip at this depth */
+    for (;;) {
+        while (!left) {
+            if (!depth) {
+                mp->p = p;
+                return 0;
             }
+            left = todo[--depth];
         }
-        else {
-            static const uint8_t forms[3] = {0xc7, 0xc8, 0xc9};
-            if (s_header (mp, 1, 0, 0, forms, &n) == 0
-                && (uint64_t) n + 1 <= s_left (mp)) {
-                mp->p += n + 1; /* type byte, then data */
-                rc = 0;
+        left--;
+        if (p >= end)
+            return -1;
+        size_t room = (size_t) (end - p);
+        const s_byte_t t = s_bytes[*p];
+        uint64_t n;
+        switch (t.cls) {
+        case S_FIXED:
+            if (room < t.arg)
+                return -1;
+            p += t.arg;
+            break;
+        case S_FIXSTR:
+            n = *p & 0x1f;
+            if (room < 1 + n)
+                return -1;
+            p += 1 + n;
+            break;
+        case S_LEN:
+        case S_EXTLEN:
+            if (room < 1u + t.arg)
+                return -1;
+            n = s_be (p + 1, t.arg) + (t.cls == S_EXTLEN);
+            if (room - 1 - t.arg < n)
+                return -1;
+            p += 1 + t.arg + n;
+            break;
+        case S_FIXARRAY:
+        case S_FIXMAP:
+        case S_ARRAY:
+        case S_MAP:
+            if (depth >= max_depth)
+                return -1; /* nested too deep */
+            if (t.cls == S_FIXARRAY || t.cls == S_FIXMAP) {
+                n = *p & 0x0f;
+                p++;
             }
+            else {
+                if (room < 1u + t.arg)
+                    return -1;
+                n = s_be (p + 1, t.arg);
+                p += 1 + t.arg;
+            }
+            if (t.cls == S_FIXMAP || t.cls == S_MAP)
+                n *= 2;
+            if (n > (uint64_t) (end - p))
+                return -1; /* each value is at least a byte */
+            todo[depth++] = left;
+            left = n;
+            break;
+        default:
+            return -1; /* 0xc1 */
         }
-        break;
     }
-    case ZS_MP_ARRAY:
-        if (max_depth > 0 && zs_mp_read_array (mp, &n) == 0) {
-            rc = 0;
-            for (uint32_t i = 0; i < n && rc == 0; i++)
-                rc = zs_mp_skip (mp, max_depth - 1);
-        }
-        break;
-    case ZS_MP_MAP:
-        if (max_depth > 0 && zs_mp_read_map (mp, &n) == 0) {
-            rc = 0;
-            for (uint32_t i = 0; i < 2 * n && rc == 0; i++)
-                rc = zs_mp_skip (mp, max_depth - 1);
-        }
-        break;
-    case ZS_MP_INVALID:
-        break;
-    }
-    if (rc != 0)
-        mp->p = save;
-    return rc;
 }

@@ -4,6 +4,7 @@
     encoding (which must decode cleanly or fail cleanly, never crash or
     leak: run under ASan/UBSan and valgrind), topics and sequence frames. */
 #include "samples.h"
+#include "zs_mp.h"
 #include "zs_msg.h"
 #include "zs_topic.h"
 
@@ -1272,8 +1273,239 @@ static void test_batches (void)
     zs_buf_free (&batch);
 }
 
+/* ---------------------------------------------------------------------- */
+/*  zs_mp_skip (a table and a stack) against a recursive skip written from
+    the msgpack spec: the same verdict and the same end on random values
+    of every form, nested, truncated and mutated, at every depth limit */
+
+static uint64_t s_ref_be (const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* the end of the value at p, or NULL */
+static const uint8_t *s_ref_skip (const uint8_t *p, const uint8_t *end,
+                                  int depth)
+{
+    if (p >= end)
+        return NULL;
+    size_t room = (size_t) (end - p);
+    unsigned b = *p;
+    uint64_t len = 0, count = 0;
+    int hdr = 1;
+    bool container = false;
+    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+        return p + 1;
+    if (b == 0xc1)
+        return NULL;
+    if (b >= 0xa0 && b <= 0xbf)
+        len = b & 0x1f;
+    else if (b >= 0x80 && b <= 0x9f) {
+        container = true;
+        count = (b & 0x0f) * (b <= 0x8f ? 2 : 1);
+    }
+    else if (b >= 0xcc && b <= 0xd3) {
+        static const int sz[] = {1, 2, 4, 8};
+        return room >= 1u + sz[(b - 0xcc) & 3] ? p + 1 + sz[(b - 0xcc) & 3]
+                                                : NULL;
+    }
+    else if (b == 0xca || b == 0xcb) {
+        size_t n = b == 0xca ? 5 : 9;
+        return room >= n ? p + n : NULL;
+    }
+    else if (b >= 0xd4 && b <= 0xd8) {
+        size_t n = 2 + ((size_t) 1 << (b - 0xd4));
+        return room >= n ? p + n : NULL;
+    }
+    else {
+        /* a length or count of 1, 2 or 4 bytes follows */
+        int lb = 0;
+        switch (b) {
+        case 0xc4: case 0xc7: case 0xd9: lb = 1; break;
+        case 0xc5: case 0xc8: case 0xda: case 0xdc: case 0xde: lb = 2; break;
+        default: lb = 4; break;
+        }
+        if (room < 1u + lb)
+            return NULL;
+        hdr = 1 + lb;
+        uint64_t v = s_ref_be (p + 1, lb);
+        if (b >= 0xdc) {
+            container = true;
+            count = b >= 0xde ? v * 2 : v;
+        }
+        else
+            len = v + (b >= 0xc7 && b <= 0xc9); /* ext: the type byte */
+    }
+    if (!container)
+        return room - hdr >= len ? p + hdr + len : NULL;
+    if (depth <= 0)
+        return NULL;
+    p += hdr;
+    for (uint64_t i = 0; i < count && p; i++)
+        p = s_ref_skip (p, end, depth - 1);
+    return p;
+}
+
+static void s_gen_be (zs_buf_t *b, uint64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        unsigned char c = (unsigned char) (v >> (8 * i));
+        zs_buf_append (b, &c, 1);
+    }
+}
+
+static void s_gen_value (zs_buf_t *b, int depth)
+{
+    unsigned char c;
+    static const unsigned char junk[20] = "0123456789abcdefghi";
+    int what = rand () % (depth > 0 ? 12 : 8);
+    switch (what) {
+    case 0: /* fixints, nil, booleans */
+        c = (unsigned char[]){0x00, 0x7f, 0xe0, 0xff, 0xc0, 0xc2, 0xc3,
+                              0x2a}[rand () % 8];
+        zs_buf_append (b, &c, 1);
+        break;
+    case 1: { /* sized ints and floats */
+        static const unsigned char f[] = {0xcc, 0xcd, 0xce, 0xcf, 0xd0,
+                                          0xd1, 0xd2, 0xd3, 0xca, 0xcb};
+        static const int n[] = {1, 2, 4, 8, 1, 2, 4, 8, 4, 8};
+        int k = rand () % 10;
+        zs_buf_append (b, &f[k], 1);
+        s_gen_be (b, (uint64_t) rand () * 2654435761u, n[k]);
+        break;
+    }
+    case 2:
+    case 3: { /* strings: fix, 8, 16, 32 */
+        int len = rand () % 20, form = rand () % 4;
+        if (form == 0) {
+            c = (unsigned char) (0xa0 | len);
+            zs_buf_append (b, &c, 1);
+        }
+        else {
+            c = (unsigned char) (0xd8 + form);
+            zs_buf_append (b, &c, 1);
+            s_gen_be (b, (uint64_t) len, form == 1 ? 1 : form == 2 ? 2 : 4);
+        }
+        zs_buf_append (b, junk, (size_t) len);
+        break;
+    }
+    case 4: { /* bin 8, 16, 32 */
+        int len = rand () % 20, form = rand () % 3;
+        c = (unsigned char) (0xc4 + form);
+        zs_buf_append (b, &c, 1);
+        s_gen_be (b, (uint64_t) len, 1 << form);
+        zs_buf_append (b, junk, (size_t) len);
+        break;
+    }
+    case 5: { /* fixext 1..16 */
+        int k = rand () % 5;
+        c = (unsigned char) (0xd4 + k);
+        zs_buf_append (b, &c, 1);
+        zs_buf_append (b, junk, 1 + ((size_t) 1 << k));
+        break;
+    }
+    case 6:
+    case 7: { /* ext 8, 16, 32 */
+        int len = rand () % 20, form = rand () % 3;
+        c = (unsigned char) (0xc7 + form);
+        zs_buf_append (b, &c, 1);
+        s_gen_be (b, (uint64_t) len, 1 << form);
+        zs_buf_append (b, junk, (size_t) len + 1);
+        break;
+    }
+    default: { /* arrays and maps: fix, 16, 32 */
+        bool map = what >= 10;
+        int n = rand () % 6, form = rand () % 3;
+        if (form == 0) {
+            c = (unsigned char) ((map ? 0x80 : 0x90) | n);
+            zs_buf_append (b, &c, 1);
+        }
+        else {
+            c = (unsigned char) ((map ? 0xde : 0xdc) + form - 1);
+            zs_buf_append (b, &c, 1);
+            s_gen_be (b, (uint64_t) n, form == 1 ? 2 : 4);
+        }
+        for (int i = 0; i < n * (map ? 2 : 1); i++)
+            s_gen_value (b, depth - 1);
+        break;
+    }
+    }
+}
+
+static void s_skip_same (const uint8_t *data, size_t size, int depth,
+                         int *cases)
+{
+    const uint8_t *want = s_ref_skip (data, data + size, depth);
+    zs_mp_t mp = {data, data + size};
+    int rc = zs_mp_skip (&mp, depth);
+    (*cases)++;
+    CHECK ((rc == 0) == (want != NULL),
+           "skip of %zu bytes (first 0x%02x), depth %d: %s, the spec %s",
+           size, size ? data[0] : 0, depth, rc == 0 ? "accepted" : "refused",
+           want ? "accepts" : "refuses");
+    if (rc == 0 && want)
+        CHECK (mp.p == want, "skip ends at %td, the spec at %td",
+               mp.p - data, want - data);
+    if (rc != 0)
+        CHECK (mp.p == data, "a refused skip moved the cursor");
+}
+
+static void test_skip (void)
+{
+    srand (7);
+    int cases = 0;
+    zs_buf_t b = {0};
+    for (int i = 0; i < 20000; i++) {
+        zs_buf_reset (&b);
+        s_gen_value (&b, rand () % 6);
+        if (rand () % 4 == 0)
+            s_gen_value (&b, 2); /* bytes after the value */
+        const uint8_t *d = (const uint8_t *) b.data;
+        int depth = rand () % 8 - 1;
+        s_skip_same (d, b.size, depth, &cases);
+        s_skip_same (d, b.size, 9, &cases);
+        /* every truncation of small ones, a few of the others */
+        for (size_t cut = 0; cut < b.size; cut++)
+            if (b.size < 40 || rand () % 8 == 0)
+                s_skip_same (d, cut, 9, &cases);
+        /* mutations: any byte may become a header of another form */
+        uint8_t copy[4096];
+        if (b.size <= sizeof copy)
+            for (int m = 0; m < 8; m++) {
+                memcpy (copy, d, b.size);
+                copy[(size_t) rand () % b.size] = (uint8_t) rand ();
+                s_skip_same (copy, b.size, rand () % 10, &cases);
+            }
+    }
+    /* by hand: the invalid byte, depth limits, counts beyond the bytes */
+    static const uint8_t c1[] = {0xc1}, nested[] = {0x91, 0x91, 0x91, 0x01},
+                         empty_map[] = {0x80},
+                         big_array[] = {0xdd, 0xff, 0xff, 0xff, 0xff, 0x01},
+                         big_str[] = {0xdb, 0x7f, 0xff, 0xff, 0xff, 'x'};
+    zs_mp_t mp = {c1, c1 + 1};
+    CHECK (zs_mp_skip (&mp, 8) == -1, "0xc1 is refused");
+    mp = (zs_mp_t){nested, nested + 4};
+    CHECK (zs_mp_skip (&mp, 2) == -1 && mp.p == nested,
+           "three arrays deep with a limit of 2 are refused");
+    mp = (zs_mp_t){nested, nested + 4};
+    CHECK (zs_mp_skip (&mp, 3) == 0 && mp.p == nested + 4,
+           "three arrays deep with a limit of 3 are skipped");
+    mp = (zs_mp_t){empty_map, empty_map + 1};
+    CHECK (zs_mp_skip (&mp, 0) == -1, "even an empty map needs depth 1");
+    mp = (zs_mp_t){big_array, big_array + 6};
+    CHECK (zs_mp_skip (&mp, 8) == -1, "an array of 2^32-1 in 6 bytes");
+    mp = (zs_mp_t){big_str, big_str + 6};
+    CHECK (zs_mp_skip (&mp, 8) == -1, "a string of 2^31 in 6 bytes");
+    zs_buf_free (&b);
+    printf ("skip: %d cases against the spec's recursive skip\n", cases);
+}
+
 int main (void)
 {
+    test_skip ();
     test_round_trips ();
     test_values ();
     test_errors ();

@@ -3,8 +3,9 @@
 
     A lane asks for work by credit ("ready"), takes a task, reports it
     started, runs the engine over its symbols and publishes one result per
-    symbol as it is computed (the first at once, the others in batches of
-    at most BATCH_MAX results or BATCH_US), then reports it done.  It abandons a
+    symbol as it is computed (in batches of at most BATCH_MAX results or
+    BATCH_US; the first at once when the lane has been quiet for BATCH_US),
+    then reports it done.  It abandons a
     cancelled scan at the next symbol.  It takes nothing until the broker's
     subscription has reached its XPUB, so no result is published into the
     void (the slow-joiner problem); its XPUB blocks rather than drops
@@ -60,6 +61,7 @@ typedef struct {
     int64_t last_ready_us;
     int64_t last_end_us;      /* when the last task ended                  */
     int64_t send_us;          /* spent publishing, in the current task     */
+    int64_t flushed_us;       /* when results last left                    */
     uint64_t wseq;            /* results published, ever                   */
     zs_scanner_t *scanner;
     s_compiled_t compiled[COMPILED_SLOTS];
@@ -229,8 +231,8 @@ static bool s_should_abort (s_lane_t *self)
 /*  Publishes the waiting results as one message [topic, batch] (the batch
     an array of result maps), waiting (not dropping) while the broker is
     slow; gives up only when the task is abandoned.  Batching cuts the
-    per-result cost of a message while the first result of every task
-    still leaves at once. */
+    per-result cost of a message while the first result of a task still
+    leaves at once when nothing left the lane for a batch's time. */
 static int s_flush (s_lane_t *self)
 {
     if (!self->nbatch)
@@ -251,7 +253,9 @@ static int s_flush (s_lane_t *self)
     char *start = self->buf.data + HEAD_ROOM - hlen;
     memcpy (start, head, hlen);
     zmq_send (self->xpub, start, self->buf.size - (HEAD_ROOM - hlen), 0);
-    self->send_us += zs_clock_us () - t0;
+    int64_t t1 = zs_clock_us ();
+    self->send_us += t1 - t0;
+    self->flushed_us = t1;
     /* the worker's count, once per message rather than per result (a
        shared counter written by every lane) */
     atomic_fetch_add (&self->shared->symbols, self->nbatch);
@@ -307,7 +311,7 @@ static int s_emit (void *arg, size_t i, const char *symbol,
     /* the clock, read about every CLOCK_US rather than at every result
        (it was 2% of a lane's time on the default scan) */
     bool first = !self->nbatch;
-    bool late = false;
+    bool late = false, quiet = false;
     self->since_clock++;
     if (first || self->since_clock >= self->clock_every) {
         int64_t now = zs_clock_us ();
@@ -325,12 +329,17 @@ static int s_emit (void *arg, size_t i, const char *symbol,
         if (first)
             self->batch_us = now;
         late = now - self->batch_us >= BATCH_US;
+        /* nothing left this lane for a batch's time: a scan starting (or
+           resuming after a pause) shows its first result at once; in a
+           stream of tasks it joins the batch (the previous task's results
+           left at its end), one message fewer per task */
+        quiet = first && now - self->flushed_us >= BATCH_US;
     }
     self->nbatch++;
     /* slow symbols: the next result would come after the batch's time is
        up, so this one leaves now (it must not wait a symbol for it) */
     bool slow = self->per_result_us >= BATCH_US;
-    if ((!self->results || self->nbatch == BATCH_MAX || late || slow)
+    if ((quiet || self->nbatch == BATCH_MAX || late || slow)
         && s_flush (self) != 0) {
         self->aborted = true;
         return 1;
@@ -390,13 +399,21 @@ static void s_run_task (s_lane_t *self)
         s_send_failed (self, t, err);
     }
     else {
-        zs_topic_prefix_results (self->topic, sizeof self->topic, t->scan);
+        /* results held from the previous task join this task's when both
+           are of one scan (one topic); otherwise they leave first */
+        char topic[ZS_TOPIC_MAX];
+        zs_topic_prefix_results (topic, sizeof topic, t->scan);
         self->send_us = 0;
-        self->nbatch = 0;
-        zs_buf_reset (&self->buf);
+        if (self->nbatch && strcmp (topic, self->topic) != 0)
+            s_flush (self);
+        memcpy (self->topic, topic, sizeof topic);
         zs_scanner_run (self->scanner, self->scan, source, t->symbols,
                         t->nsymbols, s_emit, self);
-        if (s_flush (self) != 0)
+        /* the last results wait for the next task's (when one is waiting,
+           within BATCH_US; see the loop), one message fewer per task: the
+           broker expects a task's results after its done report anyway
+           (they travel on another socket) */
+        if (self->aborted && s_flush (self) != 0)
             self->aborted = true;
         if (self->aborted)
             zs_debug ("lane %u: task %llu of scan %s abandoned after %u of "
@@ -547,8 +564,14 @@ void *zs_lane_main (void *arg)
         while (!atomic_load (&self->shared->stopping)) {
             zmq_pollitem_t items[] = {{self->dealer, 0, ZMQ_POLLIN, 0},
                                       {self->xpub, 0, ZMQ_POLLIN, 0}};
-            if (zmq_poll (items, 2, 100) < 0 && errno != EINTR)
+            /* holding results (of the last task): only a task already
+               waiting may join them; otherwise they leave before the lane
+               waits */
+            if (zmq_poll (items, 2, self->nbatch ? 0 : 100) < 0
+                && errno != EINTR)
                 break;
+            if (self->nbatch && !(items[0].revents & ZMQ_POLLIN))
+                s_flush (self);
             if (items[1].revents & ZMQ_POLLIN)
                 s_subscriptions (self);
             uint64_t epoch = atomic_load (&self->shared->epoch);
@@ -576,6 +599,7 @@ void *zs_lane_main (void *arg)
                     s_send_ready (self, 1);
             }
         }
+        s_flush (self);
         /* stopping: return whatever is queued here */
         while (s_recv_task (self, ZMQ_DONTWAIT) == 0) {
             self->results = self->signals = self->errors = 0;

@@ -11,7 +11,7 @@ int main (int argc, char **argv)
 {
     char *broker = NULL, *tasks = NULL, *reports = NULL, *control = NULL,
          *rin = NULL, *data = NULL, *id = NULL, *log_level = NULL,
-         *ipc = NULL;
+         *preload = NULL, *ipc = NULL;
     int64_t port = 0, threads = 0, hb = 0, prefetch = 0, out_hwm = 0,
             cache_mb = 0, delay_us = 0;
     zs_opt_t opts[] = {
@@ -49,6 +49,11 @@ int main (int argc, char **argv)
          "results high-water mark per lane (then back-pressure)", &out_hwm},
         {"cache-mb", 0, ZS_OPT_INT, "1024", "MB",
          "memory for bars the synthetic source generated", &cache_mb},
+        {"preload", 0, ZS_OPT_STR, NULL, "SPEC",
+         "load the bars of this universe (e.g. synthetic:10000) into the "
+         "cache before taking work, so that the first scans need not "
+         "generate or parse them",
+         &preload},
         {"symbol-delay-us", 0, ZS_OPT_INT, "0", "US",
          "extra time per symbol, to make failures observable in tests "
          "and demos",
@@ -125,6 +130,7 @@ int main (int argc, char **argv)
         cfg.out_hwm = out_hwm;
         cfg.cache_bytes = (size_t) cache_mb << 20;
         cfg.symbol_delay_us = delay_us;
+        cfg.preload = preload;
         char err[1024];
         zs_worker_t *worker = zs_worker_new (&cfg, err, sizeof err);
         if (!worker) {

@@ -30,12 +30,15 @@ typedef struct {
     int64_t out_hwm;          /* results high-water mark (then back-pressure) */
     size_t cache_bytes;       /* synthetic bar cache budget                */
     int64_t symbol_delay_us;  /* extra time per symbol (tests, demos)      */
+    const char *preload;      /* universe whose bars load before any work  */
 } zs_worker_config_t;
 
 typedef struct zs_worker_t zs_worker_t;
 
-/*  Opens the data source and prepares the lanes.  NULL with a reason in
-    err when the source cannot be opened. */
+/*  Opens the data source, loads the bars of cfg->preload's universe (when
+    set) and prepares the lanes.  NULL with a reason in err when the source
+    cannot be opened or the universe is not one.  SIGINT/SIGTERM stop a
+    preload early. */
 zs_worker_t *zs_worker_new (const zs_worker_config_t *cfg, char *err,
                             size_t errlen);
 

@@ -489,8 +489,6 @@ static void *s_connect (s_lane_t *self, int type, const char *endpoint)
         return NULL;
     int linger = type == ZMQ_DEALER ? 0 : 2000;
     zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
-    uint64_t affinity = type == ZMQ_XPUB ? 1 : 2; /* see zs_worker.c */
-    zmq_setsockopt (sock, ZMQ_AFFINITY, &affinity, sizeof affinity);
     if (type == ZMQ_DEALER)
         zmq_setsockopt (sock, ZMQ_ROUTING_ID, self->rid, strlen (self->rid));
     if (type == ZMQ_XPUB) {

@@ -721,7 +721,7 @@ int main (void)
                 break;
             last_cpu = used;
         }
-        double best = 0, stream = 0;
+        double best = 0;
         /* 10 scans, each next to an engine pass: on a shared machine the
            best of each is the figure least disturbed by the neighbours
            (ZS_BENCH_REPEAT=N measures N) */
@@ -756,15 +756,6 @@ int main (void)
             }
             if (10000 / secs > best)
                 best = 10000 / secs;
-            /* once results flow: from the first result to the finished
-               event, at the subscriber (what a scan's fixed start costs -
-               request, first task, first result, each a wake-up of
-               another process - shows as the gap to the figure above) */
-            if (run.t_end > run.t_first
-                && (double) (run.results - 1) / (run.t_end - run.t_first)
-                       > stream)
-                stream = (double) (run.results - 1)
-                         / (run.t_end - run.t_first);
         }
         /* the engine passes ran while the workers idled: their CPU time
            counts only the scans */
@@ -786,11 +777,6 @@ int main (void)
                 workers, workers > 1 ? "s" : "",
                 ipc ? " over Unix sockets (as zscan local)" : "", best,
                 workers, engine * workers);
-        if (workers == 1 && !ipc)
-            printf ("BENCH\tcluster: the same, from the first result to the "
-                    "finished event (1 worker)\t%.0f\tsym/s\tengine 1 thread "
-                    "x 1\t%.0f\n",
-                    stream, engine);
         if (workers == 2)
             printf ("BENCH\tcluster: the same (2 workers) against the engine "
                     "on 2 threads in one process\t%.0f\tsym/s\tengine 2 "

@@ -1,5 +1,5 @@
 """zscan-worker --preload SPEC: a worker loads the bars of a universe into
-its cache before it takes work.  A bad universe stops it at once with the
+its cache before it says hello and takes work.  A bad universe stops it at once with the
 reason; a cache too small is said; a preloaded worker serves a scan of that
 universe exactly once, having loaded every symbol (its log counts them)."""
 import os
@@ -54,6 +54,16 @@ with Cluster(workers=2, threads=1,
                           "info"]) as cluster:
     client = Client(cluster)
     client.wait_ready(timeout=60)
+    # a worker says hello only once its preload is done: wait for both
+    deadline = time.time() + 60
+    workers = []
+    while time.time() < deadline:
+        workers = client.request({"type": "worker_list"}).get("workers", [])
+        if len(workers) == 2 and all(w.get("lanes") == 1 for w in workers):
+            break
+        time.sleep(0.1)
+    check(len(workers) == 2, "both preloaded workers joined: %r"
+          % [w.get("worker") for w in workers])
     client.start_scan("pre1", universe="synthetic:3000")
     records = client.records(timeout=120)
     results, fin = check_exactly_once(records, 3000)

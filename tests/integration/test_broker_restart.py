@@ -1,7 +1,6 @@
 """A broker that restarts: the workers notice the new instance by its
 heartbeat, say hello again and take its work, so a scan started on the
 new broker completes with every symbol exactly once, from both workers."""
-import time
 
 from zsharness import Cluster, Client, check, check_exactly_once, log
 
@@ -17,14 +16,7 @@ with Cluster(workers=2, threads=1) as cluster:
     client = Client(cluster)
     client.wait_ready()
     # both workers are back once the new broker lists them with their lanes
-    deadline = time.time() + 15
-    workers = []
-    while time.time() < deadline:
-        rep = client.request({"type": "worker_list"})
-        workers = rep.get("workers", [])
-        if len(workers) == 2 and all(w.get("lanes") == 1 for w in workers):
-            break
-        time.sleep(0.2)
+    workers = client.wait_workers(2)
     check(len(workers) == 2, "workers known to the new broker: %r"
           % [w.get("worker") for w in workers])
     client.start_scan("after", universe="synthetic:5000")

@@ -55,13 +55,7 @@ with Cluster(workers=2, threads=1,
     client = Client(cluster)
     client.wait_ready(timeout=60)
     # a worker says hello only once its preload is done: wait for both
-    deadline = time.time() + 60
-    workers = []
-    while time.time() < deadline:
-        workers = client.request({"type": "worker_list"}).get("workers", [])
-        if len(workers) == 2 and all(w.get("lanes") == 1 for w in workers):
-            break
-        time.sleep(0.1)
+    workers = client.wait_workers(2, timeout=60)
     check(len(workers) == 2, "both preloaded workers joined: %r"
           % [w.get("worker") for w in workers])
     client.start_scan("pre1", universe="synthetic:3000")

@@ -253,6 +253,19 @@ class Client:
                 return
         fail("broker not answering")
 
+    def wait_workers(self, count, lanes=1, timeout=15.0):
+        """Waits until the broker lists count workers, each with lanes
+        lanes; returns the list (shorter when the time ran out)."""
+        deadline = time.time() + timeout
+        workers = []
+        while time.time() < deadline:
+            workers = self.request({"type": "worker_list"}).get("workers", [])
+            if len(workers) == count and all(w.get("lanes") == lanes
+                                             for w in workers):
+                break
+            time.sleep(0.1)
+        return workers
+
     def start_scan(self, scan_id, subscribe=True, **fields):
         if subscribe:
             self.sub.setsockopt(zmq.SUBSCRIBE, (scan_id + ".").encode())

@@ -118,8 +118,10 @@ static inline int zs_mp_read_double (zs_mp_t *mp, double *v)
     return zs_mp_read_double_any (mp, v);
 }
 
-/*  Skips one value of any kind, nested at most max_depth deep.  Returns 0,
-    or -1 (truncated, too deep, invalid byte). */
+/*  Skips one value of any kind, nested at most max_depth (up to 64) deep.
+    Returns 0, or -1 (truncated, too deep, invalid byte), the cursor then
+    where it was.  Checks the structure only: what a string or a number
+    holds is the reader's to judge. */
 int zs_mp_skip (zs_mp_t *mp, int max_depth);
 
 #endif

@@ -5,12 +5,11 @@
     started, runs the engine over its symbols and publishes one result per
     symbol as it is computed (in batches of at most BATCH_MAX results or
     BATCH_US; the first at once when the lane has been quiet for BATCH_US),
-    then reports it done.  It abandons a
-    cancelled scan at the next symbol.  It takes nothing until the broker's
-    subscription has reached its XPUB, so no result is published into the
-    void (the slow-joiner problem); its XPUB blocks rather than drops
-    (ZMQ_XPUB_NODROP), so a slow broker slows the lane instead of losing
-    results.
+    then reports it done.  It abandons a cancelled scan at the next
+    symbol.  It takes nothing until the broker's subscription has reached
+    its XPUB, so no result is published into the void (the slow-joiner
+    problem); its XPUB blocks rather than drops (ZMQ_XPUB_NODROP), so a
+    slow broker slows the lane instead of losing results.
 */
 #include "zs_msg.h"
 #include "zs_topic.h"
@@ -413,8 +412,8 @@ static void s_run_task (s_lane_t *self)
            within BATCH_US; see the loop), one message fewer per task: the
            broker expects a task's results after its done report anyway
            (they travel on another socket) */
-        if (self->aborted && s_flush (self) != 0)
-            self->aborted = true;
+        if (self->aborted)
+            s_flush (self);
         if (self->aborted)
             zs_debug ("lane %u: task %llu of scan %s abandoned after %u of "
                       "%zu symbols",

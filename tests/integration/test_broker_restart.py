@@ -16,9 +16,7 @@ with Cluster(workers=2, threads=1) as cluster:
     client = Client(cluster)
     client.wait_ready()
     # both workers are back once the new broker lists them with their lanes
-    workers = client.wait_workers(2)
-    check(len(workers) == 2, "workers known to the new broker: %r"
-          % [w.get("worker") for w in workers])
+    client.wait_workers(2)
     client.start_scan("after", universe="synthetic:5000")
     records = client.records(timeout=60)
     results, fin = check_exactly_once(records, 5000)

@@ -55,9 +55,7 @@ with Cluster(workers=2, threads=1,
     client = Client(cluster)
     client.wait_ready(timeout=60)
     # a worker says hello only once its preload is done: wait for both
-    workers = client.wait_workers(2, timeout=60)
-    check(len(workers) == 2, "both preloaded workers joined: %r"
-          % [w.get("worker") for w in workers])
+    client.wait_workers(2, timeout=60)
     client.start_scan("pre1", universe="synthetic:3000")
     records = client.records(timeout=120)
     results, fin = check_exactly_once(records, 3000)

@@ -255,7 +255,7 @@ class Client:
 
     def wait_workers(self, count, lanes=1, timeout=15.0):
         """Waits until the broker lists count workers, each with lanes
-        lanes; returns the list (shorter when the time ran out)."""
+        lanes (a failed check when the time runs out); returns them."""
         deadline = time.time() + timeout
         workers = []
         while time.time() < deadline:
@@ -264,6 +264,9 @@ class Client:
                                              for w in workers):
                 break
             time.sleep(0.1)
+        check(len(workers) == count, "%d workers known to the broker, want "
+              "%d: %r" % (len(workers), count,
+                          [w.get("worker") for w in workers]))
         return workers
 
     def start_scan(self, scan_id, subscribe=True, **fields):

@@ -403,6 +403,11 @@ static void s_run_task (s_lane_t *self)
         char topic[ZS_TOPIC_MAX];
         zs_topic_prefix_results (topic, sizeof topic, t->scan);
         self->send_us = 0;
+        /* the time a result takes is measured from here: the wait before
+           the task is not the symbols' (a quiet lane's first result
+           leaves at once by its own rule, below) */
+        self->clock_us = zs_clock_us ();
+        self->since_clock = 0;
         if (self->nbatch && strcmp (topic, self->topic) != 0)
             s_flush (self);
         memcpy (self->topic, topic, sizeof topic);

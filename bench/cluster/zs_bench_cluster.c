@@ -9,6 +9,11 @@
       with 2 workers also against the engine on 2 threads in this process
       (how far the machine lets the engine itself scale); all over TCP on
       loopback, then 1 worker again over Unix sockets (as zscan local);
+    - the worker's floor: the CPU a process spends encoding and publishing
+      the results of that scan (computed beforehand) to a subscriber in
+      another process, over TCP and Unix sockets, against the engine's
+      CPU per symbol: engine + floor bound what any worker can deliver per
+      CPU-second (the "worker ceiling" rows);
     - result bus: results/s delivered (all of them, counted) with a trivial
       filter over 200,000 short synthetic histories, against raw ZeroMQ
       PUB -> XSUB/XPUB proxy -> SUB of 200-byte messages in this process;
@@ -68,9 +73,6 @@ typedef struct {
     zs_client_t *client;
 } s_cluster_t;
 
-/*  CPU time used so far by every thread of a process, in seconds (the
-    scheduler's own nanosecond account, /proc/PID/task/TID/schedstat);
-    -1 when it cannot be read. */
 #define MAX_THREADS 64
 
 /*  CPU time used so far by each thread of a process (in /proc order, at
@@ -206,10 +208,10 @@ static void s_spawn (s_cluster_t *c, char **argv)
 
 static void s_request_ok (zs_client_t *client, zmq_msg_t *reply);
 
-/*  Starts a broker and single-lane workers; with ipc, over Unix sockets
-    in a fresh directory (as `zscan local` runs), else over TCP. */
-/*  Starts a broker and workers (1 lane each) on free ports; each worker
-    first loads the bars of the universe preload when it is not NULL. */
+/*  Starts a broker and workers (1 lane each): with ipc, over Unix sockets
+    in a fresh directory (as `zscan local` runs), else over TCP on free
+    ports; each worker first loads the bars of the universe preload when
+    it is not NULL. */
 static int s_cluster_start (s_cluster_t *c, int workers, const char *data,
                             bool ipc, const char *preload)
 {
@@ -444,7 +446,6 @@ static int s_count (void *arg, size_t i, const char *s,
     return 0;
 }
 
-/*  The engine alone: default strategy, one thread, bars in memory. */
 /*  The engine alone, in this process, on the same 10,000 synthetic
     symbols: generated once, then measured pass by pass, each pass next to
     a cluster scan so that both see the machine in the same state. */
@@ -526,7 +527,7 @@ static int s_engine_init (s_engine_t *e)
     return 0;
 }
 
-/* One pass over the 10,000 symbols: symbols/s. */
+/* This thread's CPU time so far, in seconds. */
 static double s_thread_cpu_now (void)
 {
     struct timespec ts;
@@ -651,6 +652,231 @@ static double s_raw_rate (long n, size_t size, long *lost)
 }
 
 /* ---------------------------------------------------------------------- */
+/*  The worker's floor: what publishing one result per symbol costs a
+    process that does nothing else - the results of a 10,000-symbol default
+    scan, computed beforehand, encoded into batches as a lane encodes them
+    (the same encoder, at most ZS_LANE_BATCH a message) and handed to
+    ZeroMQ for a subscriber in another process (the sink: this program
+    again, with --sink).  A worker spends at least the engine's CPU plus
+    this per symbol, so engine and floor together bound what a worker can
+    deliver per CPU-second.  Not counted here, and paid by a worker on
+    top: decoding tasks, reports and credit, and the scheduler. */
+
+typedef struct {
+    const char *symbol;
+    zs_symresult_t r;
+} s_kept_t;
+
+static int s_keep (void *arg, size_t i, const char *s,
+                   const zs_symresult_t *r)
+{
+    s_kept_t *k = (s_kept_t *) arg;
+    k[i].symbol = s;
+    k[i].r = *r;
+    return 0;
+}
+
+/*  The sink: subscribes to everything at endpoint; at each message with
+    topic "floor.end" writes one byte to stdout, at "floor.quit" exits. */
+static int s_sink (const char *endpoint)
+{
+    void *ctx = zmq_ctx_new ();
+    void *sub = zmq_socket (ctx, ZMQ_SUB);
+    int zero = 0, timeout = 10000;
+    zmq_setsockopt (sub, ZMQ_RCVHWM, &zero, sizeof zero);
+    zmq_setsockopt (sub, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "", 0);
+    if (zmq_connect (sub, endpoint) != 0)
+        return 1;
+    int rc = 1;
+    for (;;) {
+        zmq_msg_t msg;
+        zmq_msg_init (&msg);
+        if (zmq_msg_recv (&msg, sub, 0) < 0)
+            break; /* nothing for 10 s: the parent is gone */
+        size_t len = zmq_msg_size (&msg);
+        const char *t = (const char *) zmq_msg_data (&msg);
+        bool end = len == 9 && memcmp (t, "floor.end", 9) == 0;
+        bool quit = len == 10 && memcmp (t, "floor.quit", 10) == 0;
+        while (zmq_msg_more (&msg)) {
+            zmq_msg_close (&msg);
+            zmq_msg_init (&msg);
+            if (zmq_msg_recv (&msg, sub, 0) < 0)
+                break;
+        }
+        zmq_msg_close (&msg);
+        if (end && write (1, "k", 1) != 1)
+            break;
+        if (quit) {
+            rc = 0;
+            break;
+        }
+    }
+    zmq_close (sub);
+    zmq_ctx_term (ctx);
+    return rc;
+}
+
+/*  One round: the kept results, encoded and published; waits for the
+    sink to have them all (xpub NULL: encoded only).  Returns -1 on a
+    failure. */
+static int s_floor_round (void *xpub, const zs_result_enc_t *enc,
+                          const zs_scan_t *scan, const s_kept_t *kept,
+                          size_t n, zs_buf_t *buf, int from_sink)
+{
+    enum { ROOM = 3 }; /* the batch header's bytes, as a lane keeps */
+    static const unsigned char room[ROOM] = {0};
+    zs_result_t r;
+    memset (&r, 0, sizeof r);
+    char err[256];
+    size_t nbatch = 0;
+    for (size_t i = 0; i < n; i++) {
+        const zs_symresult_t *res = &kept[i].r;
+        r.index = i;
+        r.symbol = kept[i].symbol;
+        r.signal = res->status == ZS_SYM_OK && res->signal;
+        r.score = res->status == ZS_SYM_OK ? res->score : NAN;
+        r.time = res->time[0] ? res->time : NULL;
+        r.price = res->price;
+        r.nvalues = res->status == ZS_SYM_ERROR ? 0 : res->nvalues;
+        for (size_t k = 0; k < r.nvalues && k < ZS_VALUES_MAX; k++) {
+            r.values[k].name = zs_scan_value_name (scan, k);
+            r.values[k].value = res->values[k];
+        }
+        r.note = res->status == ZS_SYM_SHORT ? res->reason : NULL;
+        r.wseq = i + 1;
+        if (!nbatch) {
+            zs_buf_reset (buf);
+            zs_buf_append (buf, room, ROOM);
+        }
+        if (zs_result_encode_with (enc, &r, buf, err, sizeof err) != 0) {
+            fprintf (stderr, "bench: floor: %s\n", err);
+            return -1;
+        }
+        if (++nbatch == ZS_LANE_BATCH || i + 1 == n) {
+            unsigned char head[8];
+            size_t hlen = zs_recs_header ((uint32_t) nbatch, head);
+            char *start = buf->data + ROOM - hlen;
+            memcpy (start, head, hlen);
+            if (xpub) {
+                zmq_send (xpub, "floor.r", 7, ZMQ_SNDMORE);
+                zmq_send (xpub, start, buf->size - (ROOM - hlen), 0);
+            }
+            nbatch = 0;
+        }
+    }
+    if (!xpub)
+        return 0; /* encoding only */
+    zmq_send (xpub, "floor.end", 9, ZMQ_SNDMORE);
+    zmq_send (xpub, "", 0, 0);
+    char c;
+    return read (from_sink, &c, 1) == 1 ? 0 : -1;
+}
+
+/*  The floor over one transport (ipc: Unix sockets, else TCP), rounds
+    alternating with engine passes (the reference, counted afresh in e):
+    returns the floor's symbols per CPU-second of this process (every
+    thread: encoding in this one, sending in ZeroMQ's), or -1; with
+    encode_rate, also the symbols per CPU-second of encoding alone. */
+static double s_floor (s_engine_t *e, bool ipc, int rounds,
+                        double *encode_rate)
+{
+    size_t n = e->syms.size;
+    s_kept_t *kept = (s_kept_t *) calloc (n, sizeof *kept);
+    if (!kept)
+        return -1;
+    zs_scanner_run (e->sc, e->scan, e->src,
+                    (const char *const *) e->syms.items, n, s_keep, kept);
+    char endpoint[128];
+    if (ipc)
+        snprintf (endpoint, sizeof endpoint, "ipc:///tmp/zs-floor-%d",
+                  (int) getpid ());
+    else
+        snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d",
+                  s_free_base (1));
+    void *ctx = zmq_ctx_new ();
+    void *xpub = zmq_socket (ctx, ZMQ_XPUB);
+    /* as a lane's: lossless, a few batches queued, then it waits */
+    int one = 1, hwm = 100, timeout = 10000;
+    zmq_setsockopt (xpub, ZMQ_XPUB_NODROP, &one, sizeof one);
+    zmq_setsockopt (xpub, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (xpub, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    double rate = -1;
+    int fd[2] = {-1, -1};
+    pid_t pid = -1;
+    if (zmq_bind (xpub, endpoint) != 0 || pipe (fd) != 0) {
+        fprintf (stderr, "bench: floor: %s\n", zmq_strerror (errno));
+        goto done;
+    }
+    pid = fork ();
+    if (pid == 0) {
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        dup2 (fd[1], 1);
+        char self[PATH_MAX + 32];
+        snprintf (self, sizeof self, "%s/zs-bench-cluster", s_bin);
+        execl (self, self, "--sink", endpoint, (char *) NULL);
+        _exit (127);
+    }
+    close (fd[1]);
+    fd[1] = -1;
+    char sub[64];
+    if (pid < 0 || zmq_recv (xpub, sub, sizeof sub, 0) < 1 || sub[0] != 1) {
+        fprintf (stderr, "bench: floor: the sink did not subscribe\n");
+        goto done;
+    }
+    zs_result_enc_t enc;
+    char err[256];
+    if (zs_result_enc_init (&enc, "floor", "w1", 0, 1, 1, err, sizeof err)
+        != 0) {
+        fprintf (stderr, "bench: floor: %s\n", err);
+        goto done;
+    }
+    zs_buf_t buf = {0};
+    /* one round to warm up, then the measured ones */
+    if (s_floor_round (xpub, &enc, e->scan, kept, n, &buf, fd[0]) != 0)
+        goto done_buf;
+    e->cpu = e->scanned = 0;
+    double cpu = 0;
+    int r = 0;
+    for (; r < rounds; r++) {
+        s_engine_pass (e);
+        double c0 = s_cpu_seconds (getpid ());
+        if (s_floor_round (xpub, &enc, e->scan, kept, n, &buf, fd[0]) != 0)
+            break;
+        cpu += s_cpu_seconds (getpid ()) - c0;
+    }
+    if (r == rounds && cpu > 0)
+        rate = (double) n * rounds / cpu;
+    /* of which encoding (this thread alone, nothing sent) */
+    if (encode_rate) {
+        double c0 = s_thread_cpu_now ();
+        for (int k = 0; k < rounds; k++)
+            s_floor_round (NULL, &enc, e->scan, kept, n, &buf, -1);
+        double c = s_thread_cpu_now () - c0;
+        *encode_rate = c > 0 ? (double) n * rounds / c : -1;
+    }
+done_buf:
+    zs_buf_free (&buf);
+done:
+    zmq_send (xpub, "floor.quit", 10, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send (xpub, "", 0, ZMQ_DONTWAIT);
+    int linger = 1000;
+    zmq_setsockopt (xpub, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_close (xpub);
+    zmq_ctx_term (ctx);
+    if (pid > 0) {
+        kill (pid, SIGTERM);
+        waitpid (pid, NULL, 0);
+    }
+    if (fd[0] >= 0)
+        close (fd[0]);
+    if (fd[1] >= 0)
+        close (fd[1]);
+    free (kept);
+    return rate;
+}
+
+/* ---------------------------------------------------------------------- */
 
 static int s_cmp_double (const void *a, const void *b)
 {
@@ -665,8 +891,10 @@ static double s_quantile (double *v, int n, double q)
     return v[i];
 }
 
-int main (void)
+int main (int argc, char **argv)
 {
+    if (argc == 3 && strcmp (argv[1], "--sink") == 0)
+        return s_sink (argv[2]);
     const char *env = getenv ("ZSCAN_BIN");
     if (env)
         snprintf (s_bin, sizeof s_bin, "%s", env);
@@ -802,6 +1030,32 @@ int main (void)
                     "CPU-second against the engine's on 2 threads\t%.0f\t"
                     "sym/s\tengine 2 threads, symbols per CPU-second\t%.0f\n",
                     (double) scanned / cpu, eng.scanned2 / eng.cpu2);
+    }
+
+    /* the worker's floor, over TCP and over Unix sockets, next to engine
+       passes: the engine's CPU per symbol plus the floor's bounds what a
+       worker can deliver per CPU-second (the last row: that bound, as
+       symbols per CPU-second, against the engine's) */
+    for (int ipc = 0; ipc < 2 && PART ("scaling"); ipc++) {
+        double encode = 0;
+        double floor = s_floor (&eng, ipc, 10, ipc ? NULL : &encode);
+        if (floor <= 0 || eng.cpu <= 0)
+            return 1;
+        double engine = eng.scanned / eng.cpu;
+        const char *how = ipc ? "Unix sockets" : "TCP";
+        printf ("BENCH\tworker floor: encoding and publishing the 10k results "
+                "without the engine (%s), symbols per CPU-second\t%.0f\t"
+                "sym/s\tengine 1 thread, symbols per CPU-second\t%.0f\n",
+                how, floor, engine);
+        if (!ipc && encode > 0)
+            printf ("BENCH\tworker floor, encoding alone (no ZeroMQ), symbols "
+                    "per CPU-second\t%.0f\tsym/s\tengine 1 thread, symbols "
+                    "per CPU-second\t%.0f\n",
+                    encode, engine);
+        printf ("BENCH\tworker ceiling: engine + that floor (%s), symbols per "
+                "CPU-second\t%.0f\tsym/s\tengine 1 thread, symbols per "
+                "CPU-second\t%.0f\n",
+                how, 1 / (1 / engine + 1 / floor), engine);
     }
 
     if (PART ("scaling"))

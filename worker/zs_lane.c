@@ -14,6 +14,7 @@
 #include "zs_msg.h"
 #include "zs_topic.h"
 #include "zs_util.h"
+#include "zs_wresult.h"
 #include "zs_wshared.h"
 
 #include <errno.h>
@@ -271,23 +272,9 @@ static int s_emit (void *arg, size_t i, const char *symbol,
         self->aborted = true;
         return 1;
     }
-    const zs_task_t *t = &self->task;
     zs_result_t *r = &self->result;
     /* scan, worker, lane, task and attempt are the task's encoder's */
-    r->index = t->index[i];
-    r->symbol = symbol;
-    r->signal = res->status == ZS_SYM_OK && res->signal;
-    r->score = res->status == ZS_SYM_OK ? res->score : NAN;
-    r->time = res->time[0] ? res->time : NULL;
-    r->price = res->price;
-    size_t nv = res->nvalues < ZS_VALUES_MAX ? res->nvalues : ZS_VALUES_MAX;
-    r->nvalues = res->status == ZS_SYM_ERROR ? 0 : nv;
-    for (size_t k = 0; k < r->nvalues; k++) {
-        r->values[k].name = zs_scan_value_name (self->scan, k);
-        r->values[k].value = res->values[k];
-    }
-    r->error = res->status == ZS_SYM_ERROR ? res->reason : NULL;
-    r->note = res->status == ZS_SYM_SHORT ? res->reason : NULL;
+    zs_wresult_fill (r, self->scan, self->task.index[i], symbol, res);
     r->wseq = self->wseq + 1;
     char err[256];
     static const unsigned char room[HEAD_ROOM] = {0};

@@ -38,6 +38,7 @@
 #include "zs_client.h"
 #include "zs_topic.h"
 #include "zs_util.h"
+#include "zs_wresult.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -731,19 +732,7 @@ static int s_floor_round (void *xpub, const zs_result_enc_t *enc,
     char err[256];
     size_t nbatch = 0;
     for (size_t i = 0; i < n; i++) {
-        const zs_symresult_t *res = &kept[i].r;
-        r.index = i;
-        r.symbol = kept[i].symbol;
-        r.signal = res->status == ZS_SYM_OK && res->signal;
-        r.score = res->status == ZS_SYM_OK ? res->score : NAN;
-        r.time = res->time[0] ? res->time : NULL;
-        r.price = res->price;
-        r.nvalues = res->status == ZS_SYM_ERROR ? 0 : res->nvalues;
-        for (size_t k = 0; k < r.nvalues && k < ZS_VALUES_MAX; k++) {
-            r.values[k].name = zs_scan_value_name (scan, k);
-            r.values[k].value = res->values[k];
-        }
-        r.note = res->status == ZS_SYM_SHORT ? res->reason : NULL;
+        zs_wresult_fill (&r, scan, i, kept[i].symbol, &kept[i].r);
         r.wseq = i + 1;
         if (!nbatch) {
             zs_buf_reset (buf);

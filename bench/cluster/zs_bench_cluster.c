@@ -853,6 +853,8 @@ done:
     zmq_setsockopt (xpub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_close (xpub);
     zmq_ctx_term (ctx);
+    if (ipc) /* ZeroMQ leaves the socket file behind */
+        unlink (endpoint + strlen ("ipc://"));
     if (pid > 0) {
         kill (pid, SIGTERM);
         waitpid (pid, NULL, 0);

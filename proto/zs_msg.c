@@ -1573,6 +1573,27 @@ size_t zs_recs_header (uint32_t n, unsigned char *buf)
     return 3;
 }
 
+/* the longest header of ZS_BATCH_MAX records (an array16) */
+#define RECS_ROOM 3
+
+int zs_recs_open (zs_buf_t *buf)
+{
+    static const unsigned char room[RECS_ROOM] = {0};
+    zs_buf_reset (buf);
+    return zs_buf_append (buf, room, RECS_ROOM);
+}
+
+const char *zs_recs_close (zs_buf_t *buf, uint32_t n, size_t *len)
+{
+    assert (n >= 1 && n <= ZS_BATCH_MAX && buf->size >= RECS_ROOM);
+    unsigned char head[8];
+    size_t hlen = zs_recs_header (n, head);
+    char *start = buf->data + RECS_ROOM - hlen;
+    memcpy (start, head, hlen);
+    *len = buf->size - (RECS_ROOM - hlen);
+    return start;
+}
+
 /* ---------------------------------------------------------------------- */
 /*  One encoder and one decoder per message type                           */
 

@@ -621,6 +621,14 @@ int zs_recs_next_result (zs_recs_t *it, zs_result_t *m, const void **rec,
     ZS_BATCH_MAX) into buf (at least 5 bytes) and returns its length. */
 size_t zs_recs_header (uint32_t n, unsigned char *buf);
 
+/*  A batch built in place, as a lane builds its own: zs_recs_open empties
+    buf and keeps room for the array header (0, or -1 out of memory); the
+    records are then appended to buf; zs_recs_close writes the header of
+    the n records (1 <= n <= ZS_BATCH_MAX) just before them and returns
+    where the batch starts, its length in *len. */
+int zs_recs_open (zs_buf_t *buf);
+const char *zs_recs_close (zs_buf_t *buf, uint32_t n, size_t *len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,7 +34,6 @@
     256 results / 0.5 ms per message, 2.5-3.1 ms of I/O thread CPU per scan
     and 21-22 ms of lane; 1024 / 2 ms, 1.0-1.2 and 18-20. */
 #define BATCH_MAX ZS_LANE_BATCH /* results per message to the broker      */
-#define HEAD_ROOM 3         /* bytes kept for the batch's array header    */
 #define BATCH_US 2000       /* longest a result waits to fill a batch     */
 /*  The clock is read about every CLOCK_US (from the time results took so
     far), and at least every CLOCK_EVERY_MAX results: when symbols suddenly
@@ -73,8 +72,8 @@ typedef struct {
     /* the task being run */
     const zs_scan_t *scan;
     char topic[ZS_TOPIC_MAX];  /* "<scan>.r": results of this scan       */
-    size_t nbatch;            /* encoded results waiting in buf, after
-                                 HEAD_ROOM bytes                           */
+    size_t nbatch;            /* encoded results waiting in buf (a batch
+                                 opened by zs_recs_open)                   */
     int64_t batch_us;         /* when the first of them was encoded        */
     int64_t clock_us;         /* the clock when last read                  */
     uint32_t since_clock;     /* results since                             */
@@ -248,11 +247,10 @@ static int s_flush (s_lane_t *self)
             return -1;
         }
     }
-    unsigned char head[8];
-    size_t hlen = zs_recs_header ((uint32_t) self->nbatch, head);
-    char *start = self->buf.data + HEAD_ROOM - hlen;
-    memcpy (start, head, hlen);
-    zmq_send (self->xpub, start, self->buf.size - (HEAD_ROOM - hlen), 0);
+    size_t len;
+    const char *start = zs_recs_close (&self->buf, (uint32_t) self->nbatch,
+                                       &len);
+    zmq_send (self->xpub, start, len, 0);
     int64_t t1 = zs_clock_us ();
     self->send_us += t1 - t0;
     self->flushed_us = t1;
@@ -277,14 +275,9 @@ static int s_emit (void *arg, size_t i, const char *symbol,
     zs_wresult_fill (r, self->scan, self->task.index[i], symbol, res);
     r->wseq = self->wseq + 1;
     char err[256];
-    static const unsigned char room[HEAD_ROOM] = {0};
     int rc = 0;
-    if (!self->nbatch) {
-        zs_buf_reset (&self->buf);
-        rc = zs_buf_append (&self->buf, room, HEAD_ROOM);
-        if (rc != 0)
-            snprintf (err, sizeof err, "out of memory");
-    }
+    if (!self->nbatch && (rc = zs_recs_open (&self->buf)) != 0)
+        snprintf (err, sizeof err, "out of memory");
     if (rc == 0)
         rc = zs_result_encode_with (&self->enc, r, &self->buf, err,
                                     sizeof err);

@@ -725,8 +725,6 @@ static int s_floor_round (void *xpub, const zs_result_enc_t *enc,
                           const zs_scan_t *scan, const s_kept_t *kept,
                           size_t n, zs_buf_t *buf, int from_sink)
 {
-    enum { ROOM = 3 }; /* the batch header's bytes, as a lane keeps */
-    static const unsigned char room[ROOM] = {0};
     zs_result_t r;
     memset (&r, 0, sizeof r);
     char err[256];
@@ -734,22 +732,20 @@ static int s_floor_round (void *xpub, const zs_result_enc_t *enc,
     for (size_t i = 0; i < n; i++) {
         zs_wresult_fill (&r, scan, i, kept[i].symbol, &kept[i].r);
         r.wseq = i + 1;
-        if (!nbatch) {
-            zs_buf_reset (buf);
-            zs_buf_append (buf, room, ROOM);
+        if (!nbatch && zs_recs_open (buf) != 0) {
+            fprintf (stderr, "bench: floor: out of memory\n");
+            return -1;
         }
         if (zs_result_encode_with (enc, &r, buf, err, sizeof err) != 0) {
             fprintf (stderr, "bench: floor: %s\n", err);
             return -1;
         }
         if (++nbatch == ZS_LANE_BATCH || i + 1 == n) {
-            unsigned char head[8];
-            size_t hlen = zs_recs_header ((uint32_t) nbatch, head);
-            char *start = buf->data + ROOM - hlen;
-            memcpy (start, head, hlen);
+            size_t len;
+            const char *start = zs_recs_close (buf, (uint32_t) nbatch, &len);
             if (xpub) {
                 zmq_send (xpub, "floor.r", 7, ZMQ_SNDMORE);
-                zmq_send (xpub, start, buf->size - (ROOM - hlen), 0);
+                zmq_send (xpub, start, len, 0);
             }
             nbatch = 0;
         }

@@ -1217,6 +1217,33 @@ static void test_batches (void)
            "a map is one record");
     CHECK (s_walk (batch.data, batch.size, &dec) == 20 && dec == 20,
            "every record of the batch decodes");
+    /* built in place (as a lane builds them): the same bytes, with a
+       3-byte header (20 records) and with a 1-byte one (the first 15,
+       reusing the buffer) */
+    {
+        zs_buf_t inplace = {0};
+        const char *start;
+        size_t blen;
+        CHECK (zs_recs_open (&inplace) == 0, "open a batch");
+        for (int i = 0; i < 20; i++)
+            zs_buf_append (&inplace, one[i].data, one[i].size);
+        start = zs_recs_close (&inplace, 20, &blen);
+        CHECK (blen == batch.size && memcmp (start, batch.data, blen) == 0,
+               "a batch built in place is the batch (%zu bytes)", blen);
+        CHECK (zs_recs_open (&inplace) == 0, "open again");
+        size_t body = 0;
+        for (int i = 0; i < 15; i++) {
+            zs_buf_append (&inplace, one[i].data, one[i].size);
+            body += one[i].size;
+        }
+        start = zs_recs_close (&inplace, 15, &blen);
+        CHECK (blen == body + 1 && (unsigned char) start[0] == 0x9f
+                   && memcmp (start + 1, one[0].data, one[0].size) == 0,
+               "15 records under a 1-byte header (%zu bytes)", blen);
+        CHECK (zs_recs_init (&it, start, blen, err, sizeof err) == 15,
+               "and it reads as 15 records: %s", err);
+        zs_buf_free (&inplace);
+    }
 
     /* errors */
     CHECK (zs_recs_init (&it, "", 0, err, sizeof err) == -1

@@ -1,8 +1,22 @@
 /*  zs_broker.h - the zscan broker: owns scans, feeds batches to worker
     lanes by credit, tracks leases and liveness, forwards results with
-    duplicates removed, a per-scan sequence number and each scan's cut.
+    duplicates removed, one position per record of a scan and each scan's
+    cut, keeps what it forwarded in a bounded history and serves replays.
 
     One thread owns every socket; zs_broker_run polls and dispatches.
+    Planning (expanding and ordering a universe) runs in a thread of its
+    own (zs_planner.h).  The roles live in their own files:
+
+        zs_broker.c     construction, the loop, timers, a scan's life
+        zs_bapi.c       the api: requests, replies, replays
+        zs_bwork.c      workers and lanes: credit, dispatch, reports,
+                        leases and liveness
+        zs_bforward.c   results in -> results out: checks, duplicates,
+                        positions, batches, cuts, events, history
+        zs_history.c    the bounded history of what was forwarded
+        zs_planner.c    the planning thread
+        zs_bscan.c      one scan's bookkeeping (no sockets)
+
     See proto/PROTOCOL.md for the sockets, messages and flows.
 */
 #ifndef ZS_BROKER_H
@@ -39,7 +53,13 @@ typedef struct {
     int64_t max_scans;        /* running scans at once                     */
     int64_t keep_finished;    /* finished scans remembered for status      */
     int64_t sync_wait_ms;     /* longest hold waiting for a subscriber     */
-    int64_t out_hwm;          /* XPUB high-water mark per subscriber       */
+    int64_t out_hwm;          /* results-out: messages queued per
+                                 subscriber, past which that subscriber
+                                 alone loses messages (it fills the gap
+                                 from the history)                         */
+    int64_t history_mb;       /* memory for the history of every scan      */
+    int64_t replay_records;   /* records in one replay page, at most       */
+    const char *list_dir;     /* file: universes only from under here      */
     bool stop_workers;        /* broadcast shutdown when the broker exits  */
 } zs_broker_config_t;
 

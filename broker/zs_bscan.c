@@ -118,6 +118,67 @@ static int s_check_def (const zs_scan_def_t *def, char *err, size_t errlen)
     return 0;
 }
 
+static int s_cmp_str (const void *a, const void *b)
+{
+    return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/*  A list file's symbols must be distinct: says which one repeats. */
+static int s_no_duplicates (zs_strlist_t *list, char *err, size_t errlen)
+{
+    char **copy = (char **) malloc ((list->size ? list->size : 1)
+                                    * sizeof (char *));
+    if (!copy) {
+        snprintf (err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy (copy, list->items, list->size * sizeof (char *));
+    qsort (copy, list->size, sizeof (char *), s_cmp_str);
+    int rc = 0;
+    for (size_t i = 1; i < list->size && rc == 0; i++)
+        if (strcmp (copy[i - 1], copy[i]) == 0) {
+            snprintf (err, errlen, "symbol '%s' is listed twice", copy[i]);
+            rc = -1;
+        }
+    free (copy);
+    return rc;
+}
+
+/*  A file: universe is read only from under the configured directory,
+    never through a path that leaves it (.., symlinks): writes the file's
+    real path into out, or the reason into err. */
+static int s_list_path (const char *dir, const char *path, char *out,
+                        size_t cap, char *err, size_t errlen)
+{
+    if (!dir || !*dir) {
+        snprintf (err, errlen, "file: universes are off on this broker "
+                               "(it was started without --list-dir)");
+        return -1;
+    }
+    char root[4096], joined[8192], real[4096];
+    if (!realpath (dir, root)) {
+        snprintf (err, errlen, "the list directory is not there");
+        return -1;
+    }
+    if (path[0] == '/')
+        snprintf (joined, sizeof joined, "%s", path);
+    else
+        snprintf (joined, sizeof joined, "%s/%s", root, path);
+    size_t rlen = strlen (root);
+    if (!realpath (joined, real)) {
+        snprintf (err, errlen, "no such list file under the list "
+                               "directory");
+        return -1;
+    }
+    if (strncmp (real, root, rlen) != 0 || real[rlen] != '/') {
+        snprintf (err, errlen, "a list file must be under the list "
+                               "directory");
+        return -1;
+    }
+    snprintf (out, cap, "%s", real);
+    return 0;
+}
+
 /*  Fills list with the universe: the explicit symbols, or the spec. */
 static int s_universe (const zs_bscan_params_t *p, zs_strlist_t *list,
                        char *err, size_t errlen)
@@ -126,9 +187,24 @@ static int s_universe (const zs_bscan_params_t *p, zs_strlist_t *list,
     if (req->nsymbols == 0) {
         const char *spec = req->universe ? req->universe : p->default_universe;
         char uerr[512];
+        if (strncmp (spec, "file:", 5) == 0) {
+            char path[4096];
+            if (s_list_path (p->list_dir, spec + 5, path, sizeof path, uerr,
+                             sizeof uerr)
+                    != 0
+                || zs_universe_file (path, p->list_max_bytes
+                                               ? p->list_max_bytes
+                                               : ZS_LIST_FILE_MAX,
+                                     list, uerr, sizeof uerr)
+                       != 0) {
+                snprintf (err, errlen, "universe %.200s: %s", spec, uerr);
+                return -1;
+            }
+            return s_no_duplicates (list, err, errlen);
+        }
         if (zs_universe_expand (spec, p->source, list, uerr, sizeof uerr)
             != 0) {
-            snprintf (err, errlen, "universe '%s': %s", spec, uerr);
+            snprintf (err, errlen, "universe '%.200s': %s", spec, uerr);
             return -1;
         }
         return 0;
@@ -167,6 +243,7 @@ typedef struct {
     size_t pos;
 } s_rank_t;
 
+
 static int s_rank_cmp (const void *a, const void *b)
 {
     const s_rank_t *x = (const s_rank_t *) a, *y = (const s_rank_t *) b;
@@ -175,32 +252,16 @@ static int s_rank_cmp (const void *a, const void *b)
     return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-static void s_free_double (void **item)
-{
-    free (*item);
-    *item = NULL;
-}
-
-/*  Average dollar volume of a symbol: cached, computed by the engine
-    once; -1 when it cannot be known (those go last). */
+/*  A symbol's liquidity from its source (a synthetic source derives it
+    from the symbol's seed, the store keeps it; a CSV source reads the
+    file); -1 when it cannot be known (those go last). */
 static double s_liquidity (const zs_bscan_params_t *p, const char *sym)
 {
-    char key[1200];
-    snprintf (key, sizeof key, "%s|%s", zs_source_uri (p->source), sym);
-    double *cached = (double *) zhashx_lookup (p->liquidity, key);
-    if (cached)
-        return *cached;
     double adv = -1;
     char err[256];
     if (zs_source_liquidity (p->source, sym, &adv, err, sizeof err) != 0
         || !isfinite (adv))
         adv = -1;
-    double *slot = (double *) malloc (sizeof (double));
-    if (slot) {
-        *slot = adv;
-        zhashx_set_destructor (p->liquidity, s_free_double);
-        zhashx_insert (p->liquidity, key, slot);
-    }
     return adv;
 }
 
@@ -231,6 +292,31 @@ static int s_order (const zs_bscan_params_t *p, zs_bscan_t *self,
         items[i] = r[i].symbol;
     free (r);
     return 0;
+}
+
+zs_bscan_t *zs_bscan_stub (const char *id, const zs_scan_start_t *req,
+                           const char *default_universe)
+{
+    zs_bscan_t *self = (zs_bscan_t *) calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    snprintf (self->id, sizeof self->id, "%s", id);
+    self->priority = req->priority;
+    self->max_signals = req->max_signals;
+    self->max_symbols = req->max_symbols;
+    self->timeout_seconds = req->timeout_seconds;
+    self->state = ZS_BSCAN_PLANNING;
+    self->universe = strdup (req->nsymbols ? "explicit"
+                             : req->universe ? req->universe
+                                             : default_universe);
+    if (!self->universe || s_copy_def (self, &req->def) != 0) {
+        zs_bscan_destroy (&self);
+        return NULL;
+    }
+    self->created_us = zs_clock_us ();
+    self->last_progress_us = self->created_us;
+    self->started_at = zs_wall ();
+    return self;
 }
 
 zs_bscan_t *zs_bscan_new (const zs_bscan_params_t *p, char *err,
@@ -559,8 +645,9 @@ void zs_bscan_info (const zs_bscan_t *self, int64_t now_us,
 {
     memset (info, 0, sizeof *info);
     info->scan = self->id;
-    info->state = self->state == ZS_BSCAN_FINISHED ? ZS_STATE_FINISHED
-                                                   : ZS_STATE_RUNNING;
+    info->state = self->state == ZS_BSCAN_FINISHED   ? ZS_STATE_FINISHED
+                  : self->state == ZS_BSCAN_PLANNING ? ZS_STATE_PLANNING
+                                                     : ZS_STATE_RUNNING;
     info->reason = self->reason;
     info->def = self->def;
     info->universe = self->universe;
@@ -573,7 +660,7 @@ void zs_bscan_info (const zs_bscan_t *self, int64_t now_us,
     info->signals = self->signals;
     info->failed = self->failed;
     info->unscanned = self->total - self->done;
-    info->seq = self->seq;
+    info->seq = self->pos;
     info->busy = self->busy;
     info->started_at = self->started_at;
     int64_t end = self->finished_us ? self->finished_us : now_us;

@@ -45,6 +45,8 @@ struct zs_btask_t {
 
 typedef enum {
     ZS_BSCAN_WAITING = 0,  /* held until its subscriber is seen          */
+    ZS_BSCAN_PLANNING,     /* a stand-in while the planner expands and
+                              orders its universe (no arrays, total 0)   */
     ZS_BSCAN_RUNNING,
     ZS_BSCAN_FINISHED
 } zs_bscan_state_t;
@@ -63,8 +65,11 @@ struct zs_bscan_t {
     uint32_t total;
     zs_strlist_t symlist;       /* the universe (total), in dispatch order */
     uint64_t done, signals, failed;
-    uint64_t seq;               /* last sequence number of its events    */
-    uint64_t seq_r0, seq_r1;    /* ... of its results: other, signals    */
+    uint64_t pos;               /* last position published: its records
+                                   (results and events) are 1..pos       */
+    uint64_t pub_signals;       /* of those, signals                     */
+    uint64_t pub_events;        /* of those, events                      */
+    zs_end_reason_t stop_reason; /* a stop asked while it was planning   */
     uint32_t busy;              /* tasks reported started, not done      */
     int64_t created_us, first_result_us, finished_us, hold_until_us,
         last_progress_us;
@@ -91,8 +96,10 @@ typedef struct {
     const zs_scan_start_t *req;
     const char *default_universe;
     zs_source_t *source;       /* for the universe and liquidity         */
-    zhashx_t *liquidity;       /* cache "uri|symbol" -> double*          */
     zhashx_t *history;         /* def key -> set of last signal symbols  */
+    const char *list_dir;      /* file: universes only from under here;
+                                  NULL: file: universes are refused      */
+    size_t list_max_bytes;     /* largest list file (0: the engine's)    */
 } zs_bscan_params_t;
 
 typedef struct {
@@ -106,6 +113,12 @@ typedef struct {
 zs_bscan_t *zs_bscan_new (const zs_bscan_params_t *p, char *err,
                           size_t errlen);
 void zs_bscan_destroy (zs_bscan_t **self_p);
+
+/*  A stand-in for a scan being planned (state PLANNING): its id, its
+    request's definition and limits for status and list replies, no
+    universe yet.  NULL when out of memory. */
+zs_bscan_t *zs_bscan_stub (const char *id, const zs_scan_start_t *req,
+                           const char *default_universe);
 
 /* True when the symbol at index has a delivered result. */
 bool zs_bscan_delivered (const zs_bscan_t *self, uint32_t index);

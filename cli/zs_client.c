@@ -42,11 +42,9 @@ void zs_client_destroy (zs_client_t **self_p)
     if (!self_p || !*self_p)
         return;
     zs_client_t *self = *self_p;
-    zs_bus_reader_close (&self->bus);
+    zs_bus_destroy (&self->bus);
     if (self->dealer)
         zmq_close (self->dealer);
-    if (self->sub)
-        zmq_close (self->sub);
     if (self->ctx)
         zmq_ctx_term (self->ctx);
     zs_buf_free (&self->buf);
@@ -54,21 +52,18 @@ void zs_client_destroy (zs_client_t **self_p)
     *self_p = NULL;
 }
 
-int zs_client_subscribe (zs_client_t *self, const char *prefix)
+zs_bus_t *zs_client_bus (zs_client_t *self)
 {
-    if (!self->sub) {
-        self->sub = zmq_socket (self->ctx, ZMQ_SUB);
-        if (!self->sub)
-            return -1;
-        int linger = 0;
-        int hwm = 0; /* never drop on our side: the broker applies back-pressure */
-        zmq_setsockopt (self->sub, ZMQ_LINGER, &linger, sizeof linger);
-        zmq_setsockopt (self->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
-        if (zmq_connect (self->sub, self->results) != 0)
-            return -1;
-        zs_bus_reader_init (&self->bus, self->sub);
+    if (!self->bus) {
+        zs_bus_config_t cfg = {0};
+        cfg.api = self->api;
+        cfg.results = self->results;
+        char err[256];
+        self->bus = zs_bus_new (self->ctx, &cfg, err, sizeof err);
+        if (!self->bus)
+            zs_error ("%s", err);
     }
-    return zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, prefix, strlen (prefix));
+    return self->bus;
 }
 
 int zs_client_call (zs_client_t *self, zmq_msg_t *reply, int64_t timeout_ms,
@@ -145,13 +140,4 @@ bool zs_client_reply_error (const zmq_msg_t *reply, zs_msg_type_t want,
         return true;
     }
     return false;
-}
-
-int zs_client_recv_record (zs_client_t *self, zs_bus_rec_t *rec)
-{
-    char err[128];
-    if (!self->sub)
-        return 0;
-    return zs_bus_reader_next (&self->bus, ZMQ_DONTWAIT, rec, err,
-                               sizeof err);
 }

@@ -13,12 +13,12 @@
 typedef struct {
     void *ctx;
     void *dealer;      /* api                                            */
-    void *sub;         /* results out; NULL until zs_client_subscribe    */
+    zs_bus_t *bus;     /* results out, gaps filled from the history;
+                          NULL until zs_client_bus                        */
     char api[512];
     char results[512];
     uint64_t next_req;
     zs_buf_t buf;
-    zs_bus_reader_t bus;       /* the results read from sub              */
 } zs_client_t;
 
 /* Connects a DEALER to api; returns NULL with a reason. */
@@ -26,8 +26,9 @@ zs_client_t *zs_client_new (const char *api, const char *results, char *err,
                             size_t errlen);
 void zs_client_destroy (zs_client_t **self_p);
 
-/*  Connects the SUB (once) and subscribes to prefix.  0 or -1. */
-int zs_client_subscribe (zs_client_t *self, const char *prefix);
+/*  The bus reader of results-out (made on the first call); NULL when it
+    cannot be made. */
+zs_bus_t *zs_client_bus (zs_client_t *self);
 
 /*  Sends self->buf as a request and waits up to timeout_ms for the reply,
     which is stored in reply (initialised by the caller).  Returns 0, or -1
@@ -39,10 +40,5 @@ int zs_client_call (zs_client_t *self, zmq_msg_t *reply, int64_t timeout_ms,
     one; returns true when it was an error reply (or undecodable). */
 bool zs_client_reply_error (const zmq_msg_t *reply, zs_msg_type_t want,
                             char *err, size_t errlen);
-
-/*  The next record from the SUB, without waiting (see zs_bus.h): 1 with
-    rec filled (valid until the next call), 0 when none is waiting, -1
-    when a malformed message was dropped. */
-int zs_client_recv_record (zs_client_t *self, zs_bus_rec_t *rec);
 
 #endif

@@ -185,9 +185,17 @@ int zs_cmd_scan (int argc, char **argv)
         zs_config_free (opts);
         return 1;
     }
-    char prefix[ZS_TOPIC_MAX];
-    zs_topic_prefix_scan (prefix, sizeof prefix, idbuf);
-    zs_client_subscribe (client, prefix);
+    /* subscribe first (a terminal shows signals and progress only, JSON
+       every record), then start with sync: the broker holds the scan
+       until it sees the subscription */
+    zs_view_t view = c.json ? ZS_VIEW_ALL : ZS_VIEW_SIGNALS;
+    zs_bus_t *bus = zs_client_bus (client);
+    if (!bus || zs_bus_subscribe (bus, idbuf, view) != 0) {
+        fprintf (stderr, "zscan scan: cannot subscribe to the results\n");
+        zs_client_destroy (&client);
+        zs_config_free (opts);
+        return 1;
+    }
     m.req = client->next_req++;
     m.scan = idbuf;
     m.universe = universe;
@@ -226,6 +234,7 @@ int zs_cmd_scan (int argc, char **argv)
         total = started.total;
     zs_msg_free (&started.mem_);
     zmq_msg_close (&reply);
+    zs_bus_follow (bus, idbuf, view, 0, true);
     if (!c.json)
         fprintf (stderr, "scan %s: %llu symbols\n", idbuf,
                  (unsigned long long) total);
@@ -328,19 +337,31 @@ static void s_print_info_line (const zs_scan_info_t *i)
 int zs_cmd_tail (int argc, char **argv)
 {
     zs_cli_common_t c = {0};
+    int64_t after = 0;
     zs_opt_t opts[] = {ZS_CLI_COMMON_OPTS (c),
+                       {"after", 'a', ZS_OPT_INT, "0", "N",
+                        "start after the record at position N (0: from the "
+                        "scan's start)",
+                        &after},
                        {NULL, 0, 0, NULL, NULL, NULL, NULL}};
     int first = 0, code = 0;
     if (!zs_cli_parse ("tail", "[OPTIONS] SCAN_ID",
-                       "Streams a running scan's results and events from now "
-                       "until it finishes\n(records before this command "
-                       "started are not replayed).",
+                       "Streams a scan from its start (or after --after N): "
+                       "the records the broker's\nhistory holds, then the "
+                       "live ones, until it finishes.  Works on a running\n"
+                       "or a finished scan; records that left the history "
+                       "are reported on stderr\n(exit code 1).",
                        opts, argc, argv, &first, &code)) {
         zs_config_free (opts);
         return code;
     }
     if (first != argc - 1 || !zs_scan_id_valid (argv[first])) {
         fprintf (stderr, "zscan tail: give one valid SCAN_ID\n");
+        zs_config_free (opts);
+        return 2;
+    }
+    if (after < 0) {
+        fprintf (stderr, "zscan tail: --after is a position (0 or more)\n");
         zs_config_free (opts);
         return 2;
     }
@@ -354,33 +375,16 @@ int zs_cmd_tail (int argc, char **argv)
         zs_config_free (opts);
         return 1;
     }
-    char prefix[ZS_TOPIC_MAX];
-    zs_topic_prefix_scan (prefix, sizeof prefix, scan);
-    zs_client_subscribe (client, prefix);
-    /* subscribe first, then ask: if it already finished, say so */
-    zs_scan_info_msg_t info = {0};
-    char err[1024];
-    if (s_status (client, scan, c.request_ms, &info, err, sizeof err) != 0) {
-        fprintf (stderr, "zscan tail: %s\n", err);
+    /* subscribe, then replay from the start: no record missed, none twice */
+    zs_bus_t *bus = zs_client_bus (client);
+    zs_view_t view = c.json ? ZS_VIEW_ALL : ZS_VIEW_SIGNALS;
+    if (!bus || zs_bus_follow (bus, scan, view, (uint64_t) after, false)
+                    != 0) {
+        fprintf (stderr, "zscan tail: cannot follow scan %s\n", scan);
         code = 1;
     }
-    else if (info.info.state == ZS_STATE_FINISHED) {
-        if (c.json) {
-            json_t *o = json_object ();
-            json_object_set_new (o, "type", json_string ("complete"));
-            json_object_set_new (o, "seq",
-                                 json_integer ((json_int_t) info.info.seq));
-            json_object_set_new (o, "data", s_info_json (&info.info));
-            s_print_json (o);
-        }
-        else
-            s_print_info_line (&info.info);
-        code = 0;
-    }
     else
-        code = zs_cli_stream (client, scan, info.info.total, c.json, false,
-                              c.request_ms);
-    zs_msg_free (&info.mem_);
+        code = zs_cli_stream (client, scan, 0, c.json, false, c.request_ms);
     zs_client_destroy (&client);
     zs_config_free (opts);
     return code;

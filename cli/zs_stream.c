@@ -2,11 +2,13 @@
     line, the records the gateway streams) or, on a terminal, signals as
     they arrive under a live progress bar.
 
-    Each topic (a scan's signals, its other results, its events) has its
-    own sequence; a repeated sequence number is skipped and a gap is
-    reported on stderr (a gap would mean the bus lost something, which the
-    broker's back-pressure is there to prevent).  The JSON records are
-    numbered 1, 2, 3... in the order they are written.
+    Records come through proto's bus (zs_bus.h), which hands out every
+    record of the scan once, in order, whatever results-out dropped: a
+    JSON line's "seq" is the record's position in its scan, the same
+    number every subscriber and gateway sees.  What the bus cannot repair
+    (records that left the broker's history, a broker that stopped
+    answering or forgot the scan) is said on stderr, and the exit code is
+    then 1.
 */
 #include "zs_cli.h"
 #include "zs_topic.h"
@@ -27,9 +29,7 @@ typedef struct {
     uint64_t total;
     uint64_t done, signals, failed;
     double rate, eta;
-    uint64_t last_seq[3];  /* per topic kind (zs_topic_kind_t)            */
-    uint64_t written;      /* JSON lines written, numbering them          */
-    uint64_t gaps;
+    uint64_t lost;         /* records the bus reported lost               */
     int64_t last_draw_us;
     bool bar_shown;
     zs_result_t result;    /* reusable decode space                       */
@@ -40,12 +40,14 @@ static json_t *s_num (double v)
     return isfinite (v) ? json_real (v) : json_null ();
 }
 
-/*  Writes one JSON line, numbered 1, 2, 3... in the order written. */
-static void s_emit_json (s_view_t *v, const char *type, json_t *data)
+/*  Writes one JSON line: the record's type, position and data. */
+static void s_emit_json (s_view_t *v, const char *type, uint64_t seq,
+                         json_t *data)
 {
+    (void) v;
     json_t *rec = json_object ();
     json_object_set_new (rec, "type", json_string (type));
-    json_object_set_new (rec, "seq", json_integer ((json_int_t) ++v->written));
+    json_object_set_new (rec, "seq", json_integer ((json_int_t) seq));
     json_object_set_new (rec, "data", data);
     char *line = json_dumps (rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (line) {
@@ -128,7 +130,7 @@ static void s_on_result (s_view_t *v, uint64_t seq, const void *data,
         if (r->note)
             json_object_set_new (d, "note", json_string (r->note));
         json_object_set_new (d, "worker", json_string (r->worker));
-        s_emit_json (v, "result", d);
+        s_emit_json (v, "result", seq, d);
         return;
     }
     if (r->signal || r->error) {
@@ -156,6 +158,10 @@ static void s_on_progress (s_view_t *v, uint64_t seq, const void *data,
         v->total = p.total;
         v->rate = p.rate;
         v->eta = p.eta;
+        if (p.done > v->done) /* a signals-only view counts from these */
+            v->done = p.done;
+        if (p.signals > v->signals)
+            v->signals = p.signals;
         if (v->json) {
             json_t *d = json_object ();
             json_object_set_new (d, "scan", json_string (p.scan));
@@ -170,7 +176,7 @@ static void s_on_progress (s_view_t *v, uint64_t seq, const void *data,
             json_object_set_new (d, "rate", s_num (p.rate));
             json_object_set_new (d, "eta", p.eta >= 0 ? s_num (p.eta)
                                                       : json_null ());
-            s_emit_json (v, "progress", d);
+            s_emit_json (v, "progress", seq, d);
         }
         else
             s_draw_bar (v, true);
@@ -210,7 +216,7 @@ static bool s_on_finished (s_view_t *v, uint64_t seq, const void *data,
         json_object_set_new (d, "first_result_ms",
                              f.first_result_ms >= 0 ? s_num (f.first_result_ms)
                                                     : json_null ());
-        s_emit_json (v, "complete", d);
+        s_emit_json (v, "complete", seq, d);
     }
     else {
         v->done = f.results;
@@ -229,9 +235,6 @@ static bool s_on_finished (s_view_t *v, uint64_t seq, const void *data,
                 (unsigned long long) f.unscanned, saved * 100, f.elapsed,
                 f.first_result_ms);
     }
-    if (v->gaps)
-        fprintf (stderr, "zscan: warning: %llu sequence gaps seen\n",
-                 (unsigned long long) v->gaps);
     zs_msg_free (&f.mem_);
     return true;
 }
@@ -254,6 +257,44 @@ static int s_send_stop (zs_client_t *client, const char *scan,
     return rc;
 }
 
+static void s_on_started (s_view_t *v, uint64_t seq, const void *data,
+                          size_t size)
+{
+    zs_ev_started_t st = {0};
+    char err[256];
+    if (zs_ev_started_decode (data, size, &st, err, sizeof err) == 0) {
+        v->total = st.total;
+        if (v->json) {
+            json_t *d = json_object ();
+            json_object_set_new (d, "scan", json_string (st.scan));
+            json_object_set_new (d, "total",
+                                 json_integer ((json_int_t) st.total));
+            if (st.universe)
+                json_object_set_new (d, "universe",
+                                     json_string (st.universe));
+            if (st.def.strategy)
+                json_object_set_new (d, "strategy",
+                                     json_string (st.def.strategy));
+            if (st.def.filter)
+                json_object_set_new (d, "filter",
+                                     json_string (st.def.filter));
+            if (st.def.data)
+                json_object_set_new (d, "data", json_string (st.def.data));
+            json_object_set_new (d, "priority",
+                                 json_string (zs_priority_name (st.priority)));
+            json_object_set_new (d, "max_signals",
+                                 json_integer ((json_int_t) st.max_signals));
+            json_object_set_new (d, "max_symbols",
+                                 json_integer ((json_int_t) st.max_symbols));
+            json_object_set_new (d, "timeout_seconds",
+                                 s_num (st.timeout_seconds));
+            json_object_set_new (d, "time", s_num (st.time));
+            s_emit_json (v, "started", seq, d);
+        }
+    }
+    zs_msg_free (&st.mem_);
+}
+
 int zs_cli_stream (zs_client_t *client, const char *scan, uint64_t total,
                    bool json, bool stop_on_interrupt, int64_t request_ms)
 {
@@ -264,6 +305,9 @@ int zs_cli_stream (zs_client_t *client, const char *scan, uint64_t total,
     v.scan = scan;
     v.total = total;
     v.eta = -1;
+    zs_bus_t *bus = zs_client_bus (client);
+    if (!bus)
+        return 1;
     bool stopping = false;
     int64_t stop_deadline = 0;
     int exit_code = 0;
@@ -284,47 +328,42 @@ int zs_cli_stream (zs_client_t *client, const char *scan, uint64_t total,
             break; /* second Ctrl-C: leave at once */
         if (stopping && zs_clock_ms () > stop_deadline)
             break;
-        zmq_pollitem_t items[] = {{client->sub, 0, ZMQ_POLLIN, 0}};
-        int rc = zmq_poll (items, 1, 200);
-        if (rc < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
         for (int i = 0; i < 4096 && !over; i++) {
-            zs_bus_rec_t rec;
-            int got = zs_client_recv_record (client, &rec);
-            if (got == 0)
+            zs_bus_event_t ev;
+            if (zs_bus_next (bus, i ? 0 : 200, &ev) != 1)
                 break;
-            if (got < 0)
+            if (strcmp (ev.rec.scan, scan) != 0)
                 continue;
-            uint64_t seq = rec.seq;
-            const void *data = rec.data;
-            size_t size = rec.size;
-            uint64_t *last = &v.last_seq[rec.kind];
-            if (seq <= *last) /* already seen */
+            if (ev.what == ZS_BUS_LOST) {
+                s_clear_bar (&v);
+                fprintf (stderr, "zscan: %s\n", ev.reason);
+                v.lost += ev.lost_to - ev.lost_from + 1;
                 continue;
-            if (*last && seq > *last + 1)
-                v.gaps++;
-            *last = seq;
+            }
+            if (ev.what == ZS_BUS_GONE || ev.what == ZS_BUS_SILENT) {
+                s_clear_bar (&v);
+                fprintf (stderr, "zscan: scan %s: %s%s\n", scan, ev.reason,
+                         ev.what == ZS_BUS_SILENT ? ": giving up" : "");
+                fflush (stdout);
+                s_clear_bar (&v);
+                zs_msg_free (&v.result.mem_);
+                return 1;
+            }
+            uint64_t seq = ev.rec.pos;
+            const void *data = ev.rec.data;
+            size_t size = ev.rec.size;
             zs_msg_type_t type;
             char err[256];
-            if (zs_msg_peek (data, size, &type, err, sizeof err) == 0) {
-                if (type == ZS_MSG_RESULT)
-                    s_on_result (&v, seq, data, size);
-                else if (type == ZS_MSG_EV_PROGRESS)
-                    s_on_progress (&v, seq, data, size);
-                else if (type == ZS_MSG_EV_FINISHED)
-                    over = s_on_finished (&v, seq, data, size);
-                else if (type == ZS_MSG_EV_STARTED) {
-                    zs_ev_started_t s = {0};
-                    if (zs_ev_started_decode (data, size, &s, err,
-                                              sizeof err)
-                        == 0)
-                        v.total = s.total;
-                    zs_msg_free (&s.mem_);
-                }
-            }
+            if (zs_msg_peek (data, size, &type, err, sizeof err) != 0)
+                continue;
+            if (type == ZS_MSG_RESULT)
+                s_on_result (&v, seq, data, size);
+            else if (type == ZS_MSG_EV_PROGRESS)
+                s_on_progress (&v, seq, data, size);
+            else if (type == ZS_MSG_EV_FINISHED)
+                over = s_on_finished (&v, seq, data, size);
+            else if (type == ZS_MSG_EV_STARTED)
+                s_on_started (&v, seq, data, size);
         }
         fflush (stdout);
     }
@@ -332,5 +371,12 @@ int zs_cli_stream (zs_client_t *client, const char *scan, uint64_t total,
     zs_msg_free (&v.result.mem_);
     if (!over && exit_code == 0)
         exit_code = 130;
+    if (over && v.lost) {
+        fprintf (stderr, "zscan: %llu records of scan %s were lost (they "
+                         "left the broker's history before they could be "
+                         "read)\n",
+                 (unsigned long long) v.lost, scan);
+        exit_code = 1;
+    }
     return exit_code;
 }

@@ -83,7 +83,7 @@ static const char *s_type_names[ZS_MSG_TYPE_COUNT] = {
     "hello",        "heartbeat",    "task_started", "task_done",
     "task_failed",  "bye",          "cancel",      "shutdown",
     "broker_heartbeat", "result",   "started",     "progress",
-    "finished"};
+    "finished",     "replay",       "replay_page"};
 
 const char *zs_msg_type_name (zs_msg_type_t type)
 {
@@ -95,7 +95,8 @@ static const char *s_prio_names[] = {"given", "liquidity", "signals"};
 static const char *s_reason_names[] = {"",        "completed", "max_signals",
                                        "max_symbols", "timeout", "stopped",
                                        "failed"};
-static const char *s_state_names[] = {"running", "finished"};
+static const char *s_state_names[] = {"running", "finished", "planning"};
+static const char *s_view_names[] = {"all", "signals", "events"};
 
 static int s_find_name (const char *const *names, int n, const char *s,
                         size_t len)
@@ -136,15 +137,29 @@ int zs_end_reason_parse (const char *s, zs_end_reason_t *r)
 
 const char *zs_scan_state_name (zs_scan_state_t s)
 {
-    return (unsigned) s < 2 ? s_state_names[s] : "?";
+    return (unsigned) s < 3 ? s_state_names[s] : "?";
 }
 
 int zs_scan_state_parse (const char *s, zs_scan_state_t *st)
 {
-    int i = s ? s_find_name (s_state_names, 2, s, strlen (s)) : -1;
+    int i = s ? s_find_name (s_state_names, 3, s, strlen (s)) : -1;
     if (i < 0)
         return -1;
     *st = (zs_scan_state_t) i;
+    return 0;
+}
+
+const char *zs_view_name (zs_view_t v)
+{
+    return (unsigned) v < 3 ? s_view_names[v] : "?";
+}
+
+int zs_view_parse (const char *s, zs_view_t *v)
+{
+    int i = s ? s_find_name (s_view_names, 3, s, strlen (s)) : -1;
+    if (i < 0)
+        return -1;
+    *v = (zs_view_t) i;
     return 0;
 }
 
@@ -207,6 +222,7 @@ typedef enum {
     K_PRIO,    /* zs_priority_t as a string                               */
     K_REASON,  /* zs_end_reason_t as a string                             */
     K_STATE,   /* zs_scan_state_t as a string                             */
+    K_VIEW,    /* zs_view_t as a string                                   */
     K_DEF,     /* zs_scan_def_t as a map                                  */
     K_TSYMS,   /* const char ** + size_t count (off2): 1..TASK max       */
     K_USYMS,   /* const char ** + size_t count (off2): 0..UNIVERSE max   */
@@ -302,7 +318,8 @@ static const s_field_t s_scan_started_fields[] = {
     F (zs_scan_started_t, "req", K_U64, OPT, req),
     F (zs_scan_started_t, "scan", K_ID, REQ, scan),
     F (zs_scan_started_t, "total", K_U64, REQ, total),
-    F (zs_scan_started_t, "seq", K_U64, REQ, seq)};
+    F (zs_scan_started_t, "seq", K_U64, REQ, seq),
+    F (zs_scan_started_t, "broker", K_ID, OPT, broker)};
 
 static const s_field_t s_scan_stopped_fields[] = {
     F (zs_scan_stopped_t, "req", K_U64, OPT, req),
@@ -312,6 +329,7 @@ static const s_field_t s_scan_stopped_fields[] = {
 
 static const s_field_t s_scan_info_msg_fields[] = {
     F (zs_scan_info_msg_t, "req", K_U64, OPT, req),
+    F (zs_scan_info_msg_t, "broker", K_ID, OPT, broker),
     INFO_FIELDS (zs_scan_info_msg_t, info.)};
 
 static const s_field_t s_scans_fields[] = {
@@ -325,6 +343,7 @@ static const s_field_t s_error_fields[] = {
 
 static const s_field_t s_ready_fields[] = {
     F (zs_ready_t, "worker", K_WID, REQ, worker),
+    F (zs_ready_t, "instance", K_ID, REQ, instance),
     F (zs_ready_t, "lane", K_U32, REQ, lane),
     F (zs_ready_t, "broker", K_ID, OPT, broker),
     F (zs_ready_t, "taken", K_U64, REQ, taken),
@@ -341,6 +360,7 @@ static const s_field_t s_task_fields[] = {
 
 static const s_field_t s_hello_fields[] = {
     F (zs_hello_t, "worker", K_WID, REQ, worker),
+    F (zs_hello_t, "instance", K_ID, REQ, instance),
     F (zs_hello_t, "host", K_WID, REQ, host),
     F (zs_hello_t, "pid", K_U32, REQ, pid),
     F (zs_hello_t, "threads", K_U32, REQ, threads),
@@ -349,6 +369,7 @@ static const s_field_t s_hello_fields[] = {
 
 static const s_field_t s_heartbeat_fields[] = {
     F (zs_heartbeat_t, "worker", K_WID, REQ, worker),
+    F (zs_heartbeat_t, "instance", K_ID, OPT, instance),
     F (zs_heartbeat_t, "busy", K_U32, OPT, busy),
     F (zs_heartbeat_t, "symbols", K_U64, OPT, symbols)};
 
@@ -447,6 +468,24 @@ static const s_field_t s_ev_finished_fields[] = {
     F (zs_ev_finished_t, "elapsed", K_DBL, REQ, elapsed),
     F (zs_ev_finished_t, "first_result_ms", K_DBL, REQ, first_result_ms)};
 
+static const s_field_t s_replay_fields[] = {
+    F (zs_replay_t, "req", K_U64, OPT, req),
+    F (zs_replay_t, "scan", K_ID, REQ, scan),
+    F (zs_replay_t, "after", K_U64, OPT, after),
+    F (zs_replay_t, "limit", K_U32, OPT, limit),
+    F (zs_replay_t, "view", K_VIEW, OPT, view)};
+
+static const s_field_t s_replay_page_fields[] = {
+    F (zs_replay_page_t, "req", K_U64, OPT, req),
+    F (zs_replay_page_t, "scan", K_ID, REQ, scan),
+    F (zs_replay_page_t, "broker", K_ID, REQ, broker),
+    F (zs_replay_page_t, "state", K_STATE, REQ, state),
+    F (zs_replay_page_t, "first", K_U64, REQ, first),
+    F (zs_replay_page_t, "head", K_U64, REQ, head),
+    F (zs_replay_page_t, "next", K_U64, REQ, next),
+    F (zs_replay_page_t, "count", K_U32, REQ, count),
+    F (zs_replay_page_t, "done", K_BOOL, REQ, done)};
+
 typedef struct {
     zs_msg_type_t type;
     const s_field_t *fields;
@@ -487,6 +526,8 @@ static const s_desc_t s_desc_result = DESC (ZS_MSG_RESULT, result, false);
 static const s_desc_t s_desc_ev_started = DESC (ZS_MSG_EV_STARTED, ev_started, false);
 static const s_desc_t s_desc_ev_progress = DESC (ZS_MSG_EV_PROGRESS, ev_progress, false);
 static const s_desc_t s_desc_ev_finished = DESC (ZS_MSG_EV_FINISHED, ev_finished, false);
+static const s_desc_t s_desc_replay = DESC (ZS_MSG_REPLAY, replay, false);
+static const s_desc_t s_desc_replay_page = DESC (ZS_MSG_REPLAY_PAGE, replay_page, false);
 
 static const s_desc_t *const s_all_descs[] = {
     &s_desc_scan_start,   &s_desc_scan_stop,    &s_desc_scan_status,
@@ -497,7 +538,8 @@ static const s_desc_t *const s_all_descs[] = {
     &s_desc_task_started, &s_desc_task_done,    &s_desc_task_failed,
     &s_desc_bye,          &s_desc_cancel,       &s_desc_shutdown,
     &s_desc_broker_hb,    &s_desc_result,       &s_desc_ev_started,
-    &s_desc_ev_progress,  &s_desc_ev_finished};
+    &s_desc_ev_progress,  &s_desc_ev_finished,  &s_desc_replay,
+    &s_desc_replay_page};
 _Static_assert (sizeof s_all_descs / sizeof s_all_descs[0]
                     == ZS_MSG_TYPE_COUNT - 1,
                 "one descriptor per message type");
@@ -631,6 +673,8 @@ static bool s_is_empty (const s_field_t *f, const void *base)
         return *(const zs_end_reason_t *) p == ZS_END_NONE;
     case K_STATE:
         return false;
+    case K_VIEW:
+        return *(const zs_view_t *) p == ZS_VIEW_ALL;
     case K_DEF: {
         const zs_scan_def_t *d = (const zs_scan_def_t *) p;
         return !d->data && !d->strategy && !d->filter && !d->nparams;
@@ -699,9 +743,16 @@ static int s_enc_field (s_enc_t *e, const s_field_t *f, const void *base)
     }
     case K_STATE: {
         unsigned v = (unsigned) *(const zs_scan_state_t *) p;
-        if (v > ZS_STATE_FINISHED)
+        if (v > ZS_STATE_PLANNING)
             return s_fail (e->err, e->errlen, "%s: bad value", f->key);
         s_pack_str (e, s_state_names[v]);
+        return 0;
+    }
+    case K_VIEW: {
+        unsigned v = (unsigned) *(const zs_view_t *) p;
+        if (v > ZS_VIEW_EVENTS)
+            return s_fail (e->err, e->errlen, "%s: bad value", f->key);
+        s_pack_str (e, s_view_names[v]);
         return 0;
     }
     case K_DEF:
@@ -1121,9 +1172,14 @@ static int s_dec_field (s_dec_t *d, const s_field_t *f, void *base)
         *(zs_end_reason_t *) p = (zs_end_reason_t) e;
         return 0;
     case K_STATE:
-        if (s_dec_enum (d, f->key, s_state_names, 2, &e) != 0)
+        if (s_dec_enum (d, f->key, s_state_names, 3, &e) != 0)
             return -1;
         *(zs_scan_state_t *) p = (zs_scan_state_t) e;
+        return 0;
+    case K_VIEW:
+        if (s_dec_enum (d, f->key, s_view_names, 3, &e) != 0)
+            return -1;
+        *(zs_view_t *) p = (zs_view_t) e;
         return 0;
     case K_DEF:
         return s_dec_def (d, (zs_scan_def_t *) p);
@@ -1248,9 +1304,18 @@ static int s_dec_fields (s_dec_t *d, const s_field_t *fields, size_t n,
     for (uint32_t i = 0; i < count; i++) {
         const char *k;
         uint32_t klen;
-        if (zs_mp_read_str (&d->mp, &k, &klen) != 0)
+        if (zs_mp_read_str (&d->mp, &k, &klen) != 0) {
+            if (d->mp.p >= d->mp.end)
+                return s_fail (d->err, d->errlen,
+                               "truncated: the map ends after %u of its %u "
+                               "entries",
+                               i, count);
+            if (zs_mp_peek (&d->mp) == ZS_MP_STR)
+                return s_fail (d->err, d->errlen,
+                               "truncated: key %u runs past the end", i + 1);
             return s_fail (d->err, d->errlen, "keys must be strings, got %s",
                            zs_mp_kind_name (zs_mp_peek (&d->mp)));
+        }
         if (type && s_key_is (k, klen, "v")) {
             uint64_t v;
             if (seen_v)
@@ -1469,23 +1534,39 @@ int zs_msg_peek (const void *data, size_t size, zs_msg_type_t *type,
                    (int) (tlen > 32 ? 32 : tlen), t);
 }
 
-size_t zs_seq_encode (uint64_t seq, unsigned char *buf)
+static size_t s_put_uint (uint64_t v, unsigned char *buf)
 {
-    if (seq <= 0x7f) {
-        buf[0] = (unsigned char) seq;
+    if (v <= 0x7f) {
+        buf[0] = (unsigned char) v;
         return 1;
     }
-    int n = seq <= 0xff ? 1 : seq <= 0xffff ? 2 : seq <= 0xffffffffULL ? 4 : 8;
+    int n = v <= 0xff ? 1 : v <= 0xffff ? 2 : v <= 0xffffffffULL ? 4 : 8;
     buf[0] = n == 1 ? 0xcc : n == 2 ? 0xcd : n == 4 ? 0xce : 0xcf;
     for (int i = 0; i < n; i++)
-        buf[1 + i] = (unsigned char) (seq >> (8 * (n - 1 - i)));
+        buf[1 + i] = (unsigned char) (v >> (8 * (n - 1 - i)));
     return (size_t) n + 1;
 }
 
-int zs_seq_decode (const void *data, size_t size, uint64_t *seq)
+size_t zs_pos_encode (const zs_pos_t *pos, unsigned char *buf)
+{
+    size_t n = 0;
+    buf[n++] = 0x93; /* fixarray of 3 */
+    n += s_put_uint (pos->pos, buf + n);
+    n += s_put_uint (pos->signals, buf + n);
+    n += s_put_uint (pos->events, buf + n);
+    return n;
+}
+
+int zs_pos_decode (const void *data, size_t size, zs_pos_t *pos)
 {
     zs_mp_t mp = {(const uint8_t *) data, (const uint8_t *) data + size};
-    if (!data || zs_mp_read_uint (&mp, seq) != 0 || mp.p != mp.end)
+    uint32_t n;
+    if (!data || zs_mp_read_array (&mp, &n) != 0 || n != 3
+        || zs_mp_read_uint (&mp, &pos->pos) != 0
+        || zs_mp_read_uint (&mp, &pos->signals) != 0
+        || zs_mp_read_uint (&mp, &pos->events) != 0 || mp.p != mp.end
+        || pos->pos == 0 || pos->signals >= pos->pos
+        || pos->events >= pos->pos - pos->signals)
         return -1;
     return 0;
 }
@@ -2168,3 +2249,5 @@ int zs_msg_encode_generic (zs_msg_type_t type, const void *m, zs_buf_t *out,
 ZS_CODEC_IMPL (ev_started)
 ZS_CODEC_IMPL (ev_progress)
 ZS_CODEC_IMPL (ev_finished)
+ZS_CODEC_IMPL (replay)
+ZS_CODEC_IMPL (replay_page)

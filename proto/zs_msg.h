@@ -32,7 +32,7 @@
 extern "C" {
 #endif
 
-#define ZS_PROTO_VERSION 1
+#define ZS_PROTO_VERSION 2
 
 /* Limits: a decoder rejects anything larger; an encoder refuses it. */
 #define ZS_MSG_MAX         (64u << 20) /* bytes in one body                */
@@ -47,6 +47,15 @@ extern "C" {
 #define ZS_TASK_SYMBOLS_MAX 65536  /* symbols in one task                  */
 #define ZS_UNIVERSE_MAX    2000000 /* symbols in an explicit universe      */
 #define ZS_LIST_MAX        4096    /* scans or workers in one list reply   */
+
+/*  The largest frame each socket reads from its peers (ZMQ_MAXMSGSIZE:
+    ZeroMQ drops the connection of a peer that sends more, before anything
+    is allocated for it).  A request: 2,000,000 symbols of 15 bytes fit.
+    A results message: 4,096 results of 4 KB.  A subscription is a topic
+    prefix; reports and credit are a few hundred bytes. */
+#define ZS_API_MSG_MAX     (32u << 20)
+#define ZS_RESULTS_MSG_MAX (16u << 20)
+#define ZS_SMALL_MSG_MAX   65536
 
 /* ---------------------------------------------------------------------- */
 /*  Buffers                                                                */
@@ -107,6 +116,9 @@ typedef enum {
     ZS_MSG_EV_STARTED,     /* "started"          */
     ZS_MSG_EV_PROGRESS,    /* "progress"         */
     ZS_MSG_EV_FINISHED,    /* "finished"         */
+    /* history: client DEALER -> broker ROUTER (api) and its reply */
+    ZS_MSG_REPLAY,         /* "replay"           */
+    ZS_MSG_REPLAY_PAGE,    /* "replay_page"      */
     ZS_MSG_TYPE_COUNT
 } zs_msg_type_t;
 
@@ -144,9 +156,18 @@ typedef enum {
 } zs_end_reason_t;
 
 typedef enum {
-    ZS_STATE_RUNNING = 0, /* "running"  */
-    ZS_STATE_FINISHED     /* "finished" */
+    ZS_STATE_RUNNING = 0, /* "running" (or held for its subscriber)       */
+    ZS_STATE_FINISHED,    /* "finished"                                   */
+    ZS_STATE_PLANNING     /* "planning": its universe is being expanded
+                             and ordered, off the broker's loop          */
 } zs_scan_state_t;
+
+/*  Which records of a scan a subscriber or a replay covers. */
+typedef enum {
+    ZS_VIEW_ALL = 0,      /* "all": results, signals and events           */
+    ZS_VIEW_SIGNALS,      /* "signals": signals and events                */
+    ZS_VIEW_EVENTS        /* "events": events only                        */
+} zs_view_t;
 
 const char *zs_priority_name (zs_priority_t p);
 int zs_priority_parse (const char *s, zs_priority_t *p);   /* 0 or -1 */
@@ -154,6 +175,8 @@ const char *zs_end_reason_name (zs_end_reason_t r);
 int zs_end_reason_parse (const char *s, zs_end_reason_t *r);
 const char *zs_scan_state_name (zs_scan_state_t s);
 int zs_scan_state_parse (const char *s, zs_scan_state_t *st);
+const char *zs_view_name (zs_view_t v);
+int zs_view_parse (const char *s, zs_view_t *v);
 
 /* True when s is a valid scan id: [A-Za-z0-9_-]{1,ZS_ID_MAX}. */
 bool zs_scan_id_valid (const char *s);
@@ -193,7 +216,8 @@ typedef struct {
     uint64_t signals;         /* delivered results that are signals        */
     uint64_t failed;          /* delivered results that are failures       */
     uint64_t unscanned;       /* total - done (known once finished)        */
-    uint64_t seq;             /* last sequence number published            */
+    uint64_t seq;             /* last position published (its records are
+                                 1..seq)                                   */
     uint32_t busy;            /* workers holding a batch of this scan      */
     double started_at;        /* unix time, seconds                        */
     double elapsed;           /* seconds since start (or until finish)     */
@@ -256,7 +280,8 @@ typedef struct {
     uint64_t req;
     const char *scan;         /* the scan's id                             */
     uint64_t total;           /* symbols in its universe                   */
-    uint64_t seq;             /* sequence number of its started event      */
+    uint64_t seq;             /* position of its started event (1)         */
+    const char *broker;       /* the broker instance; optional             */
     zs_mem_t mem_;
 } zs_scan_started_t;
 
@@ -270,6 +295,7 @@ typedef struct {
 
 typedef struct {
     uint64_t req;
+    const char *broker;       /* the broker instance; optional             */
     zs_scan_info_t info;
     zs_mem_t mem_;
 } zs_scan_info_msg_t;
@@ -326,6 +352,7 @@ typedef struct {
     counts make duplicates and re-sends harmless. */
 typedef struct {
     const char *worker;       /* worker id (as in hello)                   */
+    const char *instance;     /* the worker process's instance (as in hello) */
     uint32_t lane;            /* lane number within the worker, from 0     */
     const char *broker;       /* broker instance counted against; optional */
     uint64_t taken;           /* tasks received from that broker instance  */
@@ -350,6 +377,8 @@ typedef struct {
 
 typedef struct {
     const char *worker;       /* worker id, unique per process             */
+    const char *instance;     /* new at every start of the process: a hello
+                                 with a new one retires the old process   */
     const char *host;
     uint32_t pid;
     uint32_t threads;         /* scan lanes                                */
@@ -360,6 +389,7 @@ typedef struct {
 
 typedef struct {
     const char *worker;
+    const char *instance;     /* as in hello; optional                     */
     uint32_t busy;            /* lanes holding a task                      */
     uint64_t symbols;         /* symbols scanned since start               */
     zs_mem_t mem_;
@@ -496,6 +526,38 @@ typedef struct {
 } zs_ev_finished_t;
 
 /* ---------------------------------------------------------------------- */
+/*  history (api): a scan's records from a position                        */
+
+/*  "Send me the records of scan after position `after` (0: from its
+    start), at most `limit` of them (0: the broker's page size), of view." */
+typedef struct {
+    uint64_t req;
+    const char *scan;
+    uint64_t after;
+    uint32_t limit;
+    zs_view_t view;
+    zs_mem_t mem_;
+} zs_replay_t;
+
+/*  The first frame of the reply to a replay; `count` messages follow it,
+    each three frames [topic, position, body] exactly as on results-out. */
+typedef struct {
+    uint64_t req;
+    const char *scan;
+    const char *broker;       /* the broker instance                       */
+    zs_scan_state_t state;
+    uint64_t first;           /* earliest position the history still holds
+                                 (head + 1 when it holds none)             */
+    uint64_t head;            /* last position published so far            */
+    uint64_t next;            /* ask after this for the rest: the last
+                                 position this page covers                 */
+    uint32_t count;           /* messages that follow                      */
+    bool done;                /* the scan finished and next == head: there
+                                 is nothing more, ever                     */
+    zs_mem_t mem_;
+} zs_replay_page_t;
+
+/* ---------------------------------------------------------------------- */
 /*  Encoders and decoders, one pair per message type                       */
 
 #define ZS_MSG_CODEC(name)                                                 \
@@ -530,6 +592,8 @@ ZS_MSG_CODEC (result)
 ZS_MSG_CODEC (ev_started)
 ZS_MSG_CODEC (ev_progress)
 ZS_MSG_CODEC (ev_finished)
+ZS_MSG_CODEC (replay)
+ZS_MSG_CODEC (replay_page)
 
 #undef ZS_MSG_CODEC
 
@@ -571,11 +635,24 @@ int zs_result_decode_generic (const void *data, size_t size, zs_result_t *m,
     address of its mem_ member: zs_msg_free (&m.mem_). */
 void zs_msg_free (zs_mem_t *mem);
 
-/*  The sequence frame the broker puts between topic and body on its XPUB:
-    one msgpack unsigned integer.  Encode writes it into buf (at least 9
-    bytes) and returns its length; decode returns 0 or -1. */
-size_t zs_seq_encode (uint64_t seq, unsigned char *buf);
-int zs_seq_decode (const void *data, size_t size, uint64_t *seq);
+/*  The position frame the broker puts between topic and body on
+    results-out: a msgpack array of three uints [pos, signals, events] -
+    the position of the body's first record in its scan (every record of a
+    scan, result or event, has one, from 1, without gaps; a batch's
+    records have pos, pos+1, ...), and how many signals and how many
+    events of the scan came before it.  A subscriber to part of a scan
+    (signals and events, say) checks with the counts that it missed
+    nothing.  Encode writes it into buf (at least ZS_POS_MAX bytes) and
+    returns its length; decode returns 0, or -1 when the frame is not
+    exactly that (or signals + events >= pos). */
+typedef struct {
+    uint64_t pos;
+    uint64_t signals;
+    uint64_t events;
+} zs_pos_t;
+#define ZS_POS_MAX 28
+size_t zs_pos_encode (const zs_pos_t *pos, unsigned char *buf);
+int zs_pos_decode (const void *data, size_t size, zs_pos_t *pos);
 
 /* ---------------------------------------------------------------------- */
 /*  Record batches                                                         */

@@ -100,6 +100,7 @@ static void s_send_ready (s_lane_t *self, uint32_t want)
 {
     zs_ready_t m = {0};
     m.worker = self->shared->id;
+    m.instance = self->shared->instance;
     m.lane = self->lane;
     m.broker = self->broker[0] ? self->broker : NULL;
     m.taken = self->taken;

@@ -92,6 +92,7 @@ zs_worker_t *zs_worker_new (const zs_worker_config_t *cfg, char *err,
         host[sizeof host - 1] = 0;
         snprintf (sh->id, sizeof sh->id, "%s-%d", host, (int) getpid ());
     }
+    zs_random_id (sh->instance, 12);
     pthread_mutex_init (&sh->lock, NULL);
     sh->sources = zhashx_new ();
     zhashx_set_destructor (sh->sources, s_source_free);
@@ -168,6 +169,7 @@ static void s_hello (zs_worker_t *self)
     host[sizeof host - 1] = 0;
     zs_hello_t m = {0};
     m.worker = self->shared.id;
+    m.instance = self->shared.instance;
     m.host = host;
     m.pid = (uint32_t) getpid ();
     m.threads = (uint32_t) self->shared.cfg.threads;
@@ -185,6 +187,7 @@ static void s_heartbeat (zs_worker_t *self)
 {
     zs_heartbeat_t m = {0};
     m.worker = self->shared.id;
+    m.instance = self->shared.instance;
     int busy = atomic_load (&self->shared.busy);
     m.busy = busy > 0 ? (uint32_t) busy : 0;
     m.symbols = atomic_load (&self->shared.symbols);

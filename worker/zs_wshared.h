@@ -16,6 +16,9 @@
 typedef struct {
     zs_worker_config_t cfg;
     char id[160];                 /* worker id                             */
+    char instance[16];            /* this process's instance: new at every
+                                     start, so the broker can tell a
+                                     restarted worker of the same id       */
     void *ctx;                    /* one ZeroMQ context for every thread   */
     zs_source_t *default_source;
     pthread_mutex_t lock;         /* guards sources and cancelled          */

@@ -313,7 +313,9 @@ typedef struct {
     double t_sent, t_first, t_end; /* seconds, monotonic */
     double broker_first_ms;  /* the broker's own: request to first result */
     zs_end_reason_t reason;
-    uint64_t last_seq[3], gaps; /* per topic kind */
+    uint64_t last_pos;       /* position of the last record              */
+    uint64_t gaps;           /* holes: records missing from what came     */
+    uint64_t filled;         /* records the bus fetched from the history  */
 } s_run_t;
 
 static double s_now (void)
@@ -334,9 +336,11 @@ static void s_request_ok (zs_client_t *client, zmq_msg_t *reply)
 static void s_start (zs_client_t *client, const char *id,
                      const char *universe, const char *filter, s_run_t *run)
 {
-    char prefix[ZS_TOPIC_MAX];
-    zs_topic_prefix_scan (prefix, sizeof prefix, id);
-    zs_client_subscribe (client, prefix);
+    zs_bus_t *bus = zs_client_bus (client);
+    if (!bus || zs_bus_subscribe (bus, id, ZS_VIEW_ALL) != 0) {
+        fprintf (stderr, "bench: cannot subscribe\n");
+        exit (1);
+    }
     zs_scan_start_t m = {0};
     m.req = client->next_req++;
     m.scan = id;
@@ -357,6 +361,7 @@ static void s_start (zs_client_t *client, const char *id,
         exit (1);
     }
     zmq_msg_close (&reply);
+    zs_bus_follow (bus, id, ZS_VIEW_ALL, 0, true);
 }
 
 /*  Reads records until the finished event (or stop_after results, when
@@ -364,29 +369,28 @@ static void s_start (zs_client_t *client, const char *id,
 static void s_follow (zs_client_t *client, s_run_t *run,
                       uint64_t stop_after)
 {
+    zs_bus_t *bus = zs_client_bus (client);
     for (;;) {
-        zmq_pollitem_t items[] = {{client->sub, 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll (items, 1, 30000) <= 0) {
+        zs_bus_event_t ev;
+        if (zs_bus_next (bus, 30000, &ev) != 1) {
             fprintf (stderr, "bench: no records for 30 s\n");
             exit (1);
         }
-        for (;;) {
-            zs_bus_rec_t rec;
-            int got = zs_client_recv_record (client, &rec);
-            if (got == 0)
-                break;
-            if (got < 0) {
-                fprintf (stderr, "bench: a malformed record\n");
-                exit (1);
-            }
+        if (ev.what != ZS_BUS_RECORD) {
+            fprintf (stderr, "bench: %s\n", ev.reason);
+            exit (1);
+        }
+        {
+            zs_bus_rec_t rec = ev.rec;
+            if (ev.replayed)
+                run->filled++;
             const void *d = rec.data;
             size_t n = rec.size;
-            /* each topic (signals, other results, events) is numbered
-               on its own, gap-free from 1 */
-            if (rec.seq != run->last_seq[rec.kind] + 1)
+            /* every record of the scan has its position, gap-free from
+               1: the bus filled any hole from the broker's history */
+            if (rec.pos != run->last_pos + 1)
                 run->gaps++;
-            else
-                run->last_seq[rec.kind] = rec.seq;
+            run->last_pos = rec.pos;
             if (rec.kind != ZS_TOPIC_EVENT) {
                 /* a subscriber that counts, like the raw reference's: the
                    broker derives a record's topic from its body, and the

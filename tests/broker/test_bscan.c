@@ -23,7 +23,6 @@ static zs_bscan_t *s_scan (const char *universe, zs_source_t *src,
     p.req = &req;
     p.default_universe = "synthetic:100";
     p.source = src;
-    p.liquidity = liq;
     p.history = hist;
     char err[256] = "";
     zs_bscan_t *s = zs_bscan_new (&p, err, sizeof err);

@@ -15,30 +15,30 @@ rnd = random.Random(42)
 
 
 def garbage_bodies():
-    good_result = pack({"v": 1, "type": "result", "scan": "gar1",
+    good_result = pack({"v": 2, "type": "result", "scan": "gar1",
                         "index": 0, "symbol": "S000000", "signal": True,
                         "worker": "liar", "lane": 0, "wseq": 1, "task": 1,
                         "attempt": 1})
     bodies = [os.urandom(rnd.randrange(0, 300)) for _ in range(30)]
     bodies += [good_result[:k] for k in range(0, len(good_result), 7)]
     bodies += [pack({"v": 99, "type": "scan_list"}),
-               pack({"v": 1, "type": "no_such_type"}),
-               pack({"v": 1}), pack([1, 2, 3]), pack("text"),
+               pack({"v": 2, "type": "no_such_type"}),
+               pack({"v": 2}), pack([1, 2, 3]), pack("text"),
                b"\xdd\xff\xff\xff\xff", b"\xdf\xff\xff\xff\xff",
-               pack({"v": 1, "type": "scan_start", "scan": "bad id!"}),
-               pack({"v": 1, "type": "scan_start", "filter": "rsi(14) <"}),
+               pack({"v": 2, "type": "scan_start", "scan": "bad id!"}),
+               pack({"v": 2, "type": "scan_start", "filter": "rsi(14) <"}),
                # lies: a result for a symbol not in the scan, a done for a
                # task never sent
-               pack({"v": 1, "type": "result", "scan": "gar1",
+               pack({"v": 2, "type": "result", "scan": "gar1",
                      "index": 999999, "symbol": "NOPE", "signal": True,
                      "worker": "liar", "lane": 0, "wseq": 5, "task": 1,
                      "attempt": 1}),
-               pack({"v": 1, "type": "task_done", "worker": "liar",
+               pack({"v": 2, "type": "task_done", "worker": "liar",
                      "scan": "gar1", "task": 10 ** 12, "attempt": 1,
                      "lane": 0, "results": 5, "signals": 0, "errors": 0})]
     # batches (a results body may be an array of results): empty, too
     # many, an element that is not a map, truncated, bytes after the last
-    lie = {"v": 1, "type": "result", "scan": "gar1", "index": 999999,
+    lie = {"v": 2, "type": "result", "scan": "gar1", "index": 999999,
            "symbol": "NOPE", "signal": True, "worker": "liar", "lane": 0,
            "wseq": 6, "task": 1, "attempt": 1}
     bodies += [pack([]), pack([{}] * 5000), pack([lie, 5]),

@@ -21,7 +21,7 @@ import msgpack
 import zmq
 
 BIN = os.environ.get("ZSCAN_BIN", "")
-PROTO_VERSION = 1
+PROTO_VERSION = 2
 
 
 def fail(msg):
@@ -68,20 +68,34 @@ def unpack(data):
 
 
 def message_records(frames):
-    """The records of one results-out message [topic, seq, body]: the body
-    is one record (a map) or a batch (an array of maps) whose records have
-    consecutive seqs from the seq frame (PROTOCOL.md, section 7)."""
+    """The records of one results-out message [topic, position, body]:
+    the position frame is [pos, signals, events] (the body's first record's
+    position in its scan, and the signals and events of the scan before
+    it); the body is one record (a map) or a batch (an array of maps)
+    whose records have positions pos, pos+1, ... (PROTOCOL.md, section
+    7).  Returns [(topic, pos, record)]."""
     check(len(frames) == 3, "want 3 frames, got %d" % len(frames))
     topic = frames[0].decode()
-    seq = unpack(frames[1])
+    head = unpack(frames[1])
+    check(isinstance(head, list) and len(head) == 3
+          and all(isinstance(x, int) for x in head),
+          "the position frame is not [pos, signals, events]: %r" % (head,))
+    pos = head[0]
     body = unpack(frames[2])
     if isinstance(body, dict):
-        return [(topic, seq, body)]
+        return [(topic, pos, body)]
     check(isinstance(body, list) and 1 <= len(body),
           "body is neither a record nor a batch: %r" % (body,))
     for rec in body:
         check(isinstance(rec, dict), "a batch element is not a map")
-    return [(topic, seq + k, rec) for k, rec in enumerate(body)]
+    return [(topic, pos + k, rec) for k, rec in enumerate(body)]
+
+
+def message_head(frames):
+    """(topic, [pos, signals, events], record count) of a message."""
+    head = unpack(frames[1])
+    body = unpack(frames[2])
+    return frames[0].decode(), head, 1 if isinstance(body, dict) else len(body)
 
 
 class Cluster:
@@ -246,7 +260,7 @@ class Client:
         deadline = time.time() + timeout
         while time.time() < deadline:
             self.req += 1
-            self.dealer.send(pack({"v": 1, "type": "scan_list",
+            self.dealer.send(pack({"v": PROTO_VERSION, "type": "scan_list",
                                    "req": self.req}))
             if self.dealer.poll(200):
                 self.dealer.recv_multipart()
@@ -320,13 +334,12 @@ def check_exactly_once(records, universe_size):
     check(len(symbols) == len(set(symbols)),
           "duplicate symbols delivered: %d results, %d distinct"
           % (len(symbols), len(set(symbols))))
-    # each topic (signals .r1, other results .r0, events .ev) is numbered
-    # on its own, from 1, without a gap
-    for suffix in (".r1", ".r0", ".ev"):
-        seqs = [s for t, s, _ in records if t.endswith(suffix)]
-        check(seqs == list(range(1, len(seqs) + 1)),
-              "sequence numbers of %s not 1..%d without a gap"
-              % (suffix, len(seqs)))
+    # every record of the scan (results and events) has one position,
+    # 1..N without a gap, in the order they arrive
+    positions = [s for _, s, _ in records]
+    check(positions == list(range(1, len(positions) + 1)),
+          "positions not 1..%d without a gap (first ones: %r)"
+          % (len(positions), positions[:10]))
     check(fin["results"] == len(results),
           "finished says %d results, subscriber counted %d"
           % (fin["results"], len(results)))

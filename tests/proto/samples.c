@@ -116,8 +116,10 @@ SAMPLE (scan_started, {
     m.scan = "s1";
     m.total = 10000;
     m.seq = 1;
-    if (full)
+    if (full) {
         m.req = 11;
+        m.broker = "b0abcdef1234";
+    }
 })
 SAMPLE (scan_stopped, {
     m.scan = "s1";
@@ -127,8 +129,10 @@ SAMPLE (scan_stopped, {
         m.req = 12;
 })
 SAMPLE (scan_info_msg, {
-    if (full)
+    if (full) {
         m.req = 13;
+        m.broker = "b0abcdef1234";
+    }
     s_info (&m.info, full);
 })
 static zs_scan_info_t s_infos[2];
@@ -169,6 +173,7 @@ SAMPLE (error, {
 })
 SAMPLE (ready, {
     m.worker = "host-1234";
+    m.instance = "p0abcdef1234";
     m.lane = 3;
     m.taken = 17;
     m.want = 1;
@@ -189,6 +194,7 @@ SAMPLE (task, {
 })
 SAMPLE (hello, {
     m.worker = "host-1234";
+    m.instance = "p0abcdef1234";
     m.host = "host";
     m.pid = 1234;
     m.threads = 8;
@@ -200,6 +206,7 @@ SAMPLE (hello, {
 SAMPLE (heartbeat, {
     m.worker = "host-1234";
     if (full) {
+        m.instance = "p0abcdef1234";
         m.busy = 2;
         m.symbols = 99999;
     }
@@ -319,6 +326,26 @@ SAMPLE (ev_finished, {
 
 #define ROW(name, type) {#name, type, s_enc_##name, s_re_##name}
 
+SAMPLE (replay, {
+    m.scan = "s1";
+    if (full) {
+        m.req = 7;
+        m.after = 4400;
+        m.limit = 1000;
+        m.view = ZS_VIEW_SIGNALS;
+    }
+})
+SAMPLE (replay_page, {
+    m.scan = "s1";
+    m.broker = "b0abcdef1234";
+    m.state = full ? ZS_STATE_RUNNING : ZS_STATE_PLANNING;
+    m.first = 1;
+    m.head = full ? 4400 : 0;
+    m.next = full ? 4400 : 0;
+    m.count = full ? 3 : 0;
+    if (full)
+        m.req = 7;
+})
 const zs_sample_t zs_samples[] = {
     ROW (scan_start, ZS_MSG_SCAN_START),
     ROW (scan_stop, ZS_MSG_SCAN_STOP),
@@ -346,6 +373,8 @@ const zs_sample_t zs_samples[] = {
     ROW (ev_started, ZS_MSG_EV_STARTED),
     ROW (ev_progress, ZS_MSG_EV_PROGRESS),
     ROW (ev_finished, ZS_MSG_EV_FINISHED),
+    ROW (replay, ZS_MSG_REPLAY),
+    ROW (replay_page, ZS_MSG_REPLAY_PAGE),
     {NULL, ZS_MSG_UNKNOWN, NULL, NULL}};
 
 /* ---------------------------------------------------------------------- */

@@ -1,5 +1,5 @@
 /*  test_bus.c - the results-out reader (proto/zs_bus.c) on a real ZeroMQ
-    XPUB -> SUB pair: records of single and batch bodies with their seq,
+    XPUB -> SUB pair: records of single and batch bodies with their position,
     kind and scan; every kind of malformed message dropped and counted,
     the reader going on with the next one. */
 #include "zs_bus.h"
@@ -33,12 +33,13 @@ static void s_result (zs_buf_t *b, const char *symbol, uint32_t index)
     zs_result_encode (&r, b, err, sizeof err);
 }
 
-/* [topic, seq, body] */
+/* [topic, position, body] */
 static void s_send3 (const char *topic, uint64_t seq, const zs_buf_t *body)
 {
-    unsigned char sq[9];
+    unsigned char sq[ZS_POS_MAX];
+    zs_pos_t pos = {seq, 0, 0};
     const void *d[3] = {topic, sq, body->data};
-    size_t s[3] = {strlen (topic), zs_seq_encode (seq, sq), body->size};
+    size_t s[3] = {strlen (topic), zs_pos_encode (&pos, sq), body->size};
     s_send (3, d, s);
 }
 
@@ -113,7 +114,7 @@ int main (void)
                                                       sizeof err)) != 0;
          n++) {
         got[n] = rc;
-        seqs[n] = rc > 0 ? rec.seq : 0;
+        seqs[n] = rc > 0 ? rec.pos : 0;
         kinds[n] = rc > 0 ? (int) rec.kind : -1;
         syms[n][0] = 0;
         zs_result_t res = {0};

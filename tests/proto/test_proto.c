@@ -160,34 +160,34 @@ static void b_no_version (s_mp_t *m)
 static void b_bad_version (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 3);
-    s_kv_uint (m, "v", 2);
+    s_kv_uint (m, "v", 1);
     s_kv_str (m, "type", "scan_status");
     s_kv_str (m, "scan", "a");
 }
 static void b_wrong_type (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 3);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "scan_stop");
     s_kv_str (m, "scan", "a");
 }
 static void b_missing (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 2);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "scan_status");
 }
 static void b_wrong_kind (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 3);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "scan_status");
     s_kv_uint (m, "scan", 5);
 }
 static void b_bad_id (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 3);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "scan_status");
     s_kv_str (m, "scan", "no spaces");
 }
@@ -197,14 +197,14 @@ static void b_long_id (s_mp_t *m)
     memset (id, 'a', 65);
     id[65] = 0;
     msgpack_pack_map (&m->pk, 3);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "scan_status");
     s_kv_str (m, "scan", id);
 }
 static void b_duplicate (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 4);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "scan_status");
     s_kv_str (m, "scan", "a");
     s_kv_str (m, "scan", "b");
@@ -212,7 +212,7 @@ static void b_duplicate (s_mp_t *m)
 static void b_trailing (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 3);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "scan_status");
     s_kv_str (m, "scan", "a");
     msgpack_pack_nil (&m->pk);
@@ -220,7 +220,7 @@ static void b_trailing (s_mp_t *m)
 static void b_negative (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 4);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "scan_status");
     s_kv_str (m, "scan", "a");
     s_str (m, "req");
@@ -229,7 +229,7 @@ static void b_negative (s_mp_t *m)
 static void b_u32_overflow (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 7);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "ready");
     s_kv_str (m, "worker", "w");
     s_kv_uint (m, "lane", 1ULL << 32);
@@ -240,7 +240,7 @@ static void b_u32_overflow (s_mp_t *m)
 static void b_bin_string (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 3);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "scan_status");
     s_str (m, "scan");
     msgpack_pack_bin (&m->pk, 1);
@@ -249,7 +249,7 @@ static void b_bin_string (s_mp_t *m)
 static void b_nul_in_string (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 4);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "error");
     s_kv_uint (m, "code", 400);
     s_str (m, "message");
@@ -259,13 +259,13 @@ static void b_nul_in_string (s_mp_t *m)
 static void b_unknown_type (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 2);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "scan_explode");
 }
 static void b_deep (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 4);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "scan_status");
     s_kv_str (m, "scan", "a");
     s_str (m, "zzz");
@@ -276,7 +276,7 @@ static void b_deep (s_mp_t *m)
 static void b_index_mismatch (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 7);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "task");
     s_kv_str (m, "scan", "a");
     s_kv_uint (m, "task", 1);
@@ -292,7 +292,7 @@ static void b_index_mismatch (s_mp_t *m)
 static void b_empty_task (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 7);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "task");
     s_kv_str (m, "scan", "a");
     s_kv_uint (m, "task", 1);
@@ -305,7 +305,7 @@ static void b_empty_task (s_mp_t *m)
 static void b_bad_symbol (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 7);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "task");
     s_kv_str (m, "scan", "a");
     s_kv_uint (m, "task", 1);
@@ -320,7 +320,7 @@ static void b_bad_symbol (s_mp_t *m)
 static void b_too_many_values (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 8);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "result");
     s_kv_str (m, "scan", "a");
     s_kv_uint (m, "index", 0);
@@ -340,7 +340,7 @@ static void b_too_many_values (s_mp_t *m)
 static void b_infinite (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 5);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "broker_heartbeat");
     s_kv_str (m, "broker", "b");
     s_kv_uint (m, "tick", 1);
@@ -350,7 +350,7 @@ static void b_infinite (s_mp_t *m)
 static void b_inf_score (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 8);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "result");
     s_kv_str (m, "scan", "a");
     s_kv_uint (m, "index", 0);
@@ -364,7 +364,7 @@ static void b_inf_score (s_mp_t *m)
 static void b_both_def (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 3);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "scan_start");
     s_str (m, "def");
     msgpack_pack_map (&m->pk, 2);
@@ -374,7 +374,7 @@ static void b_both_def (s_mp_t *m)
 static void b_huge_array (s_mp_t *m)
 {
     msgpack_pack_map (&m->pk, 3);
-    s_kv_uint (m, "v", 1);
+    s_kv_uint (m, "v", ZS_PROTO_VERSION);
     s_kv_str (m, "type", "scan_start");
     s_str (m, "symbols");
     /* array32 claiming 4 billion elements, then nothing */
@@ -388,7 +388,7 @@ static void b_huge_map (s_mp_t *m)
 static const s_bad_t s_bad[] = {
     {"not a map", b_not_map, "not a msgpack map", ZS_MSG_UNKNOWN},
     {"no version", b_no_version, "missing protocol version", ZS_MSG_UNKNOWN},
-    {"version 2", b_bad_version, "unsupported protocol version 2", ZS_MSG_UNKNOWN},
+    {"version 1", b_bad_version, "unsupported protocol version 1", ZS_MSG_UNKNOWN},
     {"wrong type", b_wrong_type, "type is 'scan_stop', want 'scan_status'",
      ZS_MSG_SCAN_STATUS},
     {"missing field", b_missing, "missing required field 'scan'", ZS_MSG_UNKNOWN},
@@ -589,17 +589,19 @@ static void test_topics (void)
         CHECK (zs_topic_parse (bad[i], strlen (bad[i]), scan, &kind) == -1,
                "'%s' is not a topic", bad[i]);
     CHECK (zs_topic_parse ("ab\0c.r1", 7, scan, &kind) == -1, "NUL in topic");
-    /* sequence frames */
-    uint64_t cases[] = {0, 1, 127, 128, 255, 256, 65535, 65536, 4294967295ULL,
+    /* position frames: [pos, signals, events], signals + events < pos */
+    uint64_t cases[] = {1, 2, 127, 128, 255, 256, 65535, 65536, 4294967295ULL,
                         4294967296ULL, UINT64_MAX};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        unsigned char sb[16];
-        size_t n = zs_seq_encode (cases[i], sb);
-        uint64_t back = 0;
-        CHECK (zs_seq_decode (sb, n, &back) == 0 && back == cases[i],
-               "seq %llu", (unsigned long long) cases[i]);
-        CHECK (zs_seq_decode (sb, n - 1, &back) == -1 || n == 1,
-               "truncated seq");
+        unsigned char sb[ZS_POS_MAX];
+        zs_pos_t p = {cases[i], cases[i] / 3, cases[i] / 3};
+        size_t n = zs_pos_encode (&p, sb);
+        zs_pos_t back = {0, 0, 0};
+        CHECK (n <= ZS_POS_MAX && zs_pos_decode (sb, n, &back) == 0
+                   && back.pos == p.pos && back.signals == p.signals
+                   && back.events == p.events,
+               "pos %llu", (unsigned long long) cases[i]);
+        CHECK (zs_pos_decode (sb, n - 1, &back) == -1, "truncated pos");
     }
     /* the req of a request or reply, read alone */
     {
@@ -624,10 +626,20 @@ static void test_topics (void)
         CHECK (zs_msg_peek_req ("\x92", 1, &req) == -1, "not a map");
         zs_buf_free (&b);
     }
-    uint64_t v;
-    CHECK (zs_seq_decode ("\x01\x02", 2, &v) == -1, "seq trailing byte");
-    CHECK (zs_seq_decode ("\xa1x", 2, &v) == -1, "seq of a string");
-    CHECK (zs_seq_decode ("\xff", 1, &v) == -1, "negative seq");
+    zs_pos_t v;
+    CHECK (zs_pos_decode ("\x93\x01\x00\x00", 4, &v) == 0 && v.pos == 1,
+           "position 1");
+    CHECK (zs_pos_decode ("\x93\x01\x00\x00\x02", 5, &v) == -1,
+           "pos trailing byte");
+    CHECK (zs_pos_decode ("\x01", 1, &v) == -1, "a bare uint (v1's seq)");
+    CHECK (zs_pos_decode ("\x92\x01\x00", 3, &v) == -1, "two numbers");
+    CHECK (zs_pos_decode ("\x93\x00\x00\x00", 4, &v) == -1, "position 0");
+    CHECK (zs_pos_decode ("\x93\x03\x02\x01", 4, &v) == -1,
+           "more signals and events than records before it");
+    CHECK (zs_pos_decode ("\x93\x03\x01\x01", 4, &v) == 0,
+           "two records before it, one signal, one event");
+    CHECK (zs_pos_decode ("\x93\xa1x\x00\x00", 5, &v) == -1,
+           "a string position");
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1091,7 +1103,7 @@ static void test_reused_struct (void)
         msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
         msgpack_pack_map (&pk, 7);
         s_pack_key (&pk, "v");
-        msgpack_pack_uint8 (&pk, 1);
+        msgpack_pack_uint8 (&pk, ZS_PROTO_VERSION);
         s_pack_key (&pk, "type");
         s_pack_key (&pk, "task");
         s_pack_key (&pk, "scan");

@@ -60,7 +60,13 @@ EXPECT = {
     "scan_stopped": {"scan": "s1", "state": "finished", "reason": "stopped"},
     "error": {"code": 422, "message": "filter: position 9: expected ')'"},
     "ready": {"worker": "host-1234", "lane": 3, "taken": 17, "want": 1,
-              "broker": "b0abcdef1234"},
+              "broker": "b0abcdef1234", "instance": "p0abcdef1234"},
+    "hello": {"worker": "host-1234", "instance": "p0abcdef1234"},
+    "replay": {"req": 7, "scan": "s1", "after": 4400, "limit": 1000,
+               "view": "signals"},
+    "replay_page": {"req": 7, "scan": "s1", "broker": "b0abcdef1234",
+                    "state": "running", "first": 1, "head": 4400,
+                    "next": 4400, "count": 3, "done": False},
     "broker_hb": {"broker": "b0abcdef1234", "tick": 12345678901},
 }
 
@@ -108,7 +114,7 @@ for name in names:
             fail("%s %s: python cannot decode the C encoding: %s"
                  % (name, kind, e))
             continue
-        if msg.get("v") != 1 or msg.get("type") != wire[name]:
+        if msg.get("v") != 2 or msg.get("type") != wire[name]:
             fail("%s: v/type wrong: %r" % (name, msg))
         if kind == "full" and name in EXPECT:
             for k, v in EXPECT[name].items():
@@ -127,11 +133,11 @@ for name in names:
                  % (name, kind, unpack(back), msg))
         # and a wrong version is refused with a reason
         bad = dict(msg)
-        bad["v"] = 2
+        bad["v"] = 1
         rc, _, err = run("decode", name,
                          data=msgpack.packb(bad, use_bin_type=True))
         if rc == 0 or "version" not in err:
-            fail("%s: version 2 accepted or no reason: %r" % (name, err))
+            fail("%s: version 1 accepted or no reason: %r" % (name, err))
         checked += 1
 
 # (3) a batch of results, as a subscriber or the broker reads it: an array

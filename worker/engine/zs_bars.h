@@ -47,6 +47,12 @@ void zs_bars_release (zs_bars_ref_t *ref);
     them (the bars then point at them), or NULL for a private copy. */
 zs_bars_t *zs_synth_generate (const char *symbol, uint64_t seed, size_t n,
                               const char *dates);
+/*  A synthetic symbol's liquidity without its bars: its starting price
+    times its base volume, the two draws of its character that set its
+    dollar volume (the bars wander from them, so this ranks symbols as
+    their traded value does, not to the cent).  A few hashes: cheap
+    enough for a million symbols in a request. */
+double zs_synth_liquidity (const char *symbol, uint64_t seed);
 /*  The n trading-day dates (weekdays ending 2025-12-31), ZS_DATE_SLOT bytes
     each; malloc'd, the caller's.  NULL when out of memory. */
 char *zs_synth_dates (size_t n);

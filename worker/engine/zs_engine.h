@@ -90,6 +90,16 @@ int zs_source_liquidity (zs_source_t *self, const char *symbol, double *adv,
 int zs_universe_expand (const char *spec, zs_source_t *source,
                         zs_strlist_t *out, char *err, size_t errlen);
 
+/*  Reads a list file: one symbol per line, '#' comments, blank lines ok.
+    Only a regular file of at most max_bytes is read; a line over 1022
+    bytes, an invalid symbol or more than ZS_LIST_SYMBOLS_MAX
+    symbols is an error that names the line number and the reason - never
+    what the line holds.  Appends to out; 0, or -1 with the reason. */
+#define ZS_LIST_FILE_MAX (64u << 20)
+#define ZS_LIST_SYMBOLS_MAX 2000000
+int zs_universe_file (const char *path, size_t max_bytes, zs_strlist_t *out,
+                      char *err, size_t errlen);
+
 /*  True when s is a valid symbol: 1..ZS_SYMBOL_MAX bytes of [A-Za-z0-9._^-]
     (and ':' '/' '=' not allowed, so a symbol is always a safe file name). */
 bool zs_symbol_valid (const char *s);

@@ -12,6 +12,8 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -452,6 +454,14 @@ int zs_source_liquidity (zs_source_t *self, const char *symbol, double *adv,
         }
         return 0;
     }
+    if (self->kind == S_SYNTHETIC) {
+        if (!zs_symbol_valid (symbol)) {
+            snprintf (err, errlen, "not a valid symbol");
+            return -1;
+        }
+        *adv = zs_synth_liquidity (symbol, self->seed);
+        return 0;
+    }
     zs_bars_ref_t ref;
     if (zs_source_load (self, symbol, &ref, err, errlen) != 0)
         return -1;
@@ -502,6 +512,92 @@ static int s_no_duplicates (zs_strlist_t *out, size_t from, char *err,
             rc = -1;
         }
     free (copy);
+    return rc;
+}
+
+int zs_universe_file (const char *path, size_t max_bytes, zs_strlist_t *out,
+                      char *err, size_t errlen)
+{
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer */
+    int fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf (err, errlen, "cannot open the list file: %s",
+                  strerror (errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)) {
+        close (fd);
+        snprintf (err, errlen, "the list file is not a regular file");
+        return -1;
+    }
+    if ((uint64_t) st.st_size > max_bytes) {
+        close (fd);
+        snprintf (err, errlen, "the list file has %lld bytes (at most %zu)",
+                  (long long) st.st_size, max_bytes);
+        return -1;
+    }
+    FILE *f = fdopen (fd, "r");
+    if (!f) {
+        close (fd);
+        snprintf (err, errlen, "out of memory");
+        return -1;
+    }
+    /* errors name the line and the reason, never what the line holds:
+       the file may be something that was never meant to be shown */
+    char line[1024];
+    size_t lineno = 0, read = 0;
+    int rc = 0;
+    while (rc == 0 && fgets (line, sizeof line, f)) {
+        size_t got = strlen (line);
+        read += got;
+        if (read > max_bytes) {
+            snprintf (err, errlen, "the list file grew past %zu bytes",
+                      max_bytes);
+            rc = -1;
+            break;
+        }
+        lineno++;
+        if (got == sizeof line - 1 && line[got - 1] != '\n' && !feof (f)) {
+            snprintf (err, errlen, "line %zu: longer than %zu bytes",
+                      lineno, sizeof line - 2);
+            rc = -1;
+            break;
+        }
+        char *hash = strchr (line, '#');
+        if (hash)
+            *hash = 0;
+        char *p = line;
+        while (isspace ((unsigned char) *p))
+            p++;
+        size_t len = strlen (p);
+        while (len && isspace ((unsigned char) p[len - 1]))
+            p[--len] = 0;
+        if (!*p)
+            continue;
+        if (!zs_symbol_valid (p)) {
+            snprintf (err, errlen,
+                      "line %zu: not a valid symbol (1..%d of "
+                      "A-Z a-z 0-9 . _ ^ -)",
+                      lineno, ZS_SYMBOL_MAX);
+            rc = -1;
+        }
+        else if (out->size >= ZS_LIST_SYMBOLS_MAX) {
+            snprintf (err, errlen, "line %zu: more than %d symbols", lineno,
+                      ZS_LIST_SYMBOLS_MAX);
+            rc = -1;
+        }
+        else if (zs_strlist_push (out, p) != 0) {
+            snprintf (err, errlen, "out of memory");
+            rc = -1;
+        }
+    }
+    if (rc == 0 && ferror (f)) {
+        snprintf (err, errlen, "reading the list file: %s",
+                  strerror (errno));
+        rc = -1;
+    }
+    fclose (f);
     return rc;
 }
 
@@ -563,32 +659,8 @@ int zs_universe_expand (const char *spec, zs_source_t *source,
         return rc == 0 ? s_no_duplicates (out, from, err, errlen) : -1;
     }
     if (strncmp (spec, "file:", 5) == 0) {
-        FILE *f = fopen (spec + 5, "r");
-        if (!f) {
-            snprintf (err, errlen, "%s: %s", spec + 5, strerror (errno));
-            return -1;
-        }
-        char line[1024];
-        size_t lineno = 0;
-        int rc = 0;
-        while (rc == 0 && fgets (line, sizeof line, f)) {
-            lineno++;
-            char *hash = strchr (line, '#');
-            if (hash)
-                *hash = 0;
-            char *p = line;
-            while (isspace ((unsigned char) *p))
-                p++;
-            size_t len = strlen (p);
-            while (len && isspace ((unsigned char) p[len - 1]))
-                p[--len] = 0;
-            if (!*p)
-                continue;
-            char where[1100];
-            snprintf (where, sizeof where, "%s:%zu", spec + 5, lineno);
-            rc = s_push_checked (out, p, err, errlen, where);
-        }
-        fclose (f);
+        int rc = zs_universe_file (spec + 5, ZS_LIST_FILE_MAX, out, err,
+                                   errlen);
         return rc == 0 ? s_no_duplicates (out, from, err, errlen) : -1;
     }
     snprintf (err, errlen,

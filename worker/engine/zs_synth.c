@@ -74,6 +74,26 @@ char *zs_synth_dates (size_t n)
     return dates;
 }
 
+/* The generator's state for (symbol, seed): FNV-1a of both. */
+static uint64_t s_seed (const char *symbol, uint64_t seed)
+{
+    uint64_t h = 1469598103934665603ULL ^ seed;
+    for (const char *p = symbol; *p; p++)
+        h = (h ^ (uint8_t) *p) * 1099511628211ULL;
+    return h;
+}
+
+double zs_synth_liquidity (const char *symbol, uint64_t seed)
+{
+    /* the first draws of zs_synth_generate: its starting price and its
+       base volume (the level the volume returns to between spikes) */
+    uint64_t st = s_seed (symbol, seed);
+    double price = 5.0 + 295.0 * s_unit (&st) * s_unit (&st);
+    (void) s_unit (&st); /* volatility */
+    double base_volume = 20000.0 + 5000000.0 * s_unit (&st) * s_unit (&st);
+    return price * base_volume;
+}
+
 zs_bars_t *zs_synth_generate (const char *symbol, uint64_t seed, size_t n,
                               const char *dates)
 {
@@ -95,10 +115,7 @@ zs_bars_t *zs_synth_generate (const char *symbol, uint64_t seed, size_t n,
         memcpy (b->dates, own, (n ? n : 1) * ZS_DATE_SLOT);
         free (own);
     }
-    uint64_t h = 1469598103934665603ULL ^ seed;
-    for (const char *p = symbol; *p; p++)
-        h = (h ^ (uint8_t) *p) * 1099511628211ULL;
-    uint64_t st = h;
+    uint64_t st = s_seed (symbol, seed);
     /* per-symbol character: price level, volatility, liquidity */
     double price = 5.0 + 295.0 * s_unit (&st) * s_unit (&st);
     double base_vol = 0.008 + 0.025 * s_unit (&st);

@@ -11,10 +11,11 @@ int main (int argc, char **argv)
 {
     char *bind = NULL, *api = NULL, *tasks = NULL, *reports = NULL,
          *control = NULL, *rin = NULL, *rout = NULL, *data = NULL, *ipc = NULL,
-         *universe = NULL, *log_level = NULL;
+         *universe = NULL, *log_level = NULL, *list_dir = NULL;
     int64_t port = 0, hb = 0, liveness = 0, lease = 0, start_lease = 0,
             grace = 0, attempts = 0, bmin = 0, bmax = 0, progress = 0,
-            max_scans = 0, keep = 0, sync_wait = 0, out_hwm = 0;
+            max_scans = 0, keep = 0, sync_wait = 0, out_hwm = 0,
+            history_mb = 0, replay_records = 0;
     double batch_ms = 0;
     bool stop_workers = false;
     zs_opt_t opts[] = {
@@ -70,9 +71,21 @@ int main (int argc, char **argv)
         {"sync-wait-ms", 0, ZS_OPT_INT, "1000", "MS",
          "longest hold of a sync start waiting for its subscriber",
          &sync_wait},
-        {"out-hwm", 0, ZS_OPT_INT, "100000", "N",
-         "results-out high-water mark per subscriber (then back-pressure)",
+        {"out-hwm", 0, ZS_OPT_INT, "1000", "N",
+         "results-out: messages queued per subscriber; past that, a "
+         "subscriber that does not keep up loses messages for itself "
+         "alone (and fills the gap from the history)",
          &out_hwm},
+        {"history-mb", 0, ZS_OPT_INT, "512", "MB",
+         "memory for the history of what results-out carried (replays, "
+         "late joiners); finished scans go first, oldest first",
+         &history_mb},
+        {"replay-records", 0, ZS_OPT_INT, "8192", "N",
+         "records in one replay page, at most", &replay_records},
+        {"list-dir", 0, ZS_OPT_STR, NULL, "DIR",
+         "file: universes are read from under DIR only (off when not "
+         "given)",
+         &list_dir},
         {"stop-workers", 0, ZS_OPT_BOOL, "false", NULL,
          "tell workers to shut down when the broker exits", &stop_workers},
         {"log-level", 'l', ZS_OPT_STR, "info", "LEVEL",
@@ -116,7 +129,9 @@ int main (int argc, char **argv)
     if (port < 1 || port > 65530 || hb < 10 || liveness < hb || lease < 10
         || start_lease < 10 || grace < 0 || attempts < 1 || bmin < 1
         || bmax < bmin || progress < 10 || max_scans < 1 || keep < 0
-        || sync_wait < 0 || out_hwm < 1 || !(batch_ms > 0)) {
+        || sync_wait < 0 || out_hwm < 1 || history_mb < 1
+        || history_mb > (1 << 20) || replay_records < 1
+        || replay_records > 1000000 || !(batch_ms > 0)) {
         fprintf (stderr, "zscan-broker: an option is out of range (see "
                          "--help)\n");
         zs_config_free (opts);
@@ -150,6 +165,9 @@ int main (int argc, char **argv)
     cfg.keep_finished = keep;
     cfg.sync_wait_ms = sync_wait;
     cfg.out_hwm = out_hwm;
+    cfg.history_mb = history_mb;
+    cfg.replay_records = replay_records;
+    cfg.list_dir = list_dir && *list_dir ? list_dir : NULL;
     cfg.stop_workers = stop_workers;
     char err[1024];
     zs_broker_t *broker = zs_broker_new (&cfg, err, sizeof err);

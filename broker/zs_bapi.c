@@ -20,6 +20,7 @@
 #include <string.h>
 
 #define REPLAY_BYTES (1u << 20) /* bytes of bodies in one replay page    */
+#define REPLAY_MSGS 1024        /* messages in one replay page            */
 
 typedef struct {
     zmq_msg_t id;
@@ -390,14 +391,14 @@ static void s_api_workers (zs_broker_t *self, s_envelope_t *env,
 /*  Replay                                                                 */
 
 typedef struct {
-    zs_hist_msg_t msgs[256];
+    zs_hist_msg_t msgs[REPLAY_MSGS];
     uint32_t n;
 } s_page_t;
 
 static void s_page_add (void *arg, const zs_hist_msg_t *m)
 {
     s_page_t *page = (s_page_t *) arg;
-    if (page->n < 256)
+    if (page->n < REPLAY_MSGS) /* the walk stops there too */
         page->msgs[page->n++] = *m;
 }
 
@@ -422,13 +423,12 @@ static void s_api_replay (zs_broker_t *self, s_envelope_t *env,
     uint32_t limit = (uint32_t) self->cfg.replay_records;
     if (req.limit && req.limit < limit)
         limit = req.limit;
-    /* a page is at most 256 messages of at most 1024 records each */
-    s_page_t page;
+    s_page_t page; /* about 48 KB */
     page.n = 0;
     uint64_t first = 1, next = req.after;
     int got = zs_history_page (self->history, scan->id, req.after, req.view,
-                               limit, REPLAY_BYTES, s_page_add, &page,
-                               &first, &next);
+                               limit, REPLAY_BYTES, REPLAY_MSGS, s_page_add,
+                               &page, &first, &next);
     if (got < 0) {
         /* nothing published yet (planning, or held for its subscriber) */
         first = 1;

@@ -272,8 +272,8 @@ static bool s_in_view (zs_view_t view, uint8_t kind)
 
 int zs_history_page (zs_history_t *self, const char *scan, uint64_t after,
                      zs_view_t view, uint32_t max_records, size_t max_bytes,
-                     zs_hist_fn *fn, void *arg, uint64_t *first,
-                     uint64_t *next)
+                     uint32_t max_msgs, zs_hist_fn *fn, void *arg,
+                     uint64_t *first, uint64_t *next)
 {
     s_log_t *g = s_log (self, scan, false);
     if (!g)
@@ -300,7 +300,9 @@ int zs_history_page (zs_history_t *self, const char *scan, uint64_t after,
     uint64_t pass_max = (uint64_t) max_records * 16;
     for (size_t i = lo; i < g->len; i++) {
         s_entry_t *e = s_at (g, i);
-        if (sent && (records >= max_records || bytes >= max_bytes))
+        if (sent
+            && (records >= max_records || bytes >= max_bytes
+                || (uint32_t) sent >= max_msgs))
             break;
         if (!s_in_view (view, e->kind)) {
             if (passed >= pass_max)

@@ -66,8 +66,8 @@ typedef void (zs_hist_fn) (void *arg, const zs_hist_msg_t *msg);
 
 /*  Walks the scan's messages that hold records after position `after`,
     in order, and hands those of view to fn, until they add up to
-    max_records records or max_bytes bytes (at least one message goes
-    when there is one).  A message that also holds records up to `after`
+    max_records records, max_bytes bytes or max_msgs messages (at least
+    one message goes when there is one).  A message that also holds records up to `after`
     is handed out whole: the reader drops what it has.  Messages outside
     the view are passed over (at most 16 times max_records records of
     them per call, so a call stays short).  *next is the last position
@@ -76,8 +76,8 @@ typedef void (zs_hist_fn) (void *arg, const zs_hist_msg_t *msg);
     when the scan is unknown. */
 int zs_history_page (zs_history_t *self, const char *scan, uint64_t after,
                      zs_view_t view, uint32_t max_records, size_t max_bytes,
-                     zs_hist_fn *fn, void *arg, uint64_t *first,
-                     uint64_t *next);
+                     uint32_t max_msgs, zs_hist_fn *fn, void *arg,
+                     uint64_t *first, uint64_t *next);
 
 /*  Bytes held, the budget, scans known, and messages and scans evicted
     so far (for logs and tests). */

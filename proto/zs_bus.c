@@ -608,7 +608,8 @@ static void s_on_page (zs_bus_t *self, s_follow_t *f,
             zmq_msg_close (&parts[k]);
     }
     s_drain_frames (self->dealer);
-    if (page->next > f->covered && page->next <= page->head)
+    if (f->view != ZS_VIEW_ALL && page->next > f->covered
+        && page->next <= page->head)
         f->covered = page->next; /* passed over: outside the view */
     /* caught up with what the broker had, or with what came live since:
        the held messages go on from here (one past a new hole asks

@@ -56,8 +56,8 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         if (zs_msg_peek (data, size, &type, err, sizeof err) != 0)
             return 0;
         /* the other small parsers see the same bytes */
-        uint64_t seq;
-        zs_seq_decode (data, size, &seq);
+        zs_pos_t pos;
+        zs_pos_decode (data, size, &pos);
         char scan[ZS_ID_MAX + 1];
         zs_topic_kind_t kind;
         zs_topic_parse (data, size, scan, &kind);

@@ -231,6 +231,11 @@ class Client:
         self.sub.setsockopt(zmq.RCVHWM, 0)
         self.sub.connect(where(5))
         self.req = 0
+        self.have = {}        # scan -> last position taken
+        self.following = set()
+        self.repaired = 0     # records fetched from the history
+        self.holes = 0        # holes seen in live positions
+        self.lost = []        # ranges that had left the history
 
     def close(self):
         self.dealer.close()
@@ -286,6 +291,7 @@ class Client:
     def start_scan(self, scan_id, subscribe=True, **fields):
         if subscribe:
             self.sub.setsockopt(zmq.SUBSCRIBE, (scan_id + ".").encode())
+            self.following.add(scan_id)
         body = {"type": "scan_start", "scan": scan_id, "sync": subscribe}
         body.update(fields)
         rep = self.request(body)
@@ -293,19 +299,98 @@ class Client:
               "scan_start refused: %r" % (rep,))
         return rep
 
-    def records(self, timeout=60.0, until_finished=True, on_record=None):
-        """Collects (topic, seq, body) until a finished event."""
+    def request_frames(self, body, timeout=5.0):
+        """Sends a request; returns every frame of its reply (a replay's
+        reply is the page, then three frames per message)."""
+        self.req += 1
+        body = dict(body)
+        body.setdefault("v", PROTO_VERSION)
+        body["req"] = self.req
+        self.dealer.send(pack(body))
+        deadline = time.time() + timeout
+        while True:
+            left = deadline - time.time()
+            if left <= 0 or not self.dealer.poll(int(left * 1000)):
+                fail("no reply from the broker within %.1f s" % timeout)
+            frames = self.dealer.recv_multipart()
+            rep = unpack(frames[0])
+            if not isinstance(rep, dict) or rep.get("req") == self.req:
+                return frames
+
+    def replay(self, scan, after=0, view="all", limit=0):
+        """Every record of scan after position `after` from the broker's
+        history, page by page as PROTOCOL.md section 7 says: returns
+        (records, lost ranges, last page)."""
+        out, lost, have = [], [], after
+        while True:
+            body = {"type": "replay", "scan": scan, "after": have,
+                    "view": view}
+            if limit:
+                body["limit"] = limit
+            frames = self.request_frames(body)
+            page = unpack(frames[0])
+            check(page.get("type") == "replay_page",
+                  "replay of %s refused: %r" % (scan, page))
+            check(len(frames) == 1 + 3 * page["count"],
+                  "a page of %d messages in %d frames"
+                  % (page["count"], len(frames)))
+            if page["first"] > have + 1:
+                lost.append((have + 1, page["first"] - 1))
+                have = page["first"] - 1
+            for i in range(1, len(frames), 3):
+                for topic, pos, rec in message_records(frames[i:i + 3]):
+                    if pos > have:
+                        out.append((topic, pos, rec))
+                        have = pos
+            if page["done"] or page["next"] >= page["head"]:
+                return out, lost, page
+            have = max(have, page["next"])
+
+    def records(self, timeout=60.0, until_finished=True, on_record=None,
+                repair=True):
+        """Collects (topic, pos, body) until a finished event, in position
+        order.  A hole in the positions of a scan (results-out drops for a
+        subscriber that falls behind) is filled from the broker's history,
+        as a client written to PROTOCOL.md does; so is a scan that goes
+        quiet before its finished event.  self.repaired counts the records
+        fetched that way (repair=False: raw, holes and all)."""
         out = []
         deadline = time.time() + timeout
+        quiet_since = time.time()
+
+        def take(topic, pos, body):
+            scan = topic.split(".")[0]
+            if repair and pos <= self.have.get(scan, 0):
+                return False
+            self.have[scan] = pos
+            out.append((topic, pos, body))
+            if on_record:
+                on_record(topic, pos, body)
+            return until_finished and body.get("type") == "finished"
+
+        def fill(scan):
+            recs, lost, _ = self.replay(scan, self.have.get(scan, 0))
+            self.lost += lost
+            self.repaired += len(recs)
+            return any(take(*r) for r in recs)
+
         while time.time() < deadline:
             if not self.sub.poll(200):
+                if repair and time.time() - quiet_since > 1.0:
+                    quiet_since = time.time()
+                    for scan in list(self.following):
+                        if fill(scan):
+                            return out
                 continue
-            for topic, seq, body in message_records(
-                    self.sub.recv_multipart()):
-                out.append((topic, seq, body))
-                if on_record:
-                    on_record(topic, seq, body)
-                if until_finished and body.get("type") == "finished":
+            quiet_since = time.time()
+            recs = message_records(self.sub.recv_multipart())
+            scan = recs[0][0].split(".")[0]
+            if repair and recs[0][1] > self.have.get(scan, 0) + 1:
+                self.holes += 1
+                if fill(scan):
+                    return out
+            for topic, pos, body in recs:
+                if take(topic, pos, body):
                     return out
         if until_finished:
             fail("no finished event within %.0f s (%d records)"

@@ -163,10 +163,14 @@ void zs_work_dispatch (zs_broker_t *self)
         if (!task)
             return;
         if (s_task_send (self, lane, task, now) != 0) {
-            zs_warn ("lane %s unreachable: dropping it", lane->key);
+            /* its connection is gone (a restarting worker): no credit
+               until it asks again; the tasks it holds are not freed
+               with it (leases or its worker's retirement requeue them) */
+            zs_warn ("lane %s unreachable: no work for it until its next "
+                     "ready",
+                     lane->key);
             zs_bscan_requeue_front (scan, task);
-            zhashx_delete (self->lanes, lane->key);
-            self->last_lane = NULL;
+            lane->want = 0;
         }
     }
 }

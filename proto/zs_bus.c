@@ -344,9 +344,9 @@ static void s_ask (zs_bus_t *self, s_follow_t *f, int64_t now)
     zs_buf_reset (&self->buf);
     if (zs_replay_encode (&m, &self->buf, err, sizeof err) != 0)
         return;
-    if (zmq_send (self->dealer, self->buf.data, self->buf.size, ZMQ_DONTWAIT)
-        < 0)
-        return; /* tried again at the answer timeout */
+    /* a DEALER with no broker connected refuses at once: that counts as
+       unanswered too (asked again, and said, at the answer timeout) */
+    zmq_send (self->dealer, self->buf.data, self->buf.size, ZMQ_DONTWAIT);
     f->req = m.req;
     f->req_us = now;
     self->stats.replays++;

@@ -242,7 +242,14 @@ static int s_flush (s_lane_t *self)
     for (;;) {
         if (zmq_send (self->xpub, self->topic, tlen, ZMQ_SNDMORE) >= 0)
             break;
-        if (errno != EAGAIN || s_should_abort (self)) {
+        /* the broker cannot take them: wait, unless the task is
+           abandoned, the broker that sent it is gone (a new one has no
+           use for them), or we are stopping and it has not taken them
+           for 2 s (it is gone too: do not hang the shutdown) */
+        bool gone = atomic_load (&self->shared->epoch) != self->epoch
+                    || (atomic_load (&self->shared->stopping)
+                        && zs_clock_us () - t0 > 2000000);
+        if (errno != EAGAIN || gone || s_should_abort (self)) {
             self->nbatch = 0;
             zs_buf_reset (&self->buf);
             return -1;

@@ -102,7 +102,13 @@ static void s_api_start (zs_broker_t *self, s_envelope_t *env,
         return;
     }
     if (zs_scan_start_decode (data, size, req, err, sizeof err) != 0) {
-        s_api_error (self, env, reqid, ZS_ERR_BAD_REQUEST, err);
+        /* well formed, but a definition no scan can have: that is a bad
+           definition (422), as PROTOCOL.md says, not a bad request */
+        bool def = strstr (err, "strategy and filter are exclusive") != NULL;
+        s_api_error (self, env, reqid,
+                     def ? ZS_ERR_UNPROCESSABLE : ZS_ERR_BAD_REQUEST,
+                     def ? "def: give a strategy or a filter, not both"
+                         : err);
         goto fail;
     }
     char idbuf[ZS_ID_MAX + 1];

@@ -176,7 +176,10 @@ int zs_cmd_local (int argc, char **argv)
          "lanes per worker (0 = the cores shared among the workers)",
          &threads},
         {"port", 'p', ZS_OPT_INT, "0", "N",
-         "broker base port on 127.0.0.1 (0 = pick free ports)", &port},
+         "broker base port on 127.0.0.1 (0 = the default 5555 when its six "
+         "ports are free, so that a bare `zscan scan` finds it; else free "
+         "ones, printed)",
+         &port},
         {"data", 'd', ZS_OPT_STR, "synthetic:", "URI", "data source", &data},
         {"universe", 'u', ZS_OPT_STR, "synthetic:10000", "SPEC",
          "universe of the first scan", &universe},
@@ -223,7 +226,22 @@ int zs_cmd_local (int argc, char **argv)
         long cores = sysconf (_SC_NPROCESSORS_ONLN);
         threads = cores > workers ? cores / workers : 1;
     }
-    int base = port ? (int) port : s_free_base ();
+    /* the default ports when they are free: then every other zscan
+       command reaches this cluster without being told where it is */
+    bool default_base = false;
+    int base = (int) port;
+    if (!base) {
+        default_base = true;
+        for (int k = 0; k < 6 && default_base; k++)
+            default_base = s_port_free (ZS_DEFAULT_PORT + k);
+        base = default_base ? ZS_DEFAULT_PORT : s_free_base ();
+        if (!default_base && base > 0)
+            fprintf (stderr,
+                     "zscan local: ports %d-%d are taken (another broker?): "
+                     "using %d-%d; give other clients --port %d\n",
+                     ZS_DEFAULT_PORT, ZS_DEFAULT_PORT + 5, base, base + 5,
+                     base);
+    }
     if (base < 0) {
         fprintf (stderr, "zscan local: no free ports found\n");
         zs_config_free (opts);
@@ -266,15 +284,18 @@ int zs_cmd_local (int argc, char **argv)
         zs_config_free (opts);
         return 1;
     }
+    char portopt[32] = "";
+    if (base != ZS_DEFAULT_PORT)
+        snprintf (portopt, sizeof portopt, " --port %d", base);
     fprintf (stderr,
-             "zscan local: broker on 127.0.0.1 ports %d-%d, %lld workers x "
-             "%lld lanes, data %s\n"
-             "  other clients: zscan scan --port %d --filter "
-             "\"rsi(14) < 30\"\n"
+             "zscan local: broker on 127.0.0.1 ports %d-%d%s, %lld workers "
+             "x %lld lanes, data %s\n"
+             "  other clients: zscan scan%s --filter \"rsi(14) < 30\"\n"
              "  subscribers:   ZeroMQ SUB to tcp://127.0.0.1:%d (or, on "
              "this host, ipc://%s/results-out)\n",
-             base, base + 5, (long long) workers, (long long) threads, data,
-             base, base + 5, ipc);
+             base, base + 5, default_base ? " (the default)" : "",
+             (long long) workers, (long long) threads, data, portopt,
+             base + 5, ipc);
     if (scan) {
         char ms[32];
         snprintf (ms, sizeof ms, "%lld", (long long) max_signals);

@@ -57,6 +57,7 @@ char *zs_endpoint (char *buf, size_t cap, const char *explicit_ep,
     base port: api, tasks, reports, control, results-in, results-out (the
     file names of its Unix sockets with --ipc DIR). */
 #define ZS_SOCKETS 6
+#define ZS_DEFAULT_PORT 5555 /* the broker's base port unless told      */
 extern const char *const zs_socket_names[ZS_SOCKETS];
 
 /*  The endpoint of the broker's socket name (one of zs_socket_names) in

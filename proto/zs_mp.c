@@ -21,7 +21,7 @@ static uint64_t s_be (const uint8_t *p, int n)
 zs_mp_kind_t zs_mp_peek (const zs_mp_t *mp)
 {
     if (mp->p >= mp->end)
-        return ZS_MP_INVALID;
+        return ZS_MP_END;
     uint8_t b = *mp->p;
     if (b <= 0x7f || (b >= 0xcc && b <= 0xcf))
         return ZS_MP_UINT;
@@ -64,8 +64,9 @@ const char *zs_mp_kind_name (zs_mp_kind_t kind)
 {
     static const char *names[] = {"nil",   "boolean", "integer", "integer",
                                   "float", "string",  "binary",  "array",
-                                  "map",   "extension", "nothing/invalid"};
-    return kind <= ZS_MP_INVALID ? names[kind] : "?";
+                                  "map",   "extension", "an invalid byte",
+                                  "nothing (truncated: the body ends here)"};
+    return kind <= ZS_MP_END ? names[kind] : "?";
 }
 
 /*  Reads a length-prefixed header: small (fix) forms encoded in the byte,

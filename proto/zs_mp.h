@@ -30,7 +30,8 @@ typedef enum {
     ZS_MP_ARRAY,
     ZS_MP_MAP,
     ZS_MP_EXT,
-    ZS_MP_INVALID        /* 0xc1, or nothing left                         */
+    ZS_MP_INVALID,       /* 0xc1                                          */
+    ZS_MP_END            /* nothing left: the body was cut short          */
 } zs_mp_kind_t;
 
 /* The kind of the next value, without consuming it. */

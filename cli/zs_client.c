@@ -26,7 +26,9 @@ zs_client_t *zs_client_new (const char *api, const char *results, char *err,
         return NULL;
     }
     int linger = 500;
+    int64_t max = (int64_t) ZS_API_MSG_MAX;
     zmq_setsockopt (self->dealer, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt (self->dealer, ZMQ_MAXMSGSIZE, &max, sizeof max);
     if (zmq_connect (self->dealer, api) != 0) {
         snprintf (err, errlen, "cannot connect to %s: %s", api,
                   zmq_strerror (errno));

@@ -48,7 +48,8 @@ int main (int argc, char **argv)
         {"out-hwm", 0, ZS_OPT_INT, "10000", "N",
          "results high-water mark per lane (then back-pressure)", &out_hwm},
         {"cache-mb", 0, ZS_OPT_INT, "1024", "MB",
-         "memory for bars the synthetic source generated", &cache_mb},
+         "memory for the bars of every data source together (least "
+         "recently used out)", &cache_mb},
         {"preload", 0, ZS_OPT_STR, NULL, "SPEC",
          "load the bars of this universe (e.g. synthetic:10000) into the "
          "cache before taking work, so that the first scans need not "

@@ -401,6 +401,7 @@ static void s_run_task (s_lane_t *self)
         memcpy (self->topic, topic, sizeof topic);
         zs_scanner_run (self->scanner, self->scan, source, t->symbols,
                         t->nsymbols, s_emit, self);
+        zs_wshared_source_done (self->shared, source);
         /* the last results wait for the next task's (when one is waiting,
            within BATCH_US; see the loop), one message fewer per task: the
            broker expects a task's results after its done report anyway
@@ -479,6 +480,11 @@ static void *s_connect (s_lane_t *self, int type, const char *endpoint)
     void *sock = zmq_socket (self->shared->ctx, type);
     if (!sock)
         return NULL;
+    /* what the broker may send: tasks (65,536 symbols fit easily), and
+       on the XPUB subscriptions (a topic prefix) */
+    int64_t max = type == ZMQ_DEALER ? (int64_t) ZS_RESULTS_MSG_MAX
+                                     : (int64_t) ZS_SMALL_MSG_MAX;
+    zmq_setsockopt (sock, ZMQ_MAXMSGSIZE, &max, sizeof max);
     int linger = type == ZMQ_DEALER ? 0 : 2000;
     zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
     if (type == ZMQ_DEALER)

@@ -27,13 +27,6 @@ struct zs_worker_t {
     bool shutdown;         /* the broker asked us to stop                  */
 };
 
-static void s_source_free (void **item)
-{
-    zs_source_t *src = (zs_source_t *) *item;
-    zs_source_destroy (&src);
-    *item = NULL;
-}
-
 /*  Loads every symbol of a universe once, so that the source caches its
     bars (a synthetic symbol's bars cost ~50 times a scan of them to make, a
     CSV file more): the first scans then run at full speed.  What does not
@@ -50,6 +43,8 @@ static int s_preload (zs_source_t *source, const char *spec, char *err,
     }
     int64_t t0 = zs_clock_ms ();
     size_t loaded = 0, failed = 0, uncached = 0;
+    zs_cache_stats_t before, after;
+    zs_cache_stats (zs_source_cache (source), &before);
     for (size_t i = 0; i < syms.size && !zs_interrupted; i++) {
         zs_bars_ref_t ref;
         if (zs_source_load (source, syms.items[i], &ref, serr, sizeof serr)
@@ -59,10 +54,11 @@ static int s_preload (zs_source_t *source, const char *spec, char *err,
             continue;
         }
         loaded++;
-        if (ref.owned)
-            uncached++; /* the cache is full: loaded again when scanned */
         zs_bars_release (&ref);
     }
+    /* what the cache let go of: loaded again when scanned */
+    zs_cache_stats (zs_source_cache (source), &after);
+    uncached = (size_t) (after.evictions - before.evictions);
     zs_info ("preloaded %zu of %zu symbols of %s in %.2f s%s", loaded,
              syms.size, spec, (double) (zs_clock_ms () - t0) / 1e3,
              failed ? " (some failed: see above)" : "");
@@ -94,11 +90,17 @@ zs_worker_t *zs_worker_new (const zs_worker_config_t *cfg, char *err,
     }
     zs_random_id (sh->instance, 12);
     pthread_mutex_init (&sh->lock, NULL);
-    sh->sources = zhashx_new ();
-    zhashx_set_destructor (sh->sources, s_source_free);
+    sh->sources = zlistx_new ();
+    sh->cache = zs_cache_new (cfg->cache_bytes ? cfg->cache_bytes
+                                               : (size_t) 1 << 30);
+    if (!sh->sources || !sh->cache) {
+        snprintf (err, errlen, "out of memory");
+        zs_worker_destroy (&self);
+        return NULL;
+    }
     char serr[512];
-    sh->default_source = zs_source_open (cfg->data, cfg->cache_bytes, serr,
-                                         sizeof serr);
+    sh->default_source = zs_source_open_in (cfg->data, sh->cache, serr,
+                                            sizeof serr);
     if (!sh->default_source) {
         snprintf (err, errlen, "data source %s: %s", cfg->data, serr);
         zs_worker_destroy (&self);
@@ -144,8 +146,12 @@ void zs_worker_destroy (zs_worker_t **self_p)
         zmq_close (self->sub);
     if (sh->ctx)
         zmq_ctx_term (sh->ctx);
-    zhashx_destroy (&sh->sources);
+    if (sh->sources) {
+        zs_wshared_sources_close (sh);
+        zlistx_destroy (&sh->sources);
+    }
     zs_source_destroy (&sh->default_source);
+    zs_cache_destroy (&sh->cache);
     pthread_mutex_destroy (&sh->lock);
     zs_buf_free (&self->buf);
     free (self->threads);
@@ -316,6 +322,9 @@ int zs_worker_run (zs_worker_t *self)
     zs_wshared_t *sh = &self->shared;
     self->push = zmq_socket (sh->ctx, ZMQ_PUSH);
     self->sub = zmq_socket (sh->ctx, ZMQ_SUB);
+    int64_t ctl_max = ZS_SMALL_MSG_MAX; /* control: cancels, heartbeats */
+    if (self->sub)
+        zmq_setsockopt (self->sub, ZMQ_MAXMSGSIZE, &ctl_max, sizeof ctl_max);
     int linger = 2000;
     zmq_setsockopt (self->push, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, "", 0);

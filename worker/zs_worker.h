@@ -28,7 +28,7 @@ typedef struct {
     int64_t heartbeat_ms;
     int64_t prefetch;         /* tasks queued per lane beyond the running one */
     int64_t out_hwm;          /* results high-water mark (then back-pressure) */
-    size_t cache_bytes;       /* synthetic bar cache budget                */
+    size_t cache_bytes;       /* bars of every source together          */
     int64_t symbol_delay_us;  /* extra time per symbol (tests, demos)      */
     const char *preload;      /* universe whose bars load before any work  */
 } zs_worker_config_t;

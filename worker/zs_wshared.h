@@ -3,6 +3,7 @@
 #ifndef ZS_WSHARED_H
 #define ZS_WSHARED_H
 
+#include "zs_cache.h"
 #include "zs_engine.h"
 #include "zs_worker.h"
 
@@ -12,6 +13,17 @@
 #include <stdbool.h>
 
 #define ZS_CANCEL_SLOTS 256
+#define ZS_IDLE_SOURCES 4        /* unused sources kept open, at most      */
+#define ZS_SOURCE_IDLE_US 60000000 /* an unused source closes after this   */
+
+/*  A data source other than the worker's default, opened for a task that
+    named it, and how many lanes use it now. */
+typedef struct {
+    char *uri;
+    zs_source_t *src;
+    int users;
+    int64_t used_us;
+} zs_wsource_t;
 
 typedef struct {
     zs_worker_config_t cfg;
@@ -20,9 +32,11 @@ typedef struct {
                                      start, so the broker can tell a
                                      restarted worker of the same id       */
     void *ctx;                    /* one ZeroMQ context for every thread   */
+    zs_cache_t *cache;            /* the bars of every source: one budget  */
     zs_source_t *default_source;
     pthread_mutex_t lock;         /* guards sources and cancelled          */
-    zhashx_t *sources;            /* uri -> zs_source_t*                   */
+    zlistx_t *sources;            /* zs_wsource_t*: other sources opened,
+                                     least recently used first             */
     char cancelled[ZS_CANCEL_SLOTS][72]; /* ring of cancelled scan ids     */
     size_t cancel_next;
     atomic_uint_fast64_t cancel_gen;  /* bumped at every cancel            */
@@ -38,9 +52,16 @@ void zs_wshared_cancel (zs_wshared_t *self, const char *scan);
 bool zs_wshared_is_cancelled (zs_wshared_t *self, const char *scan);
 
 /*  The source for uri (NULL/empty = the worker's default), opened once
-    and shared; NULL with a reason when it cannot be opened. */
+    and shared by the lanes that use it; NULL with a reason when it cannot
+    be opened.  Give it back with zs_wshared_source_done when the task is
+    over: a source no lane uses is closed (its bars leave the cache) when
+    more than ZS_IDLE_SOURCES are idle or it was idle for a minute, so
+    the sources a worker keeps are bounded whatever URIs tasks name. */
 zs_source_t *zs_wshared_source (zs_wshared_t *self, const char *uri,
                                 char *err, size_t errlen);
+void zs_wshared_source_done (zs_wshared_t *self, zs_source_t *src);
+/* Closes every source but the default (the worker is stopping). */
+void zs_wshared_sources_close (zs_wshared_t *self);
 
 /* The lane thread's body; arg is a zs_lane_arg_t. */
 typedef struct {

@@ -26,11 +26,17 @@ void zs_bars_destroy (zs_bars_t **self_p);
 /* Date of bar i (borrowed). */
 const char *zs_bars_date (const zs_bars_t *self, size_t i);
 
-/*  Bars of a symbol from a source: either shared (cached by the source,
-    owned = false) or the caller's to release. */
+typedef struct zs_cache_t zs_cache_t;
+typedef struct zs_cache_entry_t zs_cache_entry_t;
+
+/*  Bars of a symbol from a source, held until zs_bars_release: a
+    reference to a cache entry, bars read in place from a store, or (owned)
+    the caller's own. */
 typedef struct {
     const zs_bars_t *bars;
     zs_bars_t *owned;
+    zs_cache_entry_t *entry; /* the cache reference held, or NULL        */
+    zs_cache_t *cache;
     zs_bars_t view;    /* bars read in place from a store                 */
 } zs_bars_ref_t;
 

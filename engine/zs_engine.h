@@ -1,6 +1,6 @@
 /*  zs_engine.h - the scan engine: market data, universes, compiled scans.
 
-    This is the contract between the engine (worker/engine/) and the
+    This is the contract between the engine (engine/) and the
     programs that use it (zscan-worker, zscan-broker, the zscan CLI, tests
     and benchmarks).  Nothing here knows about ZeroMQ or the wire format.
 
@@ -62,6 +62,14 @@ typedef struct zs_source_t zs_source_t;
     (a bad URI, a missing directory, a corrupt store). */
 zs_source_t *zs_source_open (const char *uri, size_t cache_bytes, char *err,
                              size_t errlen);
+/*  Opens a source whose bars go to cache, shared with other sources (one
+    budget for them all: see zs_cache.h).  The cache must outlive the
+    source; closing the source drops its entries. */
+struct zs_cache_t;
+zs_source_t *zs_source_open_in (const char *uri, struct zs_cache_t *cache,
+                                char *err, size_t errlen);
+/* The cache the source's bars go to (borrowed). */
+struct zs_cache_t *zs_source_cache (zs_source_t *self);
 void zs_source_destroy (zs_source_t **self_p);
 /* The URI the source was opened with (borrowed). */
 const char *zs_source_uri (const zs_source_t *self);

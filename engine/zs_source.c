@@ -1,143 +1,27 @@
-/*  zs_source.c - data sources by URI (synthetic:, csv:DIR), their bar
-    cache, universes and liquidity.
+/*  zs_source.c - data sources by URI (synthetic:, csv:DIR, store:FILE),
+    universes and liquidity.
 
     Bars a source loads (generated or parsed) are kept, read-only, in a
-    hash table under a mutex, up to the source's memory budget; past the
-    budget each load returns bars the caller releases.  Cached bars are
-    never freed before the source, so a pointer handed out stays valid.
+    cache (zs_cache.h): its own, or one the process shares between all
+    its sources so that one budget bounds them all.  A load returns a
+    reference; the bars stay valid until it is released.
 */
 #include "zs_bars.h"
+#include "zs_cache.h"
 #include "zs_store.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <unistd.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ---------------------------------------------------------------------- */
-/*  Lists and bars                                                         */
-
-typedef struct s_chunk_t {
-    struct s_chunk_t *next;
-    size_t used, cap;
-    char data[];
-} s_chunk_t;
-
-#define CHUNK_BYTES 65536
-
-int zs_strlist_push (zs_strlist_t *self, const char *s)
-{
-    if (self->size == self->cap) {
-        size_t cap = self->cap ? self->cap * 2 : 64;
-        char **items = (char **) realloc (self->items, cap * sizeof (char *));
-        if (!items)
-            return -1;
-        self->items = items;
-        self->cap = cap;
-    }
-    size_t len = strlen (s) + 1;
-    s_chunk_t *chunk = (s_chunk_t *) self->arena;
-    if (!chunk || chunk->cap - chunk->used < len) {
-        size_t cap = len > CHUNK_BYTES ? len : CHUNK_BYTES;
-        s_chunk_t *fresh = (s_chunk_t *) malloc (sizeof *fresh + cap);
-        if (!fresh)
-            return -1;
-        fresh->next = chunk;
-        fresh->used = 0;
-        fresh->cap = cap;
-        self->arena = chunk = fresh;
-    }
-    char *copy = chunk->data + chunk->used;
-    memcpy (copy, s, len);
-    chunk->used += len;
-    self->items[self->size++] = copy;
-    return 0;
-}
-
-void zs_strlist_clear (zs_strlist_t *self)
-{
-    s_chunk_t *chunk = (s_chunk_t *) self->arena;
-    while (chunk) {
-        s_chunk_t *next = chunk->next;
-        free (chunk);
-        chunk = next;
-    }
-    self->arena = NULL;
-    free (self->items);
-    self->items = NULL;
-    self->size = self->cap = 0;
-}
-
-zs_bars_t *zs_bars_new (size_t n)
-{
-    zs_bars_t *b = (zs_bars_t *) calloc (1, sizeof *b);
-    if (!b)
-        return NULL;
-    size_t m = n ? n : 1;
-    /* one block: five columns then the dates */
-    double *block = (double *) malloc (5 * m * sizeof (double));
-    b->dates = (char *) calloc (m, ZS_DATE_SLOT);
-    if (!block || !b->dates) {
-        free (block);
-        free (b->dates);
-        free (b);
-        return NULL;
-    }
-    b->n = n;
-    b->open = block;
-    b->high = block + m;
-    b->low = block + 2 * m;
-    b->close = block + 3 * m;
-    b->volume = block + 4 * m;
-    b->bytes = sizeof *b + 5 * m * sizeof (double) + m * ZS_DATE_SLOT;
-    return b;
-}
-
-void zs_bars_destroy (zs_bars_t **self_p)
-{
-    if (self_p && *self_p) {
-        if (!(*self_p)->borrowed)
-            free ((*self_p)->open);
-        if (!(*self_p)->dates_shared)
-            free ((*self_p)->dates);
-        free (*self_p);
-        *self_p = NULL;
-    }
-}
-
-const char *zs_bars_date (const zs_bars_t *self, size_t i)
-{
-    return self->dates + i * ZS_DATE_SLOT;
-}
-
-bool zs_symbol_valid (const char *s)
-{
-    size_t len = s ? strlen (s) : 0;
-    if (len < 1 || len > ZS_SYMBOL_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (!(isalnum ((unsigned char) c) || c == '.' || c == '_' || c == '-'
-              || c == '^'))
-            return false;
-    }
-    /* never a path component */
-    return strcmp (s, ".") != 0 && strcmp (s, "..") != 0;
-}
-
-/* ---------------------------------------------------------------------- */
-/*  The cache: symbol -> bars, open addressing, grows, never shrinks      */
-
-typedef struct {
-    char *symbol;
-    zs_bars_t *bars;
-} s_entry_t;
+/*  Sources                                                                */
 
 typedef enum { S_SYNTHETIC, S_CSV, S_STORE } s_kind_t;
 
@@ -147,70 +31,12 @@ struct zs_source_t {
     char *dir;            /* csv                                          */
     uint64_t seed;        /* synthetic                                    */
     size_t bars;          /* synthetic bar count                          */
-    size_t budget;        /* bytes the cache may hold                     */
     char *dates;          /* synthetic: the dates every symbol shares     */
     zs_store_t *store;    /* store: the mapping                           */
-    pthread_mutex_t lock;
-    s_entry_t *slots;
-    size_t mask, used, bytes;
+    zs_cache_t *cache;    /* where its bars are kept                      */
+    bool own_cache;       /* a private one, freed with the source         */
+    uint64_t cache_id;    /* its entries' key in the cache                */
 };
-
-static uint64_t s_hash (const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (uint8_t) *s) * 1099511628211ULL;
-    return h;
-}
-
-static const zs_bars_t *s_cache_get (zs_source_t *self, const char *symbol)
-{
-    if (!self->slots)
-        return NULL;
-    size_t i = s_hash (symbol) & self->mask;
-    while (self->slots[i].symbol) {
-        if (strcmp (self->slots[i].symbol, symbol) == 0)
-            return self->slots[i].bars;
-        i = (i + 1) & self->mask;
-    }
-    return NULL;
-}
-
-/*  Inserts (the cache takes bars); returns false when it would not fit. */
-static bool s_cache_put (zs_source_t *self, const char *symbol,
-                         zs_bars_t *bars)
-{
-    if (self->bytes + bars->bytes > self->budget)
-        return false;
-    if ((self->used + 1) * 2 > (self->slots ? self->mask + 1 : 0)) {
-        size_t cap = self->slots ? (self->mask + 1) * 2 : 1024;
-        s_entry_t *slots = (s_entry_t *) calloc (cap, sizeof (s_entry_t));
-        if (!slots)
-            return false;
-        for (size_t i = 0; self->slots && i <= self->mask; i++) {
-            if (!self->slots[i].symbol)
-                continue;
-            size_t j = s_hash (self->slots[i].symbol) & (cap - 1);
-            while (slots[j].symbol)
-                j = (j + 1) & (cap - 1);
-            slots[j] = self->slots[i];
-        }
-        free (self->slots);
-        self->slots = slots;
-        self->mask = cap - 1;
-    }
-    char *key = strdup (symbol);
-    if (!key)
-        return false;
-    size_t i = s_hash (symbol) & self->mask;
-    while (self->slots[i].symbol)
-        i = (i + 1) & self->mask;
-    self->slots[i].symbol = key;
-    self->slots[i].bars = bars;
-    self->used++;
-    self->bytes += bars->bytes;
-    return true;
-}
 
 /* ---------------------------------------------------------------------- */
 /*  Opening                                                                */
@@ -257,8 +83,8 @@ static int s_parse_synthetic (zs_source_t *self, const char *args, char *err,
     return 0;
 }
 
-zs_source_t *zs_source_open (const char *uri, size_t cache_bytes, char *err,
-                             size_t errlen)
+static zs_source_t *s_open (const char *uri, zs_cache_t *cache,
+                            size_t cache_bytes, char *err, size_t errlen)
 {
     if (!uri) {
         snprintf (err, errlen, "no data source");
@@ -270,8 +96,20 @@ zs_source_t *zs_source_open (const char *uri, size_t cache_bytes, char *err,
         return NULL;
     }
     self->uri = strdup (uri);
-    self->budget = cache_bytes ? cache_bytes : (size_t) 1 << 30;
-    pthread_mutex_init (&self->lock, NULL);
+    if (cache)
+        self->cache = cache;
+    else {
+        self->cache = zs_cache_new (cache_bytes ? cache_bytes
+                                                : (size_t) 1 << 30);
+        self->own_cache = true;
+    }
+    if (!self->cache) {
+        free (self->uri);
+        free (self);
+        snprintf (err, errlen, "out of memory");
+        return NULL;
+    }
+    self->cache_id = zs_cache_source_id (self->cache);
     int rc = -1;
     if (strncmp (uri, "synthetic:", 10) == 0) {
         self->kind = S_SYNTHETIC;
@@ -308,19 +146,29 @@ zs_source_t *zs_source_open (const char *uri, size_t cache_bytes, char *err,
     return self;
 }
 
+zs_source_t *zs_source_open (const char *uri, size_t cache_bytes, char *err,
+                             size_t errlen)
+{
+    return s_open (uri, NULL, cache_bytes, err, errlen);
+}
+
+zs_source_t *zs_source_open_in (const char *uri, zs_cache_t *cache,
+                                char *err, size_t errlen)
+{
+    return s_open (uri, cache, 0, err, errlen);
+}
+
 void zs_source_destroy (zs_source_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
     zs_source_t *self = *self_p;
-    for (size_t i = 0; self->slots && i <= self->mask; i++)
-        if (self->slots[i].symbol) {
-            free (self->slots[i].symbol);
-            zs_bars_destroy (&self->slots[i].bars);
-        }
-    free (self->slots);
+    if (self->cache) {
+        zs_cache_drop_source (self->cache, self->cache_id);
+        if (self->own_cache)
+            zs_cache_destroy (&self->cache);
+    }
     zs_store_close (&self->store);
-    pthread_mutex_destroy (&self->lock);
     free (self->uri);
     free (self->dir);
     free (self->dates);
@@ -341,6 +189,8 @@ int zs_source_load (zs_source_t *self, const char *symbol, zs_bars_ref_t *ref,
 {
     ref->bars = NULL;
     ref->owned = NULL;
+    ref->entry = NULL;
+    ref->cache = NULL;
     if (!zs_symbol_valid (symbol)) {
         snprintf (err, errlen, "'%.40s' is not a valid symbol", symbol);
         return -1;
@@ -353,13 +203,11 @@ int zs_source_load (zs_source_t *self, const char *symbol, zs_bars_ref_t *ref,
         ref->bars = &ref->view;
         return 0;
     }
-    pthread_mutex_lock (&self->lock);
-    const zs_bars_t *hit = s_cache_get (self, symbol);
-    pthread_mutex_unlock (&self->lock);
-    if (hit) {
-        ref->bars = hit;
+    ref->cache = self->cache;
+    ref->bars = zs_cache_get (self->cache, self->cache_id, symbol,
+                              &ref->entry);
+    if (ref->bars)
         return 0;
-    }
     zs_bars_t *b = NULL;
     if (self->kind == S_SYNTHETIC) {
         b = zs_synth_generate (symbol, self->seed, self->bars, self->dates);
@@ -373,25 +221,27 @@ int zs_source_load (zs_source_t *self, const char *symbol, zs_bars_ref_t *ref,
     }
     if (!b)
         return -1;
-    pthread_mutex_lock (&self->lock);
-    hit = s_cache_get (self, symbol); /* another thread was quicker */
-    bool kept = !hit && s_cache_put (self, symbol, b);
-    pthread_mutex_unlock (&self->lock);
-    if (hit) {
-        zs_bars_destroy (&b);
-        ref->bars = hit;
-    }
-    else {
-        ref->bars = b;
-        ref->owned = kept ? NULL : b;
+    ref->bars = zs_cache_put (self->cache, self->cache_id, symbol, b,
+                              &ref->entry);
+    if (!ref->bars) {
+        snprintf (err, errlen, "%s: out of memory", symbol);
+        return -1;
     }
     return 0;
 }
 
 void zs_bars_release (zs_bars_ref_t *ref)
 {
+    if (ref->entry)
+        zs_cache_release (ref->cache, ref->entry);
+    ref->entry = NULL;
     zs_bars_destroy (&ref->owned);
     ref->bars = NULL;
+}
+
+zs_cache_t *zs_source_cache (zs_source_t *self)
+{
+    return self->cache;
 }
 
 static int s_cmp_str (const void *a, const void *b)

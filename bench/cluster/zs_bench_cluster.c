@@ -26,7 +26,8 @@
     Prints BENCH lines (see bench/run).  Starts zscan-broker and
     zscan-worker from ZSCAN_BIN (or next to this program).
 
-    For profiling one part: ZS_BENCH_ONLY=scaling|bus|stop runs only it,
+    For profiling one part: ZS_BENCH_ONLY=scaling|bus|history|stop runs
+    only it,
     ZS_BENCH_WORKERS=N measures scaling with N workers only,
     ZS_BENCH_REPEAT=N measures N scans instead of 10, ZS_BENCH_NORAW=1 skips
     the raw ZeroMQ reference, ZS_BENCH_LOG=debug keeps the programs' logs
@@ -214,7 +215,7 @@ static void s_request_ok (zs_client_t *client, zmq_msg_t *reply);
     ports; each worker first loads the bars of the universe preload when
     it is not NULL. */
 static int s_cluster_start (s_cluster_t *c, int workers, const char *data,
-                            bool ipc, const char *preload)
+                            bool ipc, const char *preload, int delay_us)
 {
     memset (c, 0, sizeof *c);
     c->base = s_free_base (6);
@@ -248,6 +249,12 @@ static int s_cluster_start (s_cluster_t *c, int workers, const char *data,
         if (preload) {
             wargv[k++] = "--preload";
             wargv[k++] = (char *) preload;
+        }
+        char delay[16];
+        if (delay_us) {
+            snprintf (delay, sizeof delay, "%d", delay_us);
+            wargv[k++] = "--symbol-delay-us";
+            wargv[k++] = delay;
         }
         wargv[k] = NULL;
         s_spawn (c, wargv);
@@ -869,6 +876,106 @@ done:
 
 /* ---------------------------------------------------------------------- */
 
+/* ---------------------------------------------------------------------- */
+/*  History: replays served, late joiners                                  */
+
+/*  Reads a finished scan's whole history with raw replay requests on the
+    api (no bus logic: pages asked back to back, records counted from
+    each message's position frame and body); returns records/s, the
+    records read in *records. */
+static double s_replay_rate (zs_client_t *client, const char *scan,
+                             uint64_t *records)
+{
+    uint64_t after = 0;
+    *records = 0;
+    double t0 = s_now ();
+    for (;;) {
+        zs_replay_t m = {0};
+        m.req = client->next_req++;
+        m.scan = scan;
+        m.after = after;
+        char err[256];
+        zs_buf_reset (&client->buf);
+        zs_replay_encode (&m, &client->buf, err, sizeof err);
+        zmq_send (client->dealer, client->buf.data, client->buf.size, 0);
+        zmq_msg_t part;
+        zmq_msg_init (&part);
+        if (zmq_msg_recv (&part, client->dealer, 0) < 0)
+            return 0;
+        zs_replay_page_t page = {0};
+        if (zs_replay_page_decode (zmq_msg_data (&part), zmq_msg_size (&part),
+                                   &page, err, sizeof err)
+            != 0) {
+            fprintf (stderr, "bench: replay: %s\n", err);
+            return 0;
+        }
+        int more = zmq_msg_more (&part);
+        int k = 0;
+        while (more) {
+            zmq_msg_close (&part);
+            zmq_msg_init (&part);
+            zmq_msg_recv (&part, client->dealer, 0);
+            more = zmq_msg_more (&part);
+            if (k++ % 3 == 2) { /* the body */
+                zs_recs_t it;
+                int n = zs_recs_init (&it, zmq_msg_data (&part),
+                                      zmq_msg_size (&part), err, sizeof err);
+                if (n > 0)
+                    *records += (uint64_t) n;
+            }
+        }
+        zmq_msg_close (&part);
+        bool done = page.done || page.next >= page.head;
+        after = page.next;
+        zs_msg_free (&page.mem_);
+        if (done)
+            break;
+    }
+    return (double) *records / (s_now () - t0);
+}
+
+/*  A second client joins scan (running, position `head` published when it
+    joins) through the bus: the time from its follow until it has handed
+    out everything up to head and then a record that came live: caught
+    up.  Returns seconds, or -1. */
+static double s_late_join (const char *api, const char *res,
+                           const char *scan, uint64_t *replayed)
+{
+    char err[256];
+    zs_client_t *late = zs_client_new (api, res, err, sizeof err);
+    zs_bus_t *bus = late ? zs_client_bus (late) : NULL;
+    if (!bus) {
+        fprintf (stderr, "bench: late joiner: %s\n", late ? "no bus" : err);
+        zs_client_destroy (&late);
+        return -1;
+    }
+    double t0 = s_now ();
+    zs_bus_follow (bus, scan, ZS_VIEW_ALL, 0, false);
+    double caught = -1;
+    uint64_t last = 0;
+    for (;;) {
+        zs_bus_event_t ev;
+        if (zs_bus_next (bus, 10000, &ev) != 1 || ev.what != ZS_BUS_RECORD
+            || ev.rec.pos != last + 1) {
+            fprintf (stderr, "bench: late joiner: %s at %llu after %llu\n",
+                     ev.what == ZS_BUS_RECORD ? "a record" : ev.reason,
+                     (unsigned long long) ev.rec.pos,
+                     (unsigned long long) last);
+            break;
+        }
+        last = ev.rec.pos;
+        if (!ev.replayed) {
+            caught = s_now () - t0;
+            break;
+        }
+    }
+    zs_bus_stats_t st;
+    zs_bus_stats (bus, &st);
+    *replayed = st.replayed;
+    zs_client_destroy (&late);
+    return caught;
+}
+
 static int s_cmp_double (const void *a, const void *b)
 {
     double x = *(const double *) a, y = *(const double *) b;
@@ -898,7 +1005,7 @@ int main (int argc, char **argv)
     srand ((unsigned) (zs_clock_us () ^ getpid ()));
     signal (SIGPIPE, SIG_IGN);
 
-    /* ZS_BENCH_ONLY=scaling|bus|stop runs one part (for profiling) */
+    /* ZS_BENCH_ONLY=scaling|bus|history|stop runs one part (profiling) */
     const char *only = getenv ("ZS_BENCH_ONLY");
 #define PART(name) (!only || !*only || strcmp (only, name) == 0)
 
@@ -924,7 +1031,7 @@ int main (int argc, char **argv)
            it, so a worker that met a symbol for the first time during
            the measured scans would distort them */
         if (s_cluster_start (&c, workers, "synthetic:", ipc,
-                             "synthetic:10000")
+                             "synthetic:10000", 0)
             != 0)
             return 1;
         s_run_t run;
@@ -1065,7 +1172,8 @@ int main (int argc, char **argv)
                 raw = r;
         }
         s_cluster_t c;
-        if (s_cluster_start (&c, 2, "synthetic:bars=30", false, NULL) != 0)
+        if (s_cluster_start (&c, 2, "synthetic:bars=30", false, NULL, 0)
+            != 0)
             return 1;
         s_run_t run;
         s_scan (c.client, "synthetic:200000", "close > 0", &run); /* warm */
@@ -1090,10 +1198,107 @@ int main (int argc, char **argv)
             return 1;
     }
 
+    /* 2b. a stalled subscriber, replays, late joiners */
+    if (PART ("history")) {
+        s_cluster_t c;
+        if (s_cluster_start (&c, 2, "synthetic:bars=30", false, NULL, 0)
+            != 0)
+            return 1;
+        s_run_t run;
+        s_scan (c.client, "synthetic:200000", "close > 0", &run); /* warm */
+        /* a subscriber to everything that never reads, there every other
+           round: the healthy subscriber's rate with it and without it */
+        void *ctx = zmq_ctx_new ();
+        char res[64];
+        snprintf (res, sizeof res, "tcp://127.0.0.1:%d", c.base + 5);
+        double with = 0, without = 0;
+        uint64_t filled = 0;
+        for (int i = 0; i < 10; i++) {
+            void *stalled = NULL;
+            if (i % 2) {
+                stalled = zmq_socket (ctx, ZMQ_SUB);
+                int one = 1, zero = 0;
+                zmq_setsockopt (stalled, ZMQ_RCVHWM, &one, sizeof one);
+                zmq_setsockopt (stalled, ZMQ_LINGER, &zero, sizeof zero);
+                zmq_connect (stalled, res);
+                zmq_setsockopt (stalled, ZMQ_SUBSCRIBE, "", 0);
+            }
+            usleep (200000); /* the same pause before every round */
+            double secs = s_scan (c.client, "synthetic:200000", "close > 0",
+                                  &run);
+            if (run.results != 200000 || run.gaps) {
+                fprintf (stderr, "bench: %llu results, %llu gaps\n",
+                         (unsigned long long) run.results,
+                         (unsigned long long) run.gaps);
+                return 1;
+            }
+            double rate = (double) run.results / secs;
+            if (getenv ("ZS_BENCH_LOG"))
+                fprintf (stderr, "bench: round %d (%s): %.0f results/s\n",
+                         i, stalled ? "stalled subscriber" : "alone", rate);
+            if (stalled) {
+                filled += run.filled;
+                if (rate > with)
+                    with = rate;
+                zmq_close (stalled);
+            }
+            else if (rate > without)
+                without = rate;
+        }
+        printf ("BENCH\tbus with a stalled subscriber present: results "
+                "delivered to a healthy one (all of them; %llu fetched from "
+                "the history)\t%.0f\tresults/s\tthe same with no stalled "
+                "subscriber\t%.0f\n",
+                (unsigned long long) filled, with, without);
+        /* replays of the last 200,000-record scan, served from history */
+        char id[64];
+        double replay = 0;
+        uint64_t records = 0;
+        snprintf (id, sizeof id, "b%d-%d", (int) getpid (), 6);
+        for (int i = 0; i < 3; i++) {
+            double r = s_replay_rate (c.client, id, &records);
+            if (r > replay)
+                replay = r;
+        }
+        printf ("BENCH\treplay: records served from the history (a "
+                "finished scan, %llu records, pages back to back)\t%.0f\t"
+                "records/s\tlive delivery, the same scan\t%.0f\n",
+                (unsigned long long) records, replay, without);
+        s_cluster_stop (&c);
+        zmq_ctx_term (ctx);
+
+        /* a late joiner of a running 100,000-record scan, joining at
+           about half way: slowed workers make the scan last ~2 s */
+        if (s_cluster_start (&c, 2, "synthetic:bars=30", false, NULL, 40)
+            != 0)
+            return 1;
+        char api[64];
+        snprintf (api, sizeof api, "tcp://127.0.0.1:%d", c.base);
+        snprintf (res, sizeof res, "tcp://127.0.0.1:%d", c.base + 5);
+        double joins[3];
+        uint64_t replayed = 0;
+        for (int i = 0; i < 3; i++) {
+            snprintf (id, sizeof id, "late%d-%d", (int) getpid (), i);
+            s_start (c.client, id, "synthetic:100000", "close > 0", &run);
+            s_follow (c.client, &run, 50000);
+            joins[i] = s_late_join (api, res, id, &replayed) * 1e3;
+            s_follow (c.client, &run, 0);
+            if (joins[i] < 0) {
+                fprintf (stderr, "bench: the late joiner did not catch up\n");
+                return 1;
+            }
+        }
+        s_cluster_stop (&c);
+        printf ("BENCH\tlate joiner of a 100,000-record scan at half way: "
+                "time to catch up (%llu records replayed)\t%.2f\tms\t-\t-"
+                "\n",
+                (unsigned long long) replayed, s_quantile (joins, 3, 0.5));
+    }
+
     /* 3. stop latency and 4. time to first result */
     if (PART ("stop")) {
         s_cluster_t c;
-        if (s_cluster_start (&c, 2, "synthetic:", false, NULL) != 0)
+        if (s_cluster_start (&c, 2, "synthetic:", false, NULL, 0) != 0)
             return 1;
         s_run_t run;
         s_scan (c.client, "synthetic:2000", NULL, &run); /* warm 2,000 */

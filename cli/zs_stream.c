@@ -11,11 +11,11 @@
     then 1.
 */
 #include "zs_cli.h"
+#include "zs_json.h"
 #include "zs_topic.h"
 #include "zs_util.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,33 +30,12 @@ typedef struct {
     uint64_t done, signals, failed;
     double rate, eta;
     uint64_t lost;         /* records the bus reported lost               */
+    zs_json_t js;          /* the JSON renderer's decoding space          */
+    zs_buf_t line;         /* the JSON line being written                 */
     int64_t last_draw_us;
     bool bar_shown;
     zs_result_t result;    /* reusable decode space                       */
 } s_view_t;
-
-static json_t *s_num (double v)
-{
-    return isfinite (v) ? json_real (v) : json_null ();
-}
-
-/*  Writes one JSON line: the record's type, position and data. */
-static void s_emit_json (s_view_t *v, const char *type, uint64_t seq,
-                         json_t *data)
-{
-    (void) v;
-    json_t *rec = json_object ();
-    json_object_set_new (rec, "type", json_string (type));
-    json_object_set_new (rec, "seq", json_integer ((json_int_t) seq));
-    json_object_set_new (rec, "data", data);
-    char *line = json_dumps (rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (line) {
-        fputs (line, stdout);
-        fputc ('\n', stdout);
-        free (line);
-    }
-    json_decref (rec);
-}
 
 static void s_clear_bar (s_view_t *v)
 {
@@ -110,29 +89,6 @@ static void s_on_result (s_view_t *v, uint64_t seq, const void *data,
         v->signals++;
     if (r->error)
         v->failed++;
-    if (v->json) {
-        json_t *d = json_object ();
-        json_object_set_new (d, "scan", json_string (r->scan));
-        json_object_set_new (d, "symbol", json_string (r->symbol));
-        json_object_set_new (d, "index", json_integer (r->index));
-        json_object_set_new (d, "signal", json_boolean (r->signal));
-        json_object_set_new (d, "score", s_num (r->score));
-        json_object_set_new (d, "time",
-                             r->time ? json_string (r->time) : json_null ());
-        json_object_set_new (d, "price", s_num (r->price));
-        json_t *vals = json_object ();
-        for (size_t i = 0; i < r->nvalues; i++)
-            json_object_set_new (vals, r->values[i].name,
-                                 s_num (r->values[i].value));
-        json_object_set_new (d, "values", vals);
-        if (r->error)
-            json_object_set_new (d, "error", json_string (r->error));
-        if (r->note)
-            json_object_set_new (d, "note", json_string (r->note));
-        json_object_set_new (d, "worker", json_string (r->worker));
-        s_emit_json (v, "result", seq, d);
-        return;
-    }
     if (r->signal || r->error) {
         s_clear_bar (v);
         if (r->error)
@@ -162,24 +118,7 @@ static void s_on_progress (s_view_t *v, uint64_t seq, const void *data,
             v->done = p.done;
         if (p.signals > v->signals)
             v->signals = p.signals;
-        if (v->json) {
-            json_t *d = json_object ();
-            json_object_set_new (d, "scan", json_string (p.scan));
-            json_object_set_new (d, "total", json_integer ((json_int_t) p.total));
-            json_object_set_new (d, "done", json_integer ((json_int_t) p.done));
-            json_object_set_new (d, "signals",
-                                 json_integer ((json_int_t) p.signals));
-            json_object_set_new (d, "failed",
-                                 json_integer ((json_int_t) p.failed));
-            json_object_set_new (d, "busy", json_integer (p.busy));
-            json_object_set_new (d, "elapsed", s_num (p.elapsed));
-            json_object_set_new (d, "rate", s_num (p.rate));
-            json_object_set_new (d, "eta", p.eta >= 0 ? s_num (p.eta)
-                                                      : json_null ());
-            s_emit_json (v, "progress", seq, d);
-        }
-        else
-            s_draw_bar (v, true);
+        s_draw_bar (v, true);
     }
     zs_msg_free (&p.mem_);
 }
@@ -196,29 +135,7 @@ static bool s_on_finished (s_view_t *v, uint64_t seq, const void *data,
         return true;
     }
     double saved = f.total ? (double) f.unscanned / (double) f.total : 0;
-    if (v->json) {
-        json_t *d = json_object ();
-        json_object_set_new (d, "scan", json_string (f.scan));
-        json_object_set_new (d, "reason",
-                             json_string (zs_end_reason_name (f.reason)));
-        json_object_set_new (d, "total", json_integer ((json_int_t) f.total));
-        json_object_set_new (d, "scanned",
-                             json_integer ((json_int_t) f.scanned));
-        json_object_set_new (d, "signals",
-                             json_integer ((json_int_t) f.signals));
-        json_object_set_new (d, "results",
-                             json_integer ((json_int_t) f.results));
-        json_object_set_new (d, "failed", json_integer ((json_int_t) f.failed));
-        json_object_set_new (d, "unscanned",
-                             json_integer ((json_int_t) f.unscanned));
-        json_object_set_new (d, "work_saved", s_num (saved));
-        json_object_set_new (d, "elapsed", s_num (f.elapsed));
-        json_object_set_new (d, "first_result_ms",
-                             f.first_result_ms >= 0 ? s_num (f.first_result_ms)
-                                                    : json_null ());
-        s_emit_json (v, "complete", seq, d);
-    }
-    else {
+    {
         v->done = f.results;
         v->signals = f.signals;
         v->total = f.total;
@@ -257,42 +174,33 @@ static int s_send_stop (zs_client_t *client, const char *scan,
     return rc;
 }
 
-static void s_on_started (s_view_t *v, uint64_t seq, const void *data,
-                          size_t size)
+static void s_on_started (s_view_t *v, const void *data, size_t size)
 {
     zs_ev_started_t st = {0};
     char err[256];
-    if (zs_ev_started_decode (data, size, &st, err, sizeof err) == 0) {
+    if (zs_ev_started_decode (data, size, &st, err, sizeof err) == 0)
         v->total = st.total;
-        if (v->json) {
-            json_t *d = json_object ();
-            json_object_set_new (d, "scan", json_string (st.scan));
-            json_object_set_new (d, "total",
-                                 json_integer ((json_int_t) st.total));
-            if (st.universe)
-                json_object_set_new (d, "universe",
-                                     json_string (st.universe));
-            if (st.def.strategy)
-                json_object_set_new (d, "strategy",
-                                     json_string (st.def.strategy));
-            if (st.def.filter)
-                json_object_set_new (d, "filter",
-                                     json_string (st.def.filter));
-            if (st.def.data)
-                json_object_set_new (d, "data", json_string (st.def.data));
-            json_object_set_new (d, "priority",
-                                 json_string (zs_priority_name (st.priority)));
-            json_object_set_new (d, "max_signals",
-                                 json_integer ((json_int_t) st.max_signals));
-            json_object_set_new (d, "max_symbols",
-                                 json_integer ((json_int_t) st.max_symbols));
-            json_object_set_new (d, "timeout_seconds",
-                                 s_num (st.timeout_seconds));
-            json_object_set_new (d, "time", s_num (st.time));
-            s_emit_json (v, "started", seq, d);
-        }
-    }
     zs_msg_free (&st.mem_);
+}
+
+/*  One record as a JSON line (the shared renderer: the gateway's very
+    text); true when it was the scan's last. */
+static bool s_json_line (s_view_t *v, uint64_t pos, const void *data,
+                         size_t size)
+{
+    zs_msg_type_t type = ZS_MSG_UNKNOWN;
+    char err[256];
+    zs_buf_reset (&v->line);
+    if (zs_json_record (&v->js, pos, data, size, &type, &v->line, err,
+                        sizeof err)
+        != 0) {
+        fprintf (stderr, "zscan: dropped a bad record (position %llu): %s\n",
+                 (unsigned long long) pos, err);
+        return false;
+    }
+    zs_buf_append (&v->line, "\n", 1);
+    fwrite (v->line.data, 1, v->line.size, stdout);
+    return type == ZS_MSG_EV_FINISHED;
 }
 
 int zs_cli_stream (zs_client_t *client, const char *scan, uint64_t total,
@@ -323,8 +231,7 @@ int zs_cli_stream (zs_client_t *client, const char *scan, uint64_t total,
             s_send_stop (client, scan, request_ms);
             stop_deadline = zs_clock_ms () + 3000;
             exit_code = 130;
-        }
-        else if (zs_interrupted && stopping)
+        } else if (zs_interrupted && stopping)
             break; /* second Ctrl-C: leave at once */
         if (stopping && zs_clock_ms () > stop_deadline)
             break;
@@ -347,11 +254,17 @@ int zs_cli_stream (zs_client_t *client, const char *scan, uint64_t total,
                 fflush (stdout);
                 s_clear_bar (&v);
                 zs_msg_free (&v.result.mem_);
+                zs_json_free (&v.js);
+                zs_buf_free (&v.line);
                 return 1;
             }
             uint64_t seq = ev.rec.pos;
             const void *data = ev.rec.data;
             size_t size = ev.rec.size;
+            if (v.json) {
+                over = s_json_line (&v, seq, data, size);
+                continue;
+            }
             zs_msg_type_t type;
             char err[256];
             if (zs_msg_peek (data, size, &type, err, sizeof err) != 0)
@@ -363,18 +276,21 @@ int zs_cli_stream (zs_client_t *client, const char *scan, uint64_t total,
             else if (type == ZS_MSG_EV_FINISHED)
                 over = s_on_finished (&v, seq, data, size);
             else if (type == ZS_MSG_EV_STARTED)
-                s_on_started (&v, seq, data, size);
+                s_on_started (&v, data, size);
         }
         fflush (stdout);
     }
     s_clear_bar (&v);
     zs_msg_free (&v.result.mem_);
+    zs_json_free (&v.js);
+    zs_buf_free (&v.line);
     if (!over && exit_code == 0)
         exit_code = 130;
     if (over && v.lost) {
-        fprintf (stderr, "zscan: %llu records of scan %s were lost (they "
-                         "left the broker's history before they could be "
-                         "read)\n",
+        fprintf (stderr,
+                 "zscan: %llu records of scan %s were lost (they "
+                 "left the broker's history before they could be "
+                 "read)\n",
                  (unsigned long long) v.lost, scan);
         exit_code = 1;
     }

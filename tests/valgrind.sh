@@ -9,7 +9,7 @@ mapfile -t cmds < <(cd "$build" && ctest -L unit -N -V \
 for c in "${cmds[@]}"; do
   echo "valgrind: $c" >&2
   # shellcheck disable=SC2086 # the command line is ctest's, split on spaces
-  valgrind -q --error-exitcode=1 --leak-check=full \
+  ZS_VALGRIND=1 valgrind -q --error-exitcode=1 --leak-check=full \
     --errors-for-leak-kinds=definite $c >/dev/null
 done
 echo "valgrind: ${#cmds[@]} programs clean" >&2

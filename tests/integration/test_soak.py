@@ -68,6 +68,8 @@ with Cluster(workers=2, threads=1,
         peak = max(s[name] for s in warm)
         log("%s: %.0f MB after warm-up, %.0f MB at the end, peak %.0f MB "
             "(%d scans, %d sources)" % (name, first, last, peak, k, k))
+        if os.environ.get("ZS_SANITIZED"):
+            continue  # ASan keeps freed memory in quarantine on purpose
         check(peak <= first * 1.15 + 24,
               "%s grew from %.0f to %.0f MB over %d scans"
               % (name, first, peak, k))
@@ -90,7 +92,7 @@ with Cluster(workers=2, threads=1,
     after = rss_mb(cluster.broker.pid)
     rep = client.request({"type": "scan_list"})
     check(rep.get("type") == "scans", "the broker still answers")
-    check(after - before < 50,
+    check(after - before < 50 or os.environ.get("ZS_SANITIZED"),
           "6 MB of subscriptions and a 100 MB request took the broker from "
           "%.0f to %.0f MB" % (before, after))
     log("ok: %d varied scans in %.0f s, memory flat; oversized frames "

@@ -168,8 +168,8 @@ int zs_cmd_local (int argc, char **argv)
 {
     int64_t workers = 0, threads = 0, port = 0, max_signals = 0;
     char *data = NULL, *universe = NULL, *strategy = NULL, *filter = NULL,
-         *log_level = NULL;
-    bool scan = true, exit_after = false, json = false;
+         *log_level = NULL, *http = NULL;
+    bool scan = true, exit_after = false, json = false, gateway = true;
     zs_opt_t opts[] = {
         {"workers", 'w', ZS_OPT_INT, "2", "N", "worker processes", &workers},
         {"threads", 't', ZS_OPT_INT, "0", "N",
@@ -198,6 +198,12 @@ int zs_cmd_local (int argc, char **argv)
          &exit_after},
         {"json", 'j', ZS_OPT_BOOL, "false", NULL, "JSON lines output",
          &json},
+        {"gateway", 0, ZS_OPT_BOOL, "true", NULL,
+         "run the HTTP gateway too (--no-gateway: do not)", &gateway},
+        {"http", 0, ZS_OPT_STR, "127.0.0.1:8080", "ADDR:PORT",
+         "where the gateway listens (another free port when that one is "
+         "taken)",
+         &http},
         {"log-level", 'l', ZS_OPT_STR, "warn", "LEVEL",
          "log level of the cluster's processes", &log_level},
         {NULL, 0, 0, NULL, NULL, NULL, NULL}};
@@ -277,6 +283,40 @@ int zs_cmd_local (int argc, char **argv)
                          "--log-level", log_level, NULL};
         s_spawn (&kids, "worker", wargv);
     }
+    /* the gateway, over the cluster's Unix sockets */
+    char gw_url[128] = "";
+    if (gateway) {
+        char addr[64] = "127.0.0.1";
+        int gport = 8080;
+        const char *colon = http ? strrchr (http, ':') : NULL;
+        if (colon) {
+            snprintf (addr, sizeof addr, "%.*s", (int) (colon - http), http);
+            gport = atoi (colon + 1);
+        }
+        if (gport < 1 || gport > 65535 || !s_port_free (gport)) {
+            int want = gport;
+            gport = 0;
+            for (int k = 1; k < 200 && !gport; k++)
+                if (want + k < 65535 && s_port_free (want + k))
+                    gport = want + k;
+            if (gport)
+                fprintf (stderr, "zscan local: port %d is taken: the "
+                                 "gateway takes %d\n",
+                         want, gport);
+        }
+        char gapi[128], grout[128], gportarg[16];
+        if (gport && zs_endpoint_ipc (gapi, sizeof gapi, ipc, "api")
+            && zs_endpoint_ipc (grout, sizeof grout, ipc, "results-out")) {
+            snprintf (gportarg, sizeof gportarg, "%d", gport);
+            char gateway_bin[PATH_MAX];
+            s_program ("zscan-gateway", gateway_bin, sizeof gateway_bin);
+            char *gargv[] = {gateway_bin, "--listen", addr, "--http-port",
+                             gportarg, "--api", gapi, "--results-out",
+                             grout, "--log-level", log_level, NULL};
+            s_spawn (&kids, "gateway", gargv);
+            snprintf (gw_url, sizeof gw_url, "http://%s:%d/", addr, gport);
+        }
+    }
     if (s_wait_broker (base) != 0) {
         fprintf (stderr, "zscan local: the broker did not come up\n");
         s_stop_all (&kids);
@@ -296,6 +336,12 @@ int zs_cmd_local (int argc, char **argv)
              base, base + 5, default_base ? " (the default)" : "",
              (long long) workers, (long long) threads, data, portopt,
              base + 5, ipc);
+    if (gw_url[0])
+        fprintf (stderr,
+                 "  HTTP gateway:  %s (curl -X POST %sscan/stream -H "
+                 "'content-type: application/json' -d "
+                 "'{\"universe\":\"synthetic:1000\"}')\n",
+                 gw_url, gw_url);
     if (scan) {
         char ms[32];
         snprintf (ms, sizeof ms, "%lld", (long long) max_signals);

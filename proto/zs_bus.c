@@ -938,6 +938,18 @@ void zs_bus_unfollow (zs_bus_t *self, const char *scan)
         s_forget (self, f);
 }
 
+void zs_bus_pollitems (zs_bus_t *self, zmq_pollitem_t *items)
+{
+    items[0].socket = self->sub;
+    items[0].fd = 0;
+    items[0].events = ZMQ_POLLIN;
+    items[0].revents = 0;
+    items[1].socket = self->dealer;
+    items[1].fd = 0;
+    items[1].events = ZMQ_POLLIN;
+    items[1].revents = 0;
+}
+
 const char *zs_bus_broker (const zs_bus_t *self)
 {
     return self->broker;

@@ -161,6 +161,11 @@ void zs_bus_unfollow (zs_bus_t *self, const char *scan);
     interrupt, errno EINTR). */
 int zs_bus_next (zs_bus_t *self, int timeout_ms, zs_bus_event_t *ev);
 
+/*  The bus's two sockets, for a caller that polls them with others: fills
+    items[0..1] (ZMQ_POLLIN); when either is readable, or every 50 ms for
+    the bus's timers, call zs_bus_next (..., 0, ...) until it returns 0. */
+void zs_bus_pollitems (zs_bus_t *self, zmq_pollitem_t *items);
+
 /*  The broker instance the bus last heard from ("" before any answer). */
 const char *zs_bus_broker (const zs_bus_t *self);
 

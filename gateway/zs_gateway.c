@@ -891,12 +891,10 @@ static int s_stream_write (zs_gateway_t *self, s_pss_t *pss)
         pss->ended = true;
         return -1;
     }
-    if (more) {
+    /* it wrote: the stall clock starts again when more is waiting */
+    pss->want_us = more ? now : 0;
+    if (more)
         lws_callback_on_writable (pss->wsi);
-        pss->want_us = pss->want_us ? pss->want_us : now;
-    }
-    else
-        pss->want_us = 0;
     return 0;
 }
 
@@ -1345,11 +1343,17 @@ static void s_on_news (zs_gateway_t *self)
     zs_logset_lock (self->logs);
     size_t n = zs_logset_take_dirty (self->logs, self->dirty, ZS_LOG_DIRTY);
     zs_logset_unlock (self->logs);
+    int64_t now = zs_clock_us ();
     for (size_t i = 0; i < n; i++)
         for (s_pss_t *p = (s_pss_t *) zhashx_lookup (self->clients,
                                                      self->dirty[i]);
-             p; p = p->next)
+             p; p = p->next) {
+            /* it has something to write from now: if it does not get
+               writable within stall_ms, it is stalled */
+            if (!p->want_us)
+                p->want_us = now;
             lws_callback_on_writable (p->wsi);
+        }
     zs_buf_t reply = {0};
     s_pss_t *p = self->waiting;
     while (p) {

@@ -1,0 +1,194 @@
+"""The gateway under slow and hostile clients, and SIGTERM (issue 18,
+promises 4-6).
+
+- A WebSocket client that stops reading (a raw socket that upgrades and
+  never reads) does not slow a healthy client of the same scan, and is
+  cut (stalled or too far behind), counted in /metrics.
+- Hostile requests each get their HTTP error with a JSON body, and the
+  gateway goes on serving: a body too large (413), not JSON (400), the
+  wrong content type (415), an unknown endpoint (404), the wrong method
+  (405), a path that climbs (404), an unknown scan (404), malformed HTTP,
+  an oversized header, a bad upgrade, a WebSocket frame that is not
+  {"action":"stop"} (closed 1003), a thousand connects and disconnects.
+- SIGTERM: new connections refused, every stream ends with a reason
+  (WebSocket 1001, SSE an "end" event), exit 0.
+"""
+import asyncio
+import base64
+import json
+import os
+import socket
+import threading
+import time
+
+from gwharness import Gateway, sse_events, websockets, ws_records
+from zsharness import Cluster, Client, check, log
+
+if websockets is None:
+    check(False, "python3-websockets is missing")
+
+
+def raw_upgrade(port, path):
+    """A WebSocket client that upgrades and then never reads."""
+    s = socket.create_connection(("127.0.0.1", port))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+               "Sec-WebSocket-Version: 13\r\n\r\n" % (path, key)).encode())
+    return s
+
+
+def raw(port, data, read=True):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        s.sendall(data)
+        return s.recv(4096) if read else b""
+    except OSError:
+        return b""
+    finally:
+        s.close()
+
+
+def metric(text, name):
+    total = 0.0
+    found = False
+    for line in text.splitlines():
+        if line.startswith(name):
+            total += float(line.split()[-1])
+            found = True
+    return total if found else None
+
+
+with Cluster(workers=2, threads=1, data="synthetic:bars=60") as cluster:
+    client = Client(cluster)
+    client.wait_ready()
+    client.wait_workers(2)
+    with Gateway(cluster, "--stall-ms", "1000") as gw:
+        # a stalled reader beside a healthy one
+        sid = gw.start(universe="synthetic:200000")["scan_id"]
+        stalled = raw_upgrade(gw.port, "/ws/results/" + sid)
+        t0 = time.time()
+        recs, code, reason = asyncio.run(ws_records(
+            gw.ws + "/ws/results/" + sid, timeout=60))
+        took = time.time() - t0
+        check(recs and recs[-1]["type"] == "complete"
+              and [r["seq"] for r in recs] == list(range(1, len(recs) + 1)),
+              "the healthy client got all %d records" % len(recs))
+        time.sleep(1.5)
+        status, text = gw.request("GET", "/metrics")
+        dropped = metric(text.decode(),
+                         "zscan_gateway_clients_dropped_total")
+        check(dropped and dropped >= 1,
+              "the stalled client was cut: %r" % dropped)
+        stalled.close()
+        log("ok: a stalled WebSocket reader was cut; the healthy one got "
+            "%d records in %.1f s" % (len(recs), took))
+
+        # hostile requests: an error with a JSON body each
+        cases = [
+            ("POST", "/scan/stream", b"{" + b" " * (2 << 20) + b"}",
+             {"content-type": "application/json"}, 413),
+            ("POST", "/scan/stream", b"{not json",
+             {"content-type": "application/json"}, 400),
+            ("POST", "/scan/stream", b'{"universe": 5}',
+             {"content-type": "application/json"}, 400),
+            ("POST", "/scan/stream", b'{"universe":"synthetic:10"}',
+             {"content-type": "text/plain"}, 415),
+            ("POST", "/scan/stream", b'{"filter":"rsi(14) <"}',
+             {"content-type": "application/json"}, 422),
+            ("GET", "/nope", None, {}, 404),
+            ("GET", "/scan/stream", None, {}, 405),
+            ("DELETE", "/scans/active", None, {}, 405),
+            ("GET", "/scan/stats/..%2F..%2Fetc%2Fpasswd", None, {}, 404),
+            ("GET", "/scan/stats/../../etc/passwd", None, {}, 404),
+            ("GET", "/scan/stats/nosuch", None, {}, 404),
+            ("GET", "/ws/results/" + sid, None, {}, 400),
+        ]
+        for method, path, body, headers, want in cases:
+            status, data = gw.request(method, path, body, headers)
+            ok = status == want
+            if ok and data:
+                err = json.loads(data).get("error", {})
+                ok = err.get("code") == want and err.get("message")
+            check(ok, "%s %s: %d %r (want %d)"
+                  % (method, path[:40], status, data[:200], want))
+        # malformed HTTP, an oversized header, a bad upgrade, a WebSocket
+        # frame we do not take
+        raw(gw.port, b"GARBAGE\r\n\r\n")
+        raw(gw.port, b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 100000
+            + b"\r\n\r\n")
+        raw(gw.port, b"GET /ws/results/bad%20id HTTP/1.1\r\nHost: x\r\n"
+            b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n"
+            b"Sec-WebSocket-Version: 13\r\n\r\n")
+
+        async def bad_frame():
+            async with websockets.connect(gw.ws + "/ws/results/" + sid) as w:
+                await w.send("hello")
+                try:
+                    while True:
+                        await asyncio.wait_for(w.recv(), 10)
+                except websockets.ConnectionClosed:
+                    pass
+                return w.close_code
+
+        check(asyncio.run(bad_frame()) == 1003,
+              "a frame that is not a stop closes with 1003")
+        # a thousand connects and disconnects
+        for _ in range(1000):
+            try:
+                socket.create_connection(("127.0.0.1", gw.port),
+                                         timeout=2).close()
+            except OSError:
+                pass
+        status, data = gw.request("GET", "/healthz")
+        check(status == 200, "still serving: %d" % status)
+        status, text = gw.request("GET", "/metrics")
+        rejected = metric(text.decode(),
+                          "zscan_gateway_requests_rejected_total")
+        check(rejected and rejected >= 10, "rejects counted: %r" % rejected)
+        log("ok: %d hostile requests answered with their errors, garbage, "
+            "a big header, a bad upgrade, a bad frame, 1000 connects: "
+            "still serving" % len(cases))
+
+        # SIGTERM with streams open
+        s2 = gw.start(universe="synthetic:2000000")["scan_id"]
+        results = {}
+
+        def sse():
+            results["sse"] = sse_events(gw.port, "/events/results/" + s2,
+                                        until=("end",), timeout=30)
+
+        th = threading.Thread(target=sse)
+        th.start()
+
+        async def ws_then_term():
+            task = asyncio.ensure_future(asyncio.gather(*[
+                ws_records(gw.ws + "/ws/results/" + s2, timeout=30)
+                for _ in range(3)]))
+            await asyncio.sleep(1.0)
+            gw.proc.terminate()
+            return await task
+
+        outs = asyncio.run(ws_then_term())
+        th.join(30)
+        rc = gw.proc.wait(15)
+        for recs, code, reason in outs:
+            check(code == 1001 and "shutting down" in reason,
+                  "a WebSocket stream ended with %r %r" % (code, reason))
+        status, evs = results.get("sse", (None, []))
+        check(evs and evs[-1]["event"] == "end"
+              and "shutting down" in evs[-1]["data"],
+              "the SSE stream ended with a reason: %r"
+              % (evs[-1] if evs else None))
+        check(rc == 0, "the gateway exited %d on SIGTERM" % rc)
+        try:
+            socket.create_connection(("127.0.0.1", gw.port), timeout=1)
+            refused = False
+        except OSError:
+            refused = True
+        check(refused, "no new connections after SIGTERM")
+        log("ok: SIGTERM: 3 WebSocket and 1 SSE stream ended with a "
+            "reason, exit 0")
+    client.close()

@@ -21,6 +21,37 @@
 
 typedef unsigned __int128 u128;
 
+/*  Appending without a call per piece: room is made (rarely), then the
+    bytes are copied in place.  On failure to grow nothing is written
+    (the record then reads short: zs_json_record checks at its end). */
+static int s_grow (zs_buf_t *b, size_t n)
+{
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->size + n)
+        cap *= 2;
+    char *p = (char *) realloc (b->data, cap);
+    if (!p)
+        return -1;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+static inline int s_room (zs_buf_t *b, size_t n)
+{
+    return b->size + n <= b->cap ? 0 : s_grow (b, n);
+}
+
+static inline void s_put (zs_buf_t *b, const void *p, size_t n)
+{
+    if (s_room (b, n) == 0) {
+        memcpy (b->data + b->size, p, n);
+        b->size += n;
+    }
+}
+
+#define S_LIT(b, s) s_put ((b), (s), sizeof (s) - 1)
+
 static const uint64_t s_pow10[20] = {1ULL,
                                      10ULL,
                                      100ULL,
@@ -131,17 +162,16 @@ static size_t s_fast (double v, char *out)
     if (lo128 > hi128 || hi128 >= (u128) s_pow10[19])
         return 0;
     uint64_t lo = (uint64_t) lo128, hi = (uint64_t) hi128;
-    /* the largest q with a multiple of 10^q in [lo, hi]: where lo - 1 and
-       hi part, found by bisection (it only holds for smaller q) */
-    int a = 0, b = 19;
-    while (a < b) {
-        int q = (a + b + 1) / 2;
-        if ((lo - 1) / s_pow10[q] != hi / s_pow10[q])
-            a = q;
-        else
-            b = q - 1;
-    }
-    int q = a;
+    /* the largest q with a multiple of 10^q in [lo, hi]: every interval
+       of 10^q0 <= hi - lo + 1 integers holds one, so q >= q0; it is
+       larger only when the interval straddles a rounder number: go up
+       while lo - 1 and hi still part at the next power */
+    uint64_t w = hi - lo + 1;
+    int q = 0;
+    while (q < 18 && s_pow10[q + 1] <= w)
+        q++;
+    while (q < 18 && (lo - 1) / s_pow10[q + 1] != hi / s_pow10[q + 1])
+        q++;
     uint64_t pw = s_pow10[q];
     uint64_t first = (lo + pw - 1) / pw * pw, last = hi / pw * pw;
     /* of those (fewer than ten), the nearest to v: v rounded to 10^q */
@@ -255,7 +285,7 @@ static int s_utf8 (const unsigned char *s)
 void zs_json_string (zs_buf_t *out, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
-    zs_buf_append (out, "\"", 1);
+    s_put (out, "\"", 1);
     const unsigned char *p = (const unsigned char *) s;
     const unsigned char *run = p;
     while (*p) {
@@ -269,7 +299,7 @@ void zs_json_string (zs_buf_t *out, const char *s)
             p += n;
             continue;
         }
-        zs_buf_append (out, run, (size_t) (p - run));
+        s_put (out, run, (size_t) (p - run));
         char esc[8];
         size_t len = 2;
         esc[0] = '\\';
@@ -290,12 +320,12 @@ void zs_json_string (zs_buf_t *out, const char *s)
             memcpy (esc, "\\ufffd", 6); /* not UTF-8 */
             len = 6;
         }
-        zs_buf_append (out, esc, len);
+        s_put (out, esc, len);
         p++;
         run = p;
     }
-    zs_buf_append (out, run, (size_t) (p - run));
-    zs_buf_append (out, "\"", 1);
+    s_put (out, run, (size_t) (p - run));
+    s_put (out, "\"", 1);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -303,22 +333,22 @@ void zs_json_string (zs_buf_t *out, const char *s)
 
 static void s_lit (zs_buf_t *out, const char *s)
 {
-    zs_buf_append (out, s, strlen (s));
+    s_put (out, s, strlen (s));
 }
 
 static void s_key (zs_buf_t *out, const char *k)
 {
     /* keys are ours: plain ASCII, no escaping */
-    zs_buf_append (out, ",\"", 2);
-    zs_buf_append (out, k, strlen (k));
-    zs_buf_append (out, "\":", 2);
+    s_put (out, ",\"", 2);
+    s_put (out, k, strlen (k));
+    s_put (out, "\":", 2);
 }
 
 static void s_first_key (zs_buf_t *out, const char *k)
 {
-    zs_buf_append (out, "\"", 1);
-    zs_buf_append (out, k, strlen (k));
-    zs_buf_append (out, "\":", 2);
+    s_put (out, "\"", 1);
+    s_put (out, k, strlen (k));
+    s_put (out, "\":", 2);
 }
 
 static void s_num (zs_buf_t *out, double v)
@@ -329,7 +359,7 @@ static void s_num (zs_buf_t *out, double v)
     }
     char b[40];
     size_t n = zs_json_double (v, b);
-    zs_buf_append (out, b, n);
+    s_put (out, b, n);
 }
 
 static void s_uint (zs_buf_t *out, uint64_t v)
@@ -343,7 +373,7 @@ static void s_uint (zs_buf_t *out, uint64_t v)
     } while (v);
     for (int i = 0; i < n; i++)
         b[i] = tmp[n - 1 - i];
-    zs_buf_append (out, b, (size_t) n);
+    s_put (out, b, (size_t) n);
 }
 
 static void s_str_or_null (zs_buf_t *out, const char *s)
@@ -380,15 +410,15 @@ static void s_result (zs_buf_t *out, const zs_result_t *r)
     s_key (out, "price");
     s_num (out, r->price);
     s_key (out, "values");
-    zs_buf_append (out, "{", 1);
+    s_put (out, "{", 1);
     for (size_t i = 0; i < r->nvalues; i++) {
         if (i)
-            zs_buf_append (out, ",", 1);
+            s_put (out, ",", 1);
         zs_json_string (out, r->values[i].name);
-        zs_buf_append (out, ":", 1);
+        s_put (out, ":", 1);
         s_num (out, r->values[i].value);
     }
-    zs_buf_append (out, "}", 1);
+    s_put (out, "}", 1);
     if (r->error) {
         s_key (out, "error");
         zs_json_string (out, r->error);
@@ -409,15 +439,15 @@ static void s_def (zs_buf_t *out, const zs_scan_def_t *d)
     }
     if (d->nparams) {
         s_key (out, "params");
-        zs_buf_append (out, "{", 1);
+        s_put (out, "{", 1);
         for (size_t i = 0; i < d->nparams; i++) {
             if (i)
-                zs_buf_append (out, ",", 1);
+                s_put (out, ",", 1);
             zs_json_string (out, d->pnames[i]);
-            zs_buf_append (out, ":", 1);
+            s_put (out, ":", 1);
             s_num (out, d->pvalues[i]);
         }
-        zs_buf_append (out, "}", 1);
+        s_put (out, "}", 1);
     }
     if (d->filter) {
         s_key (out, "filter");
@@ -568,7 +598,7 @@ int zs_json_record (zs_json_t *self, uint64_t pos, const void *data,
         out->size = mark;
         return -1;
     }
-    zs_buf_append (out, "}}", 2);
+    s_put (out, "}}", 2);
     return 0;
 }
 

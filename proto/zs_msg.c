@@ -43,6 +43,8 @@ void zs_buf_free (zs_buf_t *self)
 static int s_buf_write (void *data, const char *buf, size_t len)
 {
     zs_buf_t *self = (zs_buf_t *) data;
+    if (!len)
+        return 0; /* (buf may then be NULL: memcpy must not see it) */
     if (self->size + len > self->cap) {
         size_t cap = self->cap ? self->cap : 256;
         while (cap < self->size + len)

@@ -3,10 +3,13 @@
     references: msgpack-c packing the same map by hand (for encode) and
     msgpack-c's own unpacker reading the same bytes into an object tree
     (for decode).  Prints BENCH lines (see bench/run). */
+#include "zs_json.h"
 #include "zs_msg.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <msgpack.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -157,8 +160,100 @@ static int s_task_bench (void)
     return sink == 0;
 }
 
+/* ---------------------------------------------------------------------- */
+/*  JSON rendering: the shared renderer against jansson                    */
+
+/*  The way the CLI rendered a result before zs_json: a jansson tree per
+    record, then a dump. */
+static size_t s_jansson_render (const zs_result_t *r, uint64_t pos)
+{
+    json_t *d = json_object ();
+    json_object_set_new (d, "scan", json_string (r->scan));
+    json_object_set_new (d, "symbol", json_string (r->symbol));
+    json_object_set_new (d, "index", json_integer (r->index));
+    json_object_set_new (d, "signal", json_boolean (r->signal));
+    json_object_set_new (d, "score", json_real (r->score));
+    json_object_set_new (d, "time", json_string (r->time));
+    json_object_set_new (d, "price", json_real (r->price));
+    json_t *vals = json_object ();
+    for (size_t i = 0; i < r->nvalues; i++)
+        json_object_set_new (vals, r->values[i].name,
+                             isfinite (r->values[i].value)
+                                 ? json_real (r->values[i].value)
+                                 : json_null ());
+    json_object_set_new (d, "values", vals);
+    json_object_set_new (d, "worker", json_string (r->worker));
+    json_t *rec = json_object ();
+    json_object_set_new (rec, "type", json_string ("result"));
+    json_object_set_new (rec, "seq", json_integer ((json_int_t) pos));
+    json_object_set_new (rec, "data", d);
+    char *line = json_dumps (rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    size_t n = line ? strlen (line) : 0;
+    free (line);
+    json_decref (rec);
+    return n;
+}
+
+/*  1,024 results with values like a scan's (prices, indicators with all
+    their digits), rendered from their msgpack bytes as the CLI and the
+    gateway do, against decoding them and rendering with jansson. */
+static int s_json_bench (void)
+{
+    enum { N = 1024 };
+    zs_buf_t msgs[N];
+    memset (msgs, 0, sizeof msgs);
+    zs_result_t r;
+    s_fill (&r);
+    char err[256];
+    unsigned seed = 12345;
+    for (int i = 0; i < N; i++) {
+        r.index = (uint32_t) i;
+        r.price = 5 + (rand_r (&seed) % 30000) / 100.0;
+        r.score = (rand_r (&seed) % 100000) / 997.0 - 40;
+        for (int k = 0; k < 10; k++)
+            r.values[k].value = r.price * (0.5 + rand_r (&seed) / (double) RAND_MAX);
+        if (zs_result_encode (&r, &msgs[i], err, sizeof err) != 0)
+            return -1;
+    }
+    zs_json_t js = {0};
+    zs_buf_t out = {0};
+    zs_msg_type_t type;
+    const long reps = 600;
+    volatile size_t sink = 0;
+    double t0 = s_now ();
+    for (long k = 0; k < reps; k++)
+        for (int i = 0; i < N; i++) {
+            zs_buf_reset (&out);
+            zs_json_record (&js, (uint64_t) i + 1, msgs[i].data,
+                            msgs[i].size, &type, &out, err, sizeof err);
+            sink += out.size;
+        }
+    double ours = (double) (reps * N) / (s_now () - t0);
+    zs_result_t d = {0};
+    t0 = s_now ();
+    for (long k = 0; k < reps / 6; k++)
+        for (int i = 0; i < N; i++) {
+            zs_result_decode (msgs[i].data, msgs[i].size, &d, err,
+                              sizeof err);
+            sink += s_jansson_render (&d, (uint64_t) i + 1);
+        }
+    double ref = (double) (reps / 6 * N) / (s_now () - t0);
+    printf ("BENCH\tJSON rendering of a record (a 10-value result, from its "
+            "msgpack bytes)\t%.0f\trecords/s\tdecode + jansson tree + "
+            "dump\t%.0f\n",
+            ours, ref);
+    zs_msg_free (&d.mem_);
+    zs_json_free (&js);
+    zs_buf_free (&out);
+    for (int i = 0; i < N; i++)
+        zs_buf_free (&msgs[i]);
+    return sink == 0;
+}
+
 int main (void)
 {
+    if (s_json_bench () != 0)
+        return 1;
     if (s_task_bench () != 0)
         return 1;
     zs_result_t r;

@@ -1,0 +1,671 @@
+/*  zs_bench_gateway.c - the gateway against real WebSocket clients, and
+    nchan (nginx's pub/sub module) on the same work in the same run.
+
+    The clients are this program's own: plain sockets under epoll, the
+    WebSocket handshake and frame parsing by hand (no compression offered,
+    so both servers send plain frames).  Figures (BENCH lines, see
+    bench/run):
+
+    - fan-out: one scan of R records to C clients of one gateway
+      (records delivered per second, all clients together), against nchan
+      delivering R messages of the same size to C subscribers of one
+      channel, published as fast as nchan takes them;
+    - time to first record: POST /scan/stream to the first WebSocket
+      record, median of 20;
+    - idle connections: K WebSocket clients of a quiet scan, the gateway's
+      memory per connection (its RSS growth / K).
+
+    nchan runs when Debian's nginx and libnginx-mod-nchan are installed
+    (./dev bench installs them); otherwise its rows say so.
+    ZS_BENCH_CLIENTS=N (default 1000), ZS_BENCH_IDLE=K (default 10000).
+*/
+#include "zs_util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char s_bin[PATH_MAX];
+
+static double s_now (void)
+{
+    return (double) zs_clock_us () / 1e6;
+}
+
+/* ---------------------------------------------------------------------- */
+/*  Processes                                                              */
+
+typedef struct {
+    pid_t pids[8];
+    int n;
+} s_procs_t;
+
+static pid_t s_spawn (s_procs_t *p, char **argv, int out_fd)
+{
+    pid_t pid = fork ();
+    if (pid == 0) {
+        setpgid (0, 0);
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        int null = open ("/dev/null", O_WRONLY);
+        dup2 (out_fd >= 0 ? out_fd : null, 1);
+        if (!getenv ("ZS_BENCH_LOG"))
+            dup2 (null, 2);
+        execv (argv[0], argv);
+        _exit (127);
+    }
+    if (pid > 0 && p->n < 8)
+        p->pids[p->n++] = pid;
+    return pid;
+}
+
+static void s_stop (s_procs_t *p)
+{
+    for (int i = p->n - 1; i >= 0; i--)
+        kill (p->pids[i], SIGTERM);
+    for (int i = 0; i < p->n; i++)
+        waitpid (p->pids[i], NULL, 0);
+    p->n = 0;
+}
+
+static int s_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (fd >= 0 && bind (fd, (struct sockaddr *) &a, sizeof a) == 0
+        && getsockname (fd, (struct sockaddr *) &a, &len) == 0)
+        port = ntohs (a.sin_port);
+    if (fd >= 0)
+        close (fd);
+    return port;
+}
+
+static long s_rss_kb (pid_t pid)
+{
+    char path[64], line[256];
+    snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+    FILE *f = fopen (path, "r");
+    long kb = -1;
+    while (f && fgets (line, sizeof line, f))
+        if (!strncmp (line, "VmRSS:", 6))
+            kb = atol (line + 6);
+    if (f)
+        fclose (f);
+    return kb;
+}
+
+/* ---------------------------------------------------------------------- */
+/*  HTTP and WebSocket clients by hand                                     */
+
+static int s_connect (int port)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons ((uint16_t) port);
+    a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    if (fd < 0 || connect (fd, (struct sockaddr *) &a, sizeof a) != 0) {
+        if (fd >= 0)
+            close (fd);
+        return -1;
+    }
+    int one = 1;
+    setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+/*  One HTTP request; the body of the answer into out (cap bytes).
+    Returns the status, or -1. */
+static int s_http (int port, const char *method, const char *path,
+                   const char *body, char *out, size_t cap)
+{
+    int fd = s_connect (port);
+    if (fd < 0)
+        return -1;
+    char req[2048];
+    int n = snprintf (req, sizeof req,
+                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: "
+                      "close\r\nContent-Type: application/json\r\n"
+                      "Content-Length: %zu\r\n\r\n%s",
+                      method, path, body ? strlen (body) : 0,
+                      body ? body : "");
+    if (write (fd, req, (size_t) n) != n) {
+        close (fd);
+        return -1;
+    }
+    size_t got = 0;
+    ssize_t r;
+    char buf[65536];
+    while ((r = read (fd, buf + got, sizeof buf - 1 - got)) > 0)
+        got += (size_t) r;
+    close (fd);
+    buf[got] = 0;
+    int status = -1;
+    sscanf (buf, "HTTP/1.%*d %d", &status);
+    const char *b = strstr (buf, "\r\n\r\n");
+    snprintf (out, cap, "%s", b ? b + 4 : "");
+    return status;
+}
+
+typedef struct {
+    int fd;
+    bool upgraded;
+    bool done;
+    uint64_t records;
+    double first_at;        /* first record                             */
+    char *buf;
+    size_t len, cap;
+} s_ws_t;
+
+static int s_ws_open (int port, const char *path)
+{
+    int fd = s_connect (port);
+    if (fd < 0)
+        return -1;
+    char req[512];
+    int n = snprintf (req, sizeof req,
+                      "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: "
+                      "websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      "Sec-WebSocket-Version: 13\r\n\r\n",
+                      path);
+    if (write (fd, req, (size_t) n) != n) {
+        close (fd);
+        return -1;
+    }
+    fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
+/*  Consumes what c->buf holds: the handshake, then frames.  A frame's
+    records are its lines; done when one says "complete" (zscan) or when
+    `want` records came (nchan: 0 = zscan mode). */
+static void s_ws_parse (s_ws_t *c, uint64_t want)
+{
+    size_t off = 0;
+    if (!c->upgraded) {
+        char *end = memmem (c->buf, c->len, "\r\n\r\n", 4);
+        if (!end)
+            return;
+        c->upgraded = true;
+        off = (size_t) (end - c->buf) + 4;
+    }
+    while (c->len - off >= 2) {
+        unsigned char *h = (unsigned char *) c->buf + off;
+        uint64_t plen = h[1] & 0x7f;
+        size_t hl = 2;
+        if (plen == 126) {
+            if (c->len - off < 4)
+                break;
+            plen = (uint64_t) h[2] << 8 | h[3];
+            hl = 4;
+        }
+        else if (plen == 127) {
+            if (c->len - off < 10)
+                break;
+            plen = 0;
+            for (int i = 0; i < 8; i++)
+                plen = plen << 8 | h[2 + i];
+            hl = 10;
+        }
+        if (c->len - off < hl + plen)
+            break;
+        int op = h[0] & 0x0f;
+        const char *p = (const char *) h + hl;
+        if (op == 1 || op == 2) {
+            uint64_t recs = 1;
+            for (uint64_t i = 0; i < plen; i++)
+                if (p[i] == '\n')
+                    recs++;
+            if (!c->records)
+                c->first_at = s_now ();
+            c->records += recs;
+            if (want ? c->records >= want
+                     : memmem (p, plen, "\"type\":\"complete\"", 17) != NULL)
+                c->done = true;
+        }
+        else if (op == 8)
+            c->done = true;
+        off += hl + plen;
+    }
+    memmove (c->buf, c->buf + off, c->len - off);
+    c->len -= off;
+}
+
+/*  Reads every client until each is done, or nothing came for idle
+    seconds (0: no such limit), or timeout; returns the time the last
+    record came, -1 when the timeout hit. */
+static double s_ws_run_idle (s_ws_t *cl, int n, uint64_t want,
+                             double timeout, double idle);
+static double s_ws_run (s_ws_t *cl, int n, uint64_t want, double timeout)
+{
+    return s_ws_run_idle (cl, n, want, timeout, 0);
+}
+
+static double s_ws_run_idle (s_ws_t *cl, int n, uint64_t want,
+                             double timeout, double idle)
+{
+    int ep = epoll_create1 (0);
+    for (int i = 0; i < n; i++) {
+        struct epoll_event ev = {EPOLLIN, {.u32 = (uint32_t) i}};
+        epoll_ctl (ep, EPOLL_CTL_ADD, cl[i].fd, &ev);
+    }
+    int left = 0;
+    for (int i = 0; i < n; i++)
+        left += !cl[i].done;
+    double end = s_now () + timeout, last = s_now ();
+    struct epoll_event evs[256];
+    while (left > 0 && s_now () < end) {
+        if (idle > 0 && s_now () - last > idle) {
+            left = 0; /* what will not come is not delivered */
+            break;
+        }
+        int k = epoll_wait (ep, evs, 256, 100);
+        for (int j = 0; j < k; j++) {
+            s_ws_t *c = &cl[evs[j].data.u32];
+            for (;;) {
+                if (c->cap - c->len < 65536) {
+                    c->cap = c->cap ? c->cap * 2 : 262144;
+                    c->buf = realloc (c->buf, c->cap);
+                }
+                ssize_t r = read (c->fd, c->buf + c->len, c->cap - c->len);
+                if (r <= 0) {
+                    if (r == 0 && !c->done) {
+                        c->done = true;
+                        left--;
+                    }
+                    break;
+                }
+                c->len += (size_t) r;
+                last = s_now ();
+                bool was = c->done;
+                s_ws_parse (c, want);
+                if (c->done && !was) {
+                    left--;
+                    last = s_now ();
+                    epoll_ctl (ep, EPOLL_CTL_DEL, c->fd, NULL);
+                    break;
+                }
+            }
+        }
+    }
+    close (ep);
+    return left ? -1 : last;
+}
+
+static void s_ws_close_all (s_ws_t *cl, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (cl[i].fd >= 0)
+            close (cl[i].fd);
+        free (cl[i].buf);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/*  A cluster and its gateway                                              */
+
+typedef struct {
+    s_procs_t procs;
+    int base;
+    int http;
+    pid_t gw;
+} s_env_t;
+
+static int s_env_start (s_env_t *e, int delay_us)
+{
+    memset (e, 0, sizeof *e);
+    e->base = 0;
+    for (int t = 0; t < 100 && !e->base; t++) {
+        int b = 20000 + rand () % 40000;
+        e->base = b;
+    }
+    char port[16], broker[PATH_MAX + 32], worker[PATH_MAX + 32],
+        gateway[PATH_MAX + 32], delay[16];
+    snprintf (port, sizeof port, "%d", e->base);
+    snprintf (delay, sizeof delay, "%d", delay_us);
+    snprintf (broker, sizeof broker, "%s/zscan-broker", s_bin);
+    snprintf (worker, sizeof worker, "%s/zscan-worker", s_bin);
+    snprintf (gateway, sizeof gateway, "%s/zscan-gateway", s_bin);
+    char *bargv[] = {broker, "--bind", "127.0.0.1", "--port", port,
+                     "--data", "synthetic:bars=30", "--log-level", "error",
+                     NULL};
+    s_spawn (&e->procs, bargv, -1);
+    for (int i = 0; i < 2; i++) {
+        char *wargv[] = {worker, "--port", port, "--threads", "1",
+                         "--data", "synthetic:bars=30", "--log-level",
+                         "error", "--symbol-delay-us", delay, NULL};
+        if (!delay_us)
+            wargv[9] = NULL;
+        s_spawn (&e->procs, wargv, -1);
+    }
+    e->http = s_free_port ();
+    char hp[16];
+    snprintf (hp, sizeof hp, "%d", e->http);
+    char *gargv[] = {gateway, "--listen", "127.0.0.1", "--http-port", hp,
+                     "--port", port, "--log-level", "error",
+                     "--max-streams", "200000", "--max-scan-streams",
+                     "200000", "--keepalive-s", "0", NULL};
+    e->gw = s_spawn (&e->procs, gargv, -1);
+    char out[4096];
+    for (int i = 0; i < 100; i++) {
+        if (s_http (e->http, "GET", "/workers", NULL, out, sizeof out) == 200
+            && strstr (out, "\"lanes\":1") && strstr (out, "},{"))
+            return 0;
+        usleep (100000);
+    }
+    fprintf (stderr, "bench: the cluster and gateway did not come up\n");
+    return -1;
+}
+
+/*  Starts a scan through the gateway; its id into id. */
+static int s_scan (s_env_t *e, const char *universe, char *id, size_t cap)
+{
+    char body[256], out[4096];
+    snprintf (body, sizeof body,
+              "{\"universe\":\"%s\",\"filter\":\"close > 0\"}", universe);
+    if (s_http (e->http, "POST", "/scan/stream", body, out, sizeof out)
+        != 201)
+        return -1;
+    const char *p = strstr (out, "\"scan_id\":\"");
+    if (!p)
+        return -1;
+    p += 11;
+    size_t n = strcspn (p, "\"");
+    snprintf (id, cap, "%.*s", (int) n, p);
+    return 0;
+}
+
+/*  C clients of a scan of R records through the gateway: records/s. */
+static double s_fanout_zscan (s_env_t *e, int clients, int records)
+{
+    char id[80], uni[64], path[160];
+    snprintf (uni, sizeof uni, "synthetic:%d", records);
+    if (s_scan (e, uni, id, sizeof id) != 0)
+        return -1;
+    snprintf (path, sizeof path, "/ws/results/%s", id);
+    s_ws_t *cl = calloc ((size_t) clients, sizeof *cl);
+    double t0 = s_now ();
+    for (int i = 0; i < clients; i++)
+        cl[i].fd = s_ws_open (e->http, path);
+    double end = s_ws_run (cl, clients, 0, 120);
+    uint64_t total = 0;
+    for (int i = 0; i < clients; i++)
+        total += cl[i].records;
+    s_ws_close_all (cl, clients);
+    free (cl);
+    return end > 0 ? (double) total / (end - t0) : -1;
+}
+
+/* ---------------------------------------------------------------------- */
+/*  nchan                                                                  */
+
+static int s_nchan_start (s_procs_t *p, char *dir, int *port)
+{
+    if (access ("/usr/sbin/nginx", X_OK) != 0
+        || access ("/usr/lib/nginx/modules/ngx_nchan_module.so", R_OK) != 0)
+        return -1;
+    snprintf (dir, PATH_MAX, "/tmp/zscan-nchan-XXXXXX");
+    if (!mkdtemp (dir))
+        return -1;
+    *port = s_free_port ();
+    char conf[PATH_MAX + 16];
+    snprintf (conf, sizeof conf, "%s/nginx.conf", dir);
+    FILE *f = fopen (conf, "w");
+    if (!f)
+        return -1;
+    /* one worker process: one core, as the gateway's one service
+       thread (nchan needs the master for its shared memory) */
+    fprintf (f,
+             "load_module /usr/lib/nginx/modules/ngx_nchan_module.so;\n"
+             "daemon off; master_process on; worker_processes 1;\n"
+             "error_log %s/error.log error; pid %s/nginx.pid;\n"
+             "events { worker_connections 200000; }\n"
+             "http { access_log off; client_body_temp_path %s;\n"
+             "  keepalive_requests 100000000;\n"
+             "  server { listen 127.0.0.1:%d;\n"
+             "    location ~ /pub/(\\w+)$ { nchan_publisher; "
+             "nchan_channel_id $1; nchan_message_buffer_length 2000000; "
+             "nchan_message_timeout 1h; }\n"
+             "    location ~ /sub/(\\w+)$ { nchan_subscriber websocket; "
+             "nchan_channel_id $1; nchan_subscriber_first_message oldest; }\n"
+             "  }\n}\n",
+             dir, dir, dir, *port);
+    fclose (f);
+    char *argv[] = {"/usr/sbin/nginx", "-c", conf, "-p", dir, NULL};
+    s_spawn (p, argv, -1);
+    char out[256];
+    for (int i = 0; i < 50; i++) {
+        if (s_http (*port, "GET", "/pub/probe", NULL, out, sizeof out) > 0)
+            return 0;
+        usleep (100000);
+    }
+    return -1;
+}
+
+/*  C subscribers, then R messages of `size` bytes published (one HTTP
+    keep-alive connection, pipelined): messages delivered per second. */
+static double s_fanout_nchan (int port, int clients, int records,
+                              size_t size, int round)
+{
+    char ch[32], path[64];
+    snprintf (ch, sizeof ch, "bench%d", round);
+    snprintf (path, sizeof path, "/sub/%s", ch);
+    s_ws_t *cl = calloc ((size_t) clients, sizeof *cl);
+    for (int i = 0; i < clients; i++)
+        cl[i].fd = s_ws_open (port, path);
+    usleep (500000); /* every subscriber in before the first message */
+    int pub = s_connect (port);
+    char *msg = malloc (size + 1);
+    memset (msg, 'x', size);
+    msg[size] = 0;
+    double t0 = s_now ();
+    /* the publisher writes while the subscribers read, in threads of
+       their own: a forked child publishes */
+    pid_t kid = fork ();
+    if (kid == 0) {
+        char head[256];
+        int hl = snprintf (head, sizeof head,
+                           "POST /pub/%s HTTP/1.1\r\nHost: x\r\n"
+                           "Content-Length: %zu\r\n\r\n",
+                           ch, size);
+        char *req = malloc ((size_t) hl + size);
+        memcpy (req, head, (size_t) hl);
+        memcpy (req + hl, msg, size);
+        /* a drain thread would be nicer: read answers as we go */
+        int flags = fcntl (pub, F_GETFL);
+        fcntl (pub, F_SETFL, flags | O_NONBLOCK);
+        char sink[65536];
+        for (int i = 0; i < records; i++) {
+            size_t off = 0, tot = (size_t) hl + size;
+            while (off < tot) {
+                ssize_t w = write (pub, req + off, tot - off);
+                if (w > 0)
+                    off += (size_t) w;
+                else if (w < 0 && errno != EAGAIN)
+                    _exit (1); /* nginx closed it */
+                while (read (pub, sink, sizeof sink) > 0)
+                    ;
+                if (w <= 0)
+                    usleep (50);
+            }
+        }
+        _exit (0);
+    }
+    /* nchan drops what a subscriber has not read when its buffer turns
+       over: count what came, until nothing more does for 2 s */
+    double end = s_ws_run_idle (cl, clients, (uint64_t) records, 120, 2);
+    if (getenv ("ZS_BENCH_LOG"))
+        for (int i = 0; i < clients && i < 3; i++)
+            fprintf (stderr, "bench: nchan subscriber %d: %llu messages, "
+                             "upgraded %d, %zu bytes left: %.*s\n",
+                     i, (unsigned long long) cl[i].records, cl[i].upgraded,
+                     cl[i].len, (int) (cl[i].len < 200 ? cl[i].len : 200),
+                     cl[i].buf ? cl[i].buf : "");
+    waitpid (kid, NULL, 0);
+    uint64_t total = 0;
+    for (int i = 0; i < clients; i++)
+        total += cl[i].records;
+    close (pub);
+    free (msg);
+    s_ws_close_all (cl, clients);
+    free (cl);
+    return end > 0 ? (double) total / (end - t0) : -1;
+}
+
+/* ---------------------------------------------------------------------- */
+
+static int s_cmp (const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y;
+}
+
+int main (int argc, char **argv)
+{
+    (void) argc;
+    const char *env = getenv ("ZSCAN_BIN");
+    if (env)
+        snprintf (s_bin, sizeof s_bin, "%s", env);
+    else {
+        char self[PATH_MAX];
+        ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
+        self[n > 0 ? n : 0] = 0;
+        snprintf (s_bin, sizeof s_bin, "%s", dirname (self));
+    }
+    (void) argv;
+    signal (SIGPIPE, SIG_IGN);
+    srand ((unsigned) (zs_clock_us () ^ getpid ()));
+    struct rlimit rl = {300000, 300000};
+    if (setrlimit (RLIMIT_NOFILE, &rl) != 0) {
+        getrlimit (RLIMIT_NOFILE, &rl);
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit (RLIMIT_NOFILE, &rl);
+    }
+    int clients = getenv ("ZS_BENCH_CLIENTS")
+                      ? atoi (getenv ("ZS_BENCH_CLIENTS"))
+                      : 1000;
+    int idle = getenv ("ZS_BENCH_IDLE") ? atoi (getenv ("ZS_BENCH_IDLE"))
+                                        : 10000;
+
+    /* ZS_BENCH_ONLY=zscan|nchan runs one side (profiling) */
+    const char *only = getenv ("ZS_BENCH_ONLY");
+    bool do_zscan = !only || strcmp (only, "nchan") != 0;
+    bool do_nchan = !only || strcmp (only, "zscan") != 0;
+    double zscan = 0, ttfr[20] = {0};
+    long before = 0, after = 0;
+    int opened = 0;
+    const int records = getenv ("ZS_BENCH_RECORDS")
+                            ? atoi (getenv ("ZS_BENCH_RECORDS"))
+                            : 20000;
+    s_env_t e;
+    char id[80];
+    if (do_zscan) {
+    if (s_env_start (&e, 0) != 0)
+        return 1;
+    s_scan (&e, "synthetic:20000", id, sizeof id); /* warm the bars */
+    usleep (500000);
+    for (int r = 0; r < 3; r++) {
+        double v = s_fanout_zscan (&e, clients, records);
+        if (v > zscan)
+            zscan = v;
+    }
+    /* time to first record, median of 20 */
+    for (int i = 0; i < 20; i++) {
+        char path[160];
+        double t0 = s_now ();
+        if (s_scan (&e, "synthetic:2000", id, sizeof id) != 0)
+            return 1;
+        snprintf (path, sizeof path, "/ws/results/%s", id);
+        s_ws_t c = {0};
+        c.fd = s_ws_open (e.http, path);
+        s_ws_run (&c, 1, 1, 10);
+        ttfr[i] = (c.first_at - t0) * 1e3;
+        s_ws_close_all (&c, 1);
+    }
+    qsort (ttfr, 20, sizeof ttfr[0], s_cmp);
+    s_stop (&e.procs);
+
+    /* idle connections: a scan that hardly moves (10 s a symbol) */
+    if (s_env_start (&e, 10000000) != 0)
+        return 1;
+    if (s_scan (&e, "synthetic:100", id, sizeof id) != 0)
+        return 1;
+    usleep (300000);
+    before = s_rss_kb (e.gw);
+    s_ws_t *cl = calloc ((size_t) idle, sizeof *cl);
+    char path[160];
+    snprintf (path, sizeof path, "/ws/results/%s?after=1", id);
+    for (int i = 0; i < idle; i++) {
+        cl[i].fd = s_ws_open (e.http, path);
+        if (cl[i].fd >= 0)
+            opened++;
+        if (i % 1000 == 999)
+            usleep (10000);
+    }
+    sleep (2);
+    char out[4096];
+    s_http (e.http, "GET", "/metrics", NULL, out, sizeof out);
+    after = s_rss_kb (e.gw);
+    s_ws_close_all (cl, idle);
+    free (cl);
+    s_stop (&e.procs);
+    }
+
+    /* nchan */
+    s_procs_t np = {0};
+    char dir[PATH_MAX];
+    int nport = 0;
+    double nchan = -1;
+    if (do_nchan && s_nchan_start (&np, dir, &nport) == 0) {
+        for (int r = 0; r < 3; r++) {
+            double v = s_fanout_nchan (nport, clients, records, 330, r);
+            if (v > nchan)
+                nchan = v;
+        }
+        s_stop (&np);
+    }
+    else if (do_nchan)
+        fprintf (stderr, "bench: nchan is not installed (nginx, "
+                         "libnginx-mod-nchan): its reference is left out\n");
+    if (nchan > 0)
+        printf ("BENCH\tgateway fan-out: one scan of %d records to %d "
+                "WebSocket clients, records delivered\t%.0f\trecords/s\t"
+                "nchan, %d messages of 330 B to %d WebSocket subscribers\t"
+                "%.0f\n",
+                records, clients, zscan, records, clients, nchan);
+    else
+        printf ("BENCH\tgateway fan-out: one scan of %d records to %d "
+                "WebSocket clients, records delivered\t%.0f\trecords/s\t-"
+                "\t-\n",
+                records, clients, zscan);
+    if (!do_zscan)
+        return 0;
+    printf ("BENCH\tgateway: POST /scan/stream to the first WebSocket "
+            "record, median of 20\t%.2f\tms\t-\t-\n",
+            ttfr[10]);
+    if (opened > 0 && before > 0 && after > 0)
+        printf ("BENCH\tgateway: memory per idle WebSocket connection (%d "
+                "held)\t%.0f\tbytes\t-\t-\n",
+                opened, (double) (after - before) * 1024.0 / opened);
+    return 0;
+}

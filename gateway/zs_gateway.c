@@ -654,6 +654,10 @@ static const char *s_collect (zs_gateway_t *self, s_pss_t *pss, zs_buf_t *f,
     }
     if (newest)
         s_latency (self, newest);
+    /* a stream that already had the last record (it asked after it):
+       the scan is over for it */
+    if (!*count && zs_scanlog_done (log) && pss->cursor >= head)
+        *last = true;
     const char *gone = zs_scanlog_gone_reason (log);
     if (!*count && !*last && gone[0])
         return gone;

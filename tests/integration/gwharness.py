@@ -22,12 +22,13 @@ class Gateway:
     """zscan-gateway against a cluster, on a free port; a context
     manager that stops it (SIGTERM) and checks it exits 0."""
 
-    def __init__(self, cluster, *args):
+    def __init__(self, cluster, *args, ssl_context=None):
         self.argv = [os.path.join(BIN, "zscan-gateway"), "--listen",
                      "127.0.0.1", "--http-port", "0", "--port",
                      str(cluster.base), "--log-level", "warn"] + list(args)
         self.proc = None
         self.port = None
+        self.ssl = ssl_context
 
     def __enter__(self):
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE,
@@ -35,8 +36,9 @@ class Gateway:
         line = self.proc.stdout.readline().decode()
         check("http://" in line, "the gateway printed no URL: %r" % line)
         self.port = int(line.rsplit(":", 1)[1].strip().strip("/"))
-        self.base = "http://127.0.0.1:%d" % self.port
-        self.ws = "ws://127.0.0.1:%d" % self.port
+        tls = "s" if self.ssl else ""
+        self.base = "http%s://127.0.0.1:%d" % (tls, self.port)
+        self.ws = "ws%s://127.0.0.1:%d" % (tls, self.port)
         # ready when the broker answers through it
         deadline = time.time() + 10
         while time.time() < deadline:
@@ -73,7 +75,8 @@ class Gateway:
         req = urllib.request.Request(self.base + path, data=data,
                                      method=method, headers=hdrs)
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
+            with urllib.request.urlopen(req, timeout=timeout,
+                                        context=self.ssl) as r:
                 return r.status, r.read()
         except urllib.error.HTTPError as e:
             return e.code, e.read()

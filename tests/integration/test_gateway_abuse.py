@@ -12,14 +12,20 @@ promises 4-6).
   {"action":"stop"} (closed 1003), a thousand connects and disconnects.
 - SIGTERM: new connections refused, every stream ends with a reason
   (WebSocket 1001, SSE an "end" event), exit 0.
+- A bearer token, TLS (HTTPS and WSS) and CORS from the command line.
 """
 import asyncio
 import base64
 import json
 import os
+import shutil
 import socket
+import ssl
+import subprocess
+import tempfile
 import threading
 import time
+import urllib.request
 
 from gwharness import Gateway, sse_events, websockets, ws_records
 from zsharness import Cluster, Client, check, log
@@ -123,8 +129,11 @@ with Cluster(workers=2, threads=1, data="synthetic:bars=60") as cluster:
             b"Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n"
             b"Sec-WebSocket-Version: 13\r\n\r\n")
 
+        # (on a scan still running: a finished one may close first)
+        s1 = gw.start(universe="synthetic:2000000")["scan_id"]
+
         async def bad_frame():
-            async with websockets.connect(gw.ws + "/ws/results/" + sid) as w:
+            async with websockets.connect(gw.ws + "/ws/results/" + s1) as w:
                 await w.send("hello")
                 try:
                     while True:
@@ -135,6 +144,14 @@ with Cluster(workers=2, threads=1, data="synthetic:bars=60") as cluster:
 
         check(asyncio.run(bad_frame()) == 1003,
               "a frame that is not a stop closes with 1003")
+        gw.json("POST", "/scan/stop/" + s1)
+        # after the end, ?after=last closes at once: nothing more to come
+        last = gw.json("GET", "/scan/stats/" + sid)["seq"]
+        recs, code, reason = asyncio.run(ws_records(
+            gw.ws + "/ws/results/%s?after=%d" % (sid, last), timeout=10))
+        check(recs == [] and code == 1000 and reason == "complete",
+              "after the last record: %r %r %d records" % (code, reason,
+                                                          len(recs)))
         # a thousand connects and disconnects
         for _ in range(1000):
             try:
@@ -191,4 +208,67 @@ with Cluster(workers=2, threads=1, data="synthetic:bars=60") as cluster:
         check(refused, "no new connections after SIGTERM")
         log("ok: SIGTERM: 3 WebSocket and 1 SSE stream ended with a "
             "reason, exit 0")
+
+    # a bearer token, TLS and CORS, from the command line
+    tmp = tempfile.mkdtemp(prefix="zscan-tls-")
+    try:
+        cert, key = os.path.join(tmp, "c.pem"), os.path.join(tmp, "k.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                        "-subj", "/CN=localhost"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ctx = ssl.create_default_context(cafile=cert)
+        ctx.check_hostname = False
+        with Gateway(cluster, "--token", "s3cret", "--tls-cert", cert,
+                     "--tls-key", key, "--cors", "https://dash.example",
+                     ssl_context=ctx) as tg:
+            base = "https://127.0.0.1:%d" % tg.port
+
+            def call(path, method="GET", body=None, headers=None):
+                req = urllib.request.Request(base + path, data=body,
+                                             method=method,
+                                             headers=headers or {})
+                try:
+                    with urllib.request.urlopen(req, context=ctx) as r:
+                        return r.status, r.read(), r.headers
+                except urllib.error.HTTPError as e:
+                    return e.code, e.read(), e.headers
+
+            status, _, _ = call("/scans/active")
+            check(status == 401, "no token: %d" % status)
+            auth = {"authorization": "Bearer s3cret",
+                    "content-type": "application/json"}
+            status, body, hdrs = call("/scan/stream", "POST",
+                                      b'{"universe":"synthetic:300"}', auth)
+            check(status == 201 and body.startswith(b'{"scan_id"')
+                  and b"wss://" in body
+                  and hdrs.get("access-control-allow-origin")
+                  == "https://dash.example",
+                  "start over TLS with the token: %d %r" % (status, body))
+            sid3 = json.loads(body)["scan_id"]
+            status, _, _ = call("/scan/stats/%s?token=s3cret" % sid3)
+            check(status == 200, "?token= works: %d" % status)
+
+            async def wss(url):
+                async with websockets.connect(url, ssl=ctx) as w:
+                    n = 0
+                    async for frame in w:
+                        n += len(frame.split("\n"))
+                    return n, w.close_code
+
+            n, code = asyncio.run(wss("wss://127.0.0.1:%d/ws/results/%s"
+                                      "?token=s3cret" % (tg.port, sid3)))
+            check(n == 302 and code == 1000, "WSS with the token: %d %r"
+                  % (n, code))
+            refused = False
+            try:
+                asyncio.run(wss("wss://127.0.0.1:%d/ws/results/%s"
+                                % (tg.port, sid3)))
+            except Exception:  # noqa: BLE001 - any refusal will do
+                refused = True
+            check(refused, "WSS without the token is refused")
+        log("ok: TLS (HTTPS, WSS), the bearer token (header, ?token=) and "
+            "CORS")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     client.close()

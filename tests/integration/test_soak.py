@@ -49,7 +49,7 @@ with Cluster(workers=2, threads=1,
         if k % 4 == 2:
             fields["priority"] = rnd.choice(["liquidity", "signals"])
         rep = client.request(dict({"type": "scan_start", "scan": "soak%d" % k,
-                                   "sync": True}, **fields))
+                                   "sync": True}, **fields), timeout=20)
         client.sub.setsockopt(zmq.SUBSCRIBE, ("soak%d." % k).encode())
         client.following.add("soak%d" % k)
         check(rep.get("type") == "scan_started", "start: %r" % (rep,))

@@ -52,6 +52,27 @@ static inline void s_put (zs_buf_t *b, const void *p, size_t n)
 
 #define S_LIT(b, s) s_put ((b), (s), sizeof (s) - 1)
 
+#define s_pow10_c0 1ULL
+#define s_pow10_c1 10ULL
+#define s_pow10_c2 100ULL
+#define s_pow10_c3 1000ULL
+#define s_pow10_c4 10000ULL
+#define s_pow10_c5 100000ULL
+#define s_pow10_c6 1000000ULL
+#define s_pow10_c7 10000000ULL
+#define s_pow10_c8 100000000ULL
+#define s_pow10_c9 1000000000ULL
+#define s_pow10_c10 10000000000ULL
+#define s_pow10_c11 100000000000ULL
+#define s_pow10_c12 1000000000000ULL
+#define s_pow10_c13 10000000000000ULL
+#define s_pow10_c14 100000000000000ULL
+#define s_pow10_c15 1000000000000000ULL
+#define s_pow10_c16 10000000000000000ULL
+#define s_pow10_c17 100000000000000000ULL
+#define s_pow10_c18 1000000000000000000ULL
+#define s_pow10_c19 10000000000000000000ULL
+
 static const uint64_t s_pow10[20] = {1ULL,
                                      10ULL,
                                      100ULL,
@@ -72,6 +93,24 @@ static const uint64_t s_pow10[20] = {1ULL,
                                      100000000000000000ULL,
                                      1000000000000000000ULL,
                                      10000000000000000000ULL};
+
+/*  x / 10^q, q in 0..19: each case a division by a constant, which the
+    compiler turns into a multiplication (a division by a variable costs
+    tens of cycles; a number needs several). */
+static inline uint64_t s_div10 (uint64_t x, int q)
+{
+    switch (q) {
+#define D(n)                                                               \
+    case n:                                                                \
+        return x / s_pow10_c##n;
+        D (0) D (1) D (2) D (3) D (4) D (5) D (6) D (7) D (8) D (9)
+        D (10) D (11) D (12) D (13) D (14) D (15) D (16) D (17) D (18)
+        D (19)
+#undef D
+    default:
+        return 0;
+    }
+}
 
 static u128 s_p10 (int k)
 {
@@ -170,20 +209,20 @@ static size_t s_fast (double v, char *out)
     int q = 0;
     while (q < 18 && s_pow10[q + 1] <= w)
         q++;
-    while (q < 18 && (lo - 1) / s_pow10[q + 1] != hi / s_pow10[q + 1])
+    while (q < 18 && s_div10 (lo - 1, q + 1) != s_div10 (hi, q + 1))
         q++;
     uint64_t pw = s_pow10[q];
-    uint64_t first = (lo + pw - 1) / pw * pw, last = hi / pw * pw;
+    uint64_t first = s_div10 (lo + pw - 1, q) * pw, last = s_div10 (hi, q) * pw;
     /* of those (fewer than ten), the nearest to v: v rounded to 10^q */
     uint64_t vr = (uint64_t) (vn >> sh);
-    uint64_t c = (vr + pw / 2) / pw * pw;
+    uint64_t c = s_div10 (vr + pw / 2, q) * pw;
     if (c < first)
         c = first;
     if (c > last)
         c = last;
     if (c != first || c != last) {
         /* a tie or a rounding edge: compare the two around v exactly */
-        uint64_t below = vr / pw * pw, above = below + pw;
+        uint64_t below = s_div10 (vr, q) * pw, above = below + pw;
         if (below < first)
             below = first;
         if (above > last)
@@ -196,7 +235,7 @@ static size_t s_fast (double v, char *out)
             da = vn - ((u128) above << sh);
         c = da < db ? above : below;
     }
-    uint64_t digits = c / pw;
+    uint64_t digits = s_div10 (c, q);
     int exp = q - k;
     while (digits && digits % 10 == 0) {
         digits /= 10;

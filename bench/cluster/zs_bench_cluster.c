@@ -323,6 +323,7 @@ typedef struct {
     uint64_t last_pos;       /* position of the last record              */
     uint64_t gaps;           /* holes: records missing from what came     */
     uint64_t filled;         /* records the bus fetched from the history  */
+    char id[32];             /* the scan's id (s_scan's last)              */
 } s_run_t;
 
 static double s_now (void)
@@ -438,6 +439,7 @@ static double s_scan (zs_client_t *client, const char *universe,
     char id[32];
     snprintf (id, sizeof id, "b%d-%d", (int) getpid (), k++);
     s_start (client, id, universe, filter, run);
+    snprintf (run->id, sizeof run->id, "%s", id);
     s_follow (client, run, 0);
     if (getenv ("ZS_BENCH_LOG"))
         fprintf (stderr, "bench %.3f: scan %s: first result %.2f ms, "
@@ -1254,9 +1256,14 @@ int main (int argc, char **argv)
         char id[64];
         double replay = 0;
         uint64_t records = 0;
-        snprintf (id, sizeof id, "b%d-%d", (int) getpid (), 6);
+        snprintf (id, sizeof id, "%s", run.id);
         for (int i = 0; i < 3; i++) {
             double r = s_replay_rate (c.client, id, &records);
+            if (r <= 0 || records < 200000) {
+                fprintf (stderr, "bench: replay of %s: %llu records\n", id,
+                         (unsigned long long) records);
+                return 1;
+            }
             if (r > replay)
                 replay = r;
         }
@@ -1289,10 +1296,12 @@ int main (int argc, char **argv)
             }
         }
         s_cluster_stop (&c);
-        printf ("BENCH\tlate joiner of a 100,000-record scan at half way: "
-                "time to catch up (%llu records replayed)\t%.2f\tms\t-\t-"
-                "\n",
-                (unsigned long long) replayed, s_quantile (joins, 3, 0.5));
+        if (getenv ("ZS_BENCH_LOG"))
+            fprintf (stderr, "bench: the late joiner replayed %llu records\n",
+                     (unsigned long long) replayed);
+        printf ("BENCH\tlate joiner of a 100,000-record scan at half way "
+                "(about 50,000 records replayed): time to catch up\t%.2f\t"
+                "ms\t-\t-\n", s_quantile (joins, 3, 0.5));
     }
 
     /* 3. stop latency and 4. time to first result */

@@ -49,6 +49,7 @@ struct zs_bridge_t {
     zlistx_t *calls;            /* s_call_t*: waiting for the broker     */
     zs_json_t js;
     zs_buf_t line, buf;
+    zs_buf_t mp;            /* a record as a msgpack envelope             */
     int64_t ping_us;            /* when the last ping went               */
     uint64_t ping_ticket;
     /* shared, under lock */
@@ -329,8 +330,14 @@ static bool s_drain_bus (zs_bridge_t *self)
                 : type == ZS_MSG_EV_FINISHED ? ZS_LOG_COMPLETE
                 : ev.rec.kind == ZS_TOPIC_RESULT_SIGNAL ? ZS_LOG_SIGNAL
                                                         : ZS_LOG_RESULT;
+            zs_buf_reset (&self->mp);
+            if (zs_envelope_encode (&self->mp, zs_json_type (type),
+                                    ev.rec.pos, ev.rec.data, ev.rec.size)
+                != 0)
+                continue;
             if (zs_scanlog_append (logs, log, ev.rec.pos, kind,
-                                   self->line.data, self->line.size)
+                                   self->line.data, self->line.size,
+                                   self->mp.data, self->mp.size)
                 > 0) {
                 self->records++;
                 if (kind == ZS_LOG_RESULT || kind == ZS_LOG_SIGNAL)
@@ -360,8 +367,14 @@ static bool s_drain_bus (zs_bridge_t *self)
             zs_buf_append (&self->line, head, strlen (head));
             zs_json_string (&self->line, ev.reason);
             zs_buf_append (&self->line, "}}", 2);
+            zs_buf_reset (&self->mp);
+            if (zs_envelope_lost (&self->mp, ev.rec.scan, ev.lost_from,
+                                  ev.lost_to, ev.reason)
+                != 0)
+                continue;
             zs_scanlog_append (logs, log, ev.lost_to, ZS_LOG_LOST,
-                               self->line.data, self->line.size);
+                               self->line.data, self->line.size,
+                               self->mp.data, self->mp.size);
             news = true;
         }
         else if (ev.what == ZS_BUS_GONE) {
@@ -553,6 +566,7 @@ void zs_bridge_destroy (zs_bridge_t **self_p)
     }
     zs_json_free (&self->js);
     zs_buf_free (&self->line);
+    zs_buf_free (&self->mp);
     zs_buf_free (&self->buf);
     pthread_mutex_destroy (&self->lock);
     free (self);

@@ -50,7 +50,7 @@ enum {
     R_POLL,
     R_EXPORT
 };
-enum { F_NDJSON = 0, F_CSV };
+enum { F_NDJSON = 0, F_CSV, F_MSGPACK };
 
 #define FRAME_MAX (64 * 1024) /* bytes of records in one write        */
 #define POLL_LIMIT 10000      /* records in one poll answer, at most   */
@@ -594,6 +594,9 @@ static void s_frame_add (zs_gateway_t *self, s_pss_t *pss,
             zs_buf_append (f, ",", 1);
         zs_buf_append (f, rec->json, rec->len);
     }
+    else if (pss->kind == K_WS && pss->fmt == F_MSGPACK)
+        /* a binary frame: the records' msgpack maps one after another */
+        zs_buf_append (f, rec->mp, rec->mplen);
     else {
         /* WebSocket (records of a frame separated by newlines), NDJSON */
         if (pss->kind == K_WS && f->size)
@@ -873,7 +876,9 @@ static int s_stream_write (zs_gateway_t *self, s_pss_t *pss)
     }
     memcpy (frame + LWS_PRE, f.data, f.size);
     int n = lws_write (pss->wsi, frame + LWS_PRE, f.size,
-                       pss->kind == K_WS ? LWS_WRITE_TEXT : LWS_WRITE_HTTP);
+                       pss->kind != K_WS           ? LWS_WRITE_HTTP
+                       : pss->fmt == F_MSGPACK ? LWS_WRITE_BINARY
+                                               : LWS_WRITE_TEXT);
     size_t sent = f.size;
     zs_buf_free (&f);
     if (n < (int) sent)
@@ -1287,6 +1292,16 @@ static int s_ws_established (zs_gateway_t *self, s_pss_t *pss,
     char b[16];
     const char *batch = s_arg (wsi, "batch", b, sizeof b);
     pss->batch = !batch || strcmp (batch, "0") != 0;
+    char fb[16];
+    const char *fmt = s_arg (wsi, "format", fb, sizeof fb);
+    if (fmt && strcmp (fmt, "json") && strcmp (fmt, "msgpack")) {
+        pss->ended = true;
+        self->m.rejected[2]++;
+        lws_close_reason (wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+                          (unsigned char *) "format: json or msgpack", 23);
+        return -1;
+    }
+    pss->fmt = fmt && !strcmp (fmt, "msgpack") ? F_MSGPACK : F_NDJSON;
     if (!s_room (self, pss->scan)) {
         pss->ended = true;
         lws_close_reason (wsi, (enum lws_close_status) 1013, /* later */

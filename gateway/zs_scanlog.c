@@ -1,7 +1,7 @@
 /*  zs_scanlog.c - see zs_scanlog.h.
 
-    A log: its entries {pos, kind, offset, length} and their JSON text in
-    one buffer.  Entries are numbered from the log's first ever (an
+    A log: its entries {pos, kind, offset, lengths} and their text (the
+    JSON, then the msgpack form right after it) in one buffer.  Entries are numbered from the log's first ever (an
     evicted prefix keeps its numbers: base), so a reader's index stays
     right across evictions.  Eviction from a running log takes a quarter
     of it at once (one memmove of the text, amortised).
@@ -17,7 +17,8 @@ typedef struct {
     uint64_t pos;
     int64_t t_us;           /* when it was appended                      */
     uint32_t off;
-    uint32_t len;
+    uint32_t len;           /* the JSON's; the msgpack's follows it      */
+    uint32_t mlen;
     uint8_t kind;
 } s_entry_t;
 
@@ -195,12 +196,14 @@ static void s_trim (zs_logset_t *set, zs_scanlog_t *keep)
 }
 
 int zs_scanlog_append (zs_logset_t *set, zs_scanlog_t *g, uint64_t pos,
-                       zs_log_kind_t kind, const char *json, size_t len)
+                       zs_log_kind_t kind, const char *json, size_t len,
+                       const char *mp, size_t mplen)
 {
     if (pos <= g->last && kind != ZS_LOG_LOST)
         return 0;
-    if (len > UINT32_MAX / 2)
+    if (len > UINT32_MAX / 4 || mplen > UINT32_MAX / 4)
         return -1;
+    size_t whole = len + mplen;
     size_t before = s_cost (g);
     if (g->n == g->cap) {
         size_t cap = g->cap ? g->cap * 2 : 256;
@@ -210,9 +213,9 @@ int zs_scanlog_append (zs_logset_t *set, zs_scanlog_t *g, uint64_t pos,
         g->entries = e;
         g->cap = cap;
     }
-    if (g->used + len > g->tcap) {
+    if (g->used + whole > g->tcap) {
         size_t tcap = g->tcap ? g->tcap * 2 : 16384;
-        while (tcap < g->used + len)
+        while (tcap < g->used + whole)
             tcap *= 2;
         if (tcap > UINT32_MAX)
             return -1;
@@ -223,13 +226,16 @@ int zs_scanlog_append (zs_logset_t *set, zs_scanlog_t *g, uint64_t pos,
         g->tcap = tcap;
     }
     memcpy (g->text + g->used, json, len);
+    if (mplen)
+        memcpy (g->text + g->used + len, mp, mplen);
     s_entry_t *e = &g->entries[g->n++];
     e->pos = pos;
     e->off = (uint32_t) g->used;
     e->len = (uint32_t) len;
+    e->mlen = (uint32_t) mplen;
     e->kind = (uint8_t) kind;
     e->t_us = zclock_usecs ();
-    g->used += len;
+    g->used += whole;
     if (pos > g->last)
         g->last = pos;
     if (kind == ZS_LOG_COMPLETE) {
@@ -282,6 +288,8 @@ static void s_fill (const zs_scanlog_t *g, size_t k, zs_logrec_t *rec)
     rec->kind = (zs_log_kind_t) e->kind;
     rec->json = g->text + e->off;
     rec->len = e->len;
+    rec->mp = g->text + e->off + e->len;
+    rec->mplen = e->mlen;
     rec->t_us = e->t_us;
 }
 

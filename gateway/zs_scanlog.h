@@ -1,5 +1,6 @@
 /*  zs_scanlog.h - the gateway's fan-out: for each scan, its records
-    rendered once as JSON (proto's zs_json), in position order, shared by
+    rendered once as JSON (proto's zs_json) and as msgpack envelopes, in
+    position order, shared by
     every client of the scan through a cursor of its own (a position):
     a client costs its cursor, not a copy of what it has yet to read.
 
@@ -43,6 +44,8 @@ typedef struct {
     zs_log_kind_t kind;
     const char *json;   /* {"type":...,"seq":pos,"data":{...}}             */
     size_t len;
+    const char *mp;     /* the same as msgpack (zs_envelope_encode)        */
+    size_t mplen;
     int64_t t_us;       /* when the gateway had it (zclock_usecs)          */
 } zs_logrec_t;
 
@@ -57,11 +60,12 @@ zs_scanlog_t *zs_logset_get (zs_logset_t *self, const char *scan,
 /*  Forgets scan's log (DELETE /scan/ID). */
 void zs_logset_drop (zs_logset_t *self, const char *scan);
 
-/*  Appends one entry (the writer).  Positions grow; a record at or before
-    the last one is ignored (0).  1 when appended, -1 out of memory.  May
-    evict (see above). */
+/*  Appends one entry (the writer): its JSON and its msgpack form.
+    Positions grow; a record at or before the last one is ignored (0).
+    1 when appended, -1 out of memory.  May evict (see above). */
 int zs_scanlog_append (zs_logset_t *set, zs_scanlog_t *log, uint64_t pos,
-                       zs_log_kind_t kind, const char *json, size_t len);
+                       zs_log_kind_t kind, const char *json, size_t len,
+                       const char *mp, size_t mplen);
 
 /*  The scan is gone (the broker forgot it, or restarted): why, for the
     clients; nothing more will come. */

@@ -2253,3 +2253,52 @@ ZS_CODEC_IMPL (ev_progress)
 ZS_CODEC_IMPL (ev_finished)
 ZS_CODEC_IMPL (replay)
 ZS_CODEC_IMPL (replay_page)
+
+/* ---------------------------------------------------------------------- */
+/*  Records for msgpack clients                                            */
+
+int zs_envelope_encode (zs_buf_t *out, const char *type, uint64_t pos,
+                        const void *record, size_t size)
+{
+    size_t tlen = strlen (type);
+    if (tlen > 31)
+        return -1;
+    unsigned char head[64];
+    unsigned char *p = head;
+    *p++ = 0x83; /* fixmap of 3 */
+    S_W_KEY (p, "type");
+    p = s_w_str (p, type, tlen);
+    S_W_KEY (p, "seq");
+    p = s_w_uint (p, pos);
+    S_W_KEY (p, "data");
+    size_t before = out->size;
+    if (zs_buf_append (out, head, (size_t) (p - head)) != 0
+        || zs_buf_append (out, record, size) != 0) {
+        out->size = before;
+        return -1;
+    }
+    return 0;
+}
+
+int zs_envelope_lost (zs_buf_t *out, const char *scan, uint64_t from,
+                      uint64_t to, const char *reason)
+{
+    size_t slen = strnlen (scan, ZS_ID_MAX);
+    size_t rlen = strnlen (reason, 1024);
+    unsigned char *body = (unsigned char *) malloc (slen + rlen + 64);
+    if (!body)
+        return -1;
+    unsigned char *p = body;
+    *p++ = 0x84; /* fixmap of 4 */
+    S_W_KEY (p, "scan");
+    p = s_w_str (p, scan, slen);
+    S_W_KEY (p, "from");
+    p = s_w_uint (p, from);
+    S_W_KEY (p, "to");
+    p = s_w_uint (p, to);
+    S_W_KEY (p, "reason");
+    p = s_w_str (p, reason, rlen);
+    int rc = zs_envelope_encode (out, "lost", to, body, (size_t) (p - body));
+    free (body);
+    return rc;
+}

@@ -706,6 +706,21 @@ size_t zs_recs_header (uint32_t n, unsigned char *buf);
 int zs_recs_open (zs_buf_t *buf);
 const char *zs_recs_close (zs_buf_t *buf, uint32_t n, size_t *len);
 
+/* ---------------------------------------------------------------------- */
+/*  Records for msgpack clients (the gateway's ?format=msgpack)            */
+
+/*  Appends to out the map {"type": type, "seq": pos, "data": record}: the
+    shape of the JSON records, with the broker's record bytes (one msgpack
+    map, as results-out carried it) as data, unchanged.  0, or -1 out of
+    memory (out is then unchanged). */
+int zs_envelope_encode (zs_buf_t *out, const char *type, uint64_t pos,
+                        const void *record, size_t size);
+
+/*  The same for a notice of records lost before position to: {"type":
+    "lost", "seq": to, "data": {"scan", "from", "to", "reason"}}. */
+int zs_envelope_lost (zs_buf_t *out, const char *scan, uint64_t from,
+                      uint64_t to, const char *reason);
+
 #ifdef __cplusplus
 }
 #endif

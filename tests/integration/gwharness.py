@@ -3,6 +3,7 @@ real HTTP, SSE and WebSocket clients (urllib, raw sockets, Debian's
 python3-websockets)."""
 import asyncio
 import json
+import msgpack
 import os
 import socket
 import subprocess
@@ -148,9 +149,14 @@ async def ws_records(url, until="complete", timeout=30, reader=None):
         try:
             while True:
                 frame = await asyncio.wait_for(ws.recv(), timeout)
-                for line in frame.split("\n"):
-                    rec = json.loads(line)
-                    out.append(rec)
+                if isinstance(frame, bytes):
+                    # ?format=msgpack: maps one after another
+                    unpacker = msgpack.Unpacker(raw=False)
+                    unpacker.feed(frame)
+                    out.extend(unpacker)
+                else:
+                    for line in frame.split("\n"):
+                        out.append(json.loads(line))
                 if reader:
                     await reader(ws, out)
                 if until and out and out[-1]["type"] == until:

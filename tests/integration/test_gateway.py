@@ -96,6 +96,29 @@ with Cluster(workers=2, threads=1, data="synthetic:bars=60",
         # 2. a late joiner after the end gets it all
         recs, code, _ = asyncio.run(ws_records(gw.ws + "/ws/results/" + sid))
         check(same(recs, first) and code == 1000, "late WebSocket joiner")
+        # ?format=msgpack: binary frames, the same records, the same values
+        recs, code, _ = asyncio.run(ws_records(
+            gw.ws + "/ws/results/%s?format=msgpack" % sid))
+        # (data is the broker's record as it was: with its "v", "type"
+        # and delivery fields, without the fields left at their defaults)
+        def agrees(m, j):
+            common = set(m["data"]) & set(j["data"])
+            need = ({"symbol", "score", "price", "values", "signal"}
+                    if m["type"] == "result" else {"scan"})
+            return ((m["seq"], m["type"]) == (j["seq"], j["type"])
+                    and need <= common
+                    and all(m["data"][k] == j["data"][k] for k in common))
+        check(len(recs) == len(first) and code == 1000
+              and all(agrees(m, j) for m, j in zip(recs, first))
+              and sum(len(m["data"]) for m in recs) > 10 * len(recs),
+              "msgpack records agree with the JSON ones (%d vs %d; first "
+              "difference %r)" % (len(recs), len(first), next(
+                  ((a, b) for a, b in zip(recs, first) if not agrees(a, b)),
+                  None)))
+        recs, code, reason = asyncio.run(ws_records(
+            gw.ws + "/ws/results/%s?format=xml" % sid))
+        check(not recs and code == 1008 and "msgpack" in reason,
+              "?format=xml closes 1008: %r %r" % (code, reason))
         # 3. resume
         k = len(first) // 2
         recs, _, _ = asyncio.run(ws_records(

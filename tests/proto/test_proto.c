@@ -1542,6 +1542,61 @@ static void test_skip (void)
     printf ("skip: %d cases against the spec's recursive skip\n", cases);
 }
 
+/*  Records for msgpack clients: the envelope's bytes against msgpack-c's
+    packing of the same map, with the record's bytes unchanged inside. */
+static void test_envelopes (void)
+{
+    s_mp_t rec;
+    s_mp_init (&rec);
+    msgpack_pack_map (&rec.pk, 2);
+    s_kv_str (&rec, "symbol", "AAPL");
+    s_kv_uint (&rec, "index", 70000);
+    uint64_t poss[] = {1, 127, 128, 65536, 5000000000ULL};
+    for (size_t i = 0; i < sizeof poss / sizeof *poss; i++) {
+        s_mp_t want;
+        s_mp_init (&want);
+        msgpack_pack_map (&want.pk, 3);
+        s_kv_str (&want, "type", "result");
+        s_kv_uint (&want, "seq", poss[i]);
+        s_str (&want, "data");
+        msgpack_sbuffer_write (&want.sb, rec.sb.data, rec.sb.size);
+        zs_buf_t out = {0};
+        zs_buf_append (&out, "x", 1); /* appends after what is there */
+        CHECK (zs_envelope_encode (&out, "result", poss[i], rec.sb.data,
+                                   rec.sb.size)
+                   == 0
+                   && out.size == 1 + want.sb.size
+                   && memcmp (out.data + 1, want.sb.data, want.sb.size) == 0,
+               "envelope at %llu: %zu bytes, want %zu",
+               (unsigned long long) poss[i], out.size - 1, want.sb.size);
+        zs_buf_free (&out);
+        msgpack_sbuffer_destroy (&want.sb);
+    }
+    s_mp_t lost;
+    s_mp_init (&lost);
+    msgpack_pack_map (&lost.pk, 4);
+    s_kv_str (&lost, "scan", "s1");
+    s_kv_uint (&lost, "from", 3);
+    s_kv_uint (&lost, "to", 900);
+    s_kv_str (&lost, "reason", "left the history");
+    s_mp_t want;
+    s_mp_init (&want);
+    msgpack_pack_map (&want.pk, 3);
+    s_kv_str (&want, "type", "lost");
+    s_kv_uint (&want, "seq", 900);
+    s_str (&want, "data");
+    msgpack_sbuffer_write (&want.sb, lost.sb.data, lost.sb.size);
+    zs_buf_t out = {0};
+    CHECK (zs_envelope_lost (&out, "s1", 3, 900, "left the history") == 0
+               && out.size == want.sb.size
+               && memcmp (out.data, want.sb.data, want.sb.size) == 0,
+           "lost envelope: %zu bytes, want %zu", out.size, want.sb.size);
+    zs_buf_free (&out);
+    msgpack_sbuffer_destroy (&want.sb);
+    msgpack_sbuffer_destroy (&lost.sb);
+    msgpack_sbuffer_destroy (&rec.sb);
+}
+
 int main (void)
 {
     test_skip ();
@@ -1554,5 +1609,6 @@ int main (void)
     test_result_encoder ();
     test_result_decoder ();
     test_reused_struct ();
+    test_envelopes ();
     return ZS_TEST_END ("proto");
 }

@@ -13,12 +13,17 @@
     - time to first record: POST /scan/stream to the first WebSocket
       record, median of 20;
     - idle connections: K WebSocket clients of a quiet scan, the gateway's
-      memory per connection (its RSS growth / K).
+      memory per connection (its RSS growth / K);
+    - relay latency: p50 and p99 of the time from results-out (a SUB of
+      the bench's own, beside the gateway's) to a client's read, for every
+      record of 20 clients, at 100 clients x 100 results/s and 1,000
+      clients x 10,000 results/s (one scan paced by slowed workers).
 
     nchan runs when Debian's nginx and libnginx-mod-nchan are installed
     (./dev bench installs them); otherwise its rows say so.
     ZS_BENCH_CLIENTS=N (default 1000), ZS_BENCH_IDLE=K (default 10000).
 */
+#include "zs_bus.h"
 #include "zs_util.h"
 
 #include <arpa/inet.h>
@@ -33,6 +38,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -174,7 +181,101 @@ typedef struct {
     double first_at;        /* first record                             */
     char *buf;
     size_t len, cap;
+    double *lat;            /* relay latencies seen (sampled clients)   */
+    size_t nlat, lcap;
 } s_ws_t;
+
+static int s_cmp (const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y;
+}
+
+/* ---------------------------------------------------------------------- */
+/*  Relay latency: a tap of the bench's own on results-out notes when each
+    position of the scan reached it (when the gateway's SUB got it too, to
+    within two sockets' wake-ups); sampled WebSocket clients note when
+    each record reached them.  One scan at a time in the tapped cluster. */
+
+typedef struct {
+    void *ctx, *sub;
+    pthread_t thread;
+    _Atomic uint64_t *t_us;  /* [pos]: when the tap had it, 0 = not yet  */
+    size_t n;
+    atomic_bool stop;
+} s_tap_t;
+
+static s_tap_t *s_tap;
+
+static void *s_tap_run (void *arg)
+{
+    s_tap_t *tap = (s_tap_t *) arg;
+    zs_bus_reader_t r;
+    zs_bus_reader_init (&r, tap->sub);
+    while (!atomic_load (&tap->stop)) {
+        zs_bus_rec_t rec;
+        char err[256];
+        if (zs_bus_reader_next (&r, 0, &rec, err, sizeof err) == 1
+            && rec.pos < tap->n)
+            atomic_store (&tap->t_us[rec.pos], (uint64_t) zs_clock_us ());
+    }
+    zs_bus_reader_close (&r);
+    return NULL;
+}
+
+static int s_tap_start (s_tap_t *tap, int base, size_t n)
+{
+    memset (tap, 0, sizeof *tap);
+    tap->n = n + 1;
+    tap->t_us = calloc (tap->n, sizeof *tap->t_us);
+    tap->ctx = zmq_ctx_new ();
+    tap->sub = zmq_socket (tap->ctx, ZMQ_SUB);
+    char ep[64];
+    snprintf (ep, sizeof ep, "tcp://127.0.0.1:%d", base + 5);
+    int timeo = 100, zero = 0, hwm = 0;
+    zmq_setsockopt (tap->sub, ZMQ_RCVTIMEO, &timeo, sizeof timeo);
+    zmq_setsockopt (tap->sub, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt (tap->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (tap->sub, ZMQ_SUBSCRIBE, "", 0);
+    if (!tap->t_us || zmq_connect (tap->sub, ep) != 0)
+        return -1;
+    usleep (300000); /* the subscription reaches the broker */
+    s_tap = tap;
+    return pthread_create (&tap->thread, NULL, s_tap_run, tap);
+}
+
+static void s_tap_stop (s_tap_t *tap)
+{
+    atomic_store (&tap->stop, true);
+    pthread_join (tap->thread, NULL);
+    zmq_close (tap->sub);
+    zmq_ctx_term (tap->ctx);
+    free (tap->t_us);
+    s_tap = NULL;
+}
+
+/*  A sampled client's frame: each record's "seq", its latency from the
+    tap (records the tap has not seen yet count as 0). */
+static void s_ws_sample (s_ws_t *c, const char *p, uint64_t len)
+{
+    uint64_t now = (uint64_t) zs_clock_us ();
+    const char *end = p + len;
+    while (p < end) {
+        const char *q = memmem (p, (size_t) (end - p), "\"seq\":", 6);
+        if (!q)
+            break;
+        uint64_t pos = strtoull (q + 6, NULL, 10);
+        if (pos < s_tap->n) {
+            uint64_t t = atomic_load (&s_tap->t_us[pos]);
+            if (c->nlat == c->lcap) {
+                c->lcap = c->lcap ? c->lcap * 2 : 4096;
+                c->lat = realloc (c->lat, c->lcap * sizeof *c->lat);
+            }
+            c->lat[c->nlat++] = t && now > t ? (double) (now - t) / 1e3 : 0;
+        }
+        p = q + 6;
+    }
+}
 
 static int s_ws_open (int port, const char *path)
 {
@@ -238,6 +339,8 @@ static void s_ws_parse (s_ws_t *c, uint64_t want)
                     recs++;
             if (!c->records)
                 c->first_at = s_now ();
+            if (c->lat && s_tap)
+                s_ws_sample (c, p, plen);
             c->records += recs;
             if (want ? c->records >= want
                      : memmem (p, plen, "\"type\":\"complete\"", 17) != NULL)
@@ -318,6 +421,7 @@ static void s_ws_close_all (s_ws_t *cl, int n)
         if (cl[i].fd >= 0)
             close (cl[i].fd);
         free (cl[i].buf);
+        free (cl[i].lat);
     }
 }
 
@@ -414,6 +518,64 @@ static double s_fanout_zscan (s_env_t *e, int clients, int records)
     s_ws_close_all (cl, clients);
     free (cl);
     return end > 0 ? (double) total / (end - t0) : -1;
+}
+
+/*  C WebSocket clients of one scan paced at `rate` results/s for about
+    secs seconds (the two workers slowed to match): the relay latency
+    (results-out to a client's read) of every record of the first 20
+    clients, p50 and p99 in ms; returns how many clients did not get every
+    record (cut, or not done in time), -1 when the cluster failed. */
+static int s_relay (int clients, int rate, double secs, double *p50,
+                    double *p99)
+{
+    s_env_t e;
+    if (s_env_start (&e, 2 * 1000000 / rate) != 0)
+        return -1;
+    int records = (int) (rate * secs);
+    s_tap_t tap;
+    char id[80], uni[64], path[160];
+    snprintf (uni, sizeof uni, "synthetic:%d", records);
+    if (s_tap_start (&tap, e.base, (size_t) records + 64) != 0
+        || s_scan (&e, uni, id, sizeof id) != 0) {
+        s_stop (&e.procs);
+        return -1;
+    }
+    snprintf (path, sizeof path, "/ws/results/%s", id);
+    s_ws_t *cl = calloc ((size_t) clients, sizeof *cl);
+    int sampled = clients < 20 ? clients : 20;
+    for (int i = 0; i < clients; i++) {
+        cl[i].fd = s_ws_open (e.http, path);
+        if (i < sampled) {
+            cl[i].lcap = (size_t) records + 64;
+            cl[i].lat = malloc (cl[i].lcap * sizeof *cl[i].lat);
+        }
+    }
+    s_ws_run (cl, clients, 0, secs * 4 + 30);
+    int short_ = 0;
+    size_t n = 0;
+    for (int i = 0; i < clients; i++) {
+        short_ += cl[i].records < (uint64_t) records;
+        if (i < sampled)
+            n += cl[i].nlat;
+    }
+    double *all = malloc ((n + 1) * sizeof *all);
+    size_t k = 0;
+    for (int i = 0; i < sampled; i++)
+        for (size_t j = 0; j < cl[i].nlat; j++)
+            all[k++] = cl[i].lat[j];
+    qsort (all, k, sizeof *all, s_cmp);
+    *p50 = k ? all[k / 2] : -1;
+    *p99 = k ? all[(size_t) ((double) (k - 1) * 0.99)] : -1;
+    if (getenv ("ZS_BENCH_LOG"))
+        fprintf (stderr, "bench: relay %d clients x %d/s: %zu samples, "
+                 "p50 %.3f p99 %.3f max %.3f ms, %d short\n", clients, rate,
+                 k, *p50, *p99, k ? all[k - 1] : -1, short_);
+    free (all);
+    s_ws_close_all (cl, clients);
+    free (cl);
+    s_tap_stop (&tap);
+    s_stop (&e.procs);
+    return short_;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -534,12 +696,6 @@ static double s_fanout_nchan (int port, int clients, int records,
 
 /* ---------------------------------------------------------------------- */
 
-static int s_cmp (const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
-}
-
 int main (int argc, char **argv)
 {
     (void) argc;
@@ -577,6 +733,20 @@ int main (int argc, char **argv)
     const int records = getenv ("ZS_BENCH_RECORDS")
                             ? atoi (getenv ("ZS_BENCH_RECORDS"))
                             : 20000;
+    /* relay latency at the issue's two load points (clients x results/s
+       of one scan); ZS_BENCH_ONLY=relay runs only these */
+    const int points[][2] = {{100, 100}, {1000, 10000}};
+    double rp50[2] = {-1, -1}, rp99[2] = {-1, -1};
+    int rshort[2] = {0, 0};
+    bool do_relay = !only || !strcmp (only, "relay") || !strcmp (only, "zscan");
+    for (int i = 0; i < 2 && do_relay; i++) {
+        int c = points[i][0] < clients ? points[i][0] : clients;
+        rshort[i] = s_relay (c, points[i][1], 3.0, &rp50[i], &rp99[i]);
+        if (rshort[i] < 0)
+            return 1;
+    }
+    if (only && !strcmp (only, "relay"))
+        do_zscan = do_nchan = false;
     s_env_t e;
     char id[80];
     if (do_zscan) {
@@ -647,7 +817,9 @@ int main (int argc, char **argv)
     else if (do_nchan)
         fprintf (stderr, "bench: nchan is not installed (nginx, "
                          "libnginx-mod-nchan): its reference is left out\n");
-    if (nchan > 0)
+    if (!do_zscan)
+        ;
+    else if (nchan > 0)
         printf ("BENCH\tgateway fan-out: one scan of %d records to %d "
                 "WebSocket clients, records delivered\t%.0f\trecords/s\t"
                 "nchan, %d messages of 330 B to %d WebSocket subscribers\t"
@@ -658,6 +830,19 @@ int main (int argc, char **argv)
                 "WebSocket clients, records delivered\t%.0f\trecords/s\t-"
                 "\t-\n",
                 records, clients, zscan);
+    for (int i = 0; i < 2 && do_relay; i++) {
+        int c = points[i][0] < clients ? points[i][0] : clients;
+        char cut[96] = "";
+        if (rshort[i])
+            snprintf (cut, sizeof cut, "; %d of the clients were cut",
+                      rshort[i]);
+        printf ("BENCH\tgateway relay latency (results-out to the client's "
+                "read), p50, %d clients x %d results/s%s\t%.3f\tms\t-\t-\n",
+                c, points[i][1], cut, rp50[i]);
+        printf ("BENCH\tgateway relay latency (results-out to the client's "
+                "read), p99, %d clients x %d results/s%s\t%.3f\tms\t-\t-\n",
+                c, points[i][1], cut, rp99[i]);
+    }
     if (!do_zscan)
         return 0;
     printf ("BENCH\tgateway: POST /scan/stream to the first WebSocket "

@@ -136,6 +136,17 @@ const char *const *zs_strategy_names (void);
 /* The strategy a scan runs when it names neither strategy nor filter. */
 const char *zs_strategy_default (void);
 
+/*  A built-in strategy's parameters, their defaults, and its condition
+    written with them (what the dashboard's form shows). */
+typedef struct {
+    size_t nparams;
+    const char *pnames[4];
+    double defaults[4];
+    char expression[256];
+} zs_strategy_info_t;
+/* 0, or -1 when there is no such strategy. */
+int zs_strategy_info (const char *name, zs_strategy_info_t *info);
+
 typedef enum {
     ZS_SYM_OK = 0,      /* evaluated: signal or not                        */
     ZS_SYM_SHORT = 1,   /* too few bars: not a signal, reason says so      */

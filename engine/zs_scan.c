@@ -690,6 +690,24 @@ static void s_instantiate (const char *tmpl, const double *params, char *out,
 /* ---------------------------------------------------------------------- */
 /*  Compile                                                                */
 
+int zs_strategy_info (const char *name, zs_strategy_info_t *info)
+{
+    const s_strategy_t *st = s_strategies;
+    while (st->name && strcmp (st->name, name) != 0)
+        st++;
+    if (!st->name)
+        return -1;
+    memset (info, 0, sizeof *info);
+    for (int k = 0; k < 4 && st->pnames[k]; k++) {
+        info->pnames[k] = st->pnames[k];
+        info->defaults[k] = st->defaults[k];
+        info->nparams++;
+    }
+    s_instantiate (st->expr, st->defaults, info->expression,
+                   sizeof info->expression);
+    return 0;
+}
+
 static int s_parse (zs_scan_t *scan, const char *text, char *err,
                     size_t errlen, int *root)
 {
@@ -802,6 +820,25 @@ zs_scan_t *zs_scan_compile (const char *strategy, const char *const *pnames,
     scan->score = st->score;
     scan->lookback = s_lookback (scan, scan->root);
     return scan;
+}
+
+int zs_term_parse (const char *text, zs_term_t *t, char *err, size_t errlen)
+{
+    zs_scan_t *scan = (zs_scan_t *) calloc (1, sizeof *scan);
+    if (!scan) {
+        snprintf (err, errlen, "out of memory");
+        return -1;
+    }
+    int root = -1;
+    int rc = s_parse (scan, text, err, errlen, &root);
+    if (rc == 0 && (scan->nterms != 1 || scan->nodes[root].op != N_TERM)) {
+        snprintf (err, errlen, "not one indicator");
+        rc = -1;
+    }
+    if (rc == 0)
+        *t = scan->terms[0];
+    free (scan);
+    return rc;
 }
 
 void zs_scan_destroy (zs_scan_t **self_p)

@@ -6,6 +6,7 @@
 #include "zs_term.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 size_t zs_term_warmup (const zs_term_t *t)
@@ -296,4 +297,92 @@ void zs_term_eval (const zs_term_t *t, const zs_bars_t *b,
         }
         out[k] = v;
     }
+}
+
+int zs_term_series (const zs_term_t *t, const zs_bars_t *b, double *out)
+{
+    size_t n = b->n;
+    size_t p = (size_t) t->p1;
+    const double *series = t->kind == ZS_T_CLOSE    ? b->close
+                           : t->kind == ZS_T_OPEN   ? b->open
+                           : t->kind == ZS_T_HIGH   ? b->high
+                           : t->kind == ZS_T_LOW    ? b->low
+                           : t->kind == ZS_T_VOLUME ? b->volume
+                                                    : NULL;
+    if (series) {
+        if (n)
+            memcpy (out, series, n * sizeof *out);
+        return 0;
+    }
+    double *a = NULL, *c = NULL;
+    switch (t->kind) {
+    case ZS_T_SMA:
+        zs_ind_sma (b->close, n, p, out);
+        return 0;
+    case ZS_T_EMA:
+        zs_ind_ema (b->close, n, p, out);
+        return 0;
+    case ZS_T_RSI:
+        zs_ind_rsi (b->close, n, p, out);
+        return 0;
+    case ZS_T_ATR:
+        zs_ind_atr (b, p, out);
+        return 0;
+    case ZS_T_ROC:
+        zs_ind_roc (b->close, n, p, out);
+        return 0;
+    case ZS_T_HIGHEST:
+        zs_ind_highest (b->high, n, p, out);
+        return 0;
+    case ZS_T_LOWEST:
+        zs_ind_lowest (b->low, n, p, out);
+        return 0;
+    case ZS_T_AVGVOL:
+        zs_ind_sma (b->volume, n, p, out);
+        return 0;
+    case ZS_T_VOLRATIO:
+        zs_ind_sma (b->volume, n, p, out);
+        for (size_t i = 0; i < n; i++)
+            out[i] = out[i] > 0 ? b->volume[i] / out[i] : NAN;
+        return 0;
+    case ZS_T_BB_MIDDLE:
+        zs_ind_sma (b->close, n, p, out);
+        return 0;
+    default:
+        break;
+    }
+    a = (double *) malloc ((n ? n : 1) * sizeof *a);
+    c = (double *) malloc ((n ? n : 1) * sizeof *c);
+    if (!a || !c) {
+        free (a);
+        free (c);
+        return -1;
+    }
+    switch (t->kind) {
+    case ZS_T_MACD:
+        zs_ind_macd (b->close, n, p, (size_t) t->p2, (size_t) t->p3, out, a,
+                     c);
+        break;
+    case ZS_T_MACD_SIGNAL:
+        zs_ind_macd (b->close, n, p, (size_t) t->p2, (size_t) t->p3, a, out,
+                     c);
+        break;
+    case ZS_T_MACD_HIST:
+        zs_ind_macd (b->close, n, p, (size_t) t->p2, (size_t) t->p3, a, c,
+                     out);
+        break;
+    case ZS_T_BB_UPPER:
+        zs_ind_bbands (b->close, n, p, t->k, a, c, out);
+        break;
+    case ZS_T_BB_LOWER:
+        zs_ind_bbands (b->close, n, p, t->k, out, a, c);
+        break;
+    default:
+        for (size_t i = 0; i < n; i++)
+            out[i] = NAN;
+        break;
+    }
+    free (a);
+    free (c);
+    return 0;
 }

@@ -30,4 +30,14 @@ size_t zs_term_warmup (const zs_term_t *t);
 void zs_term_eval (const zs_term_t *t, const zs_bars_t *b,
                    double out[ZS_TERM_DEPTH]);
 
+/*  The term's value at every bar (out has b->n entries, NAN where
+    undefined), from the indicator series of zs_bars.h (what `zscan
+    indicators` prints): for charts.  -1 when out of memory. */
+int zs_term_series (const zs_term_t *t, const zs_bars_t *b, double *out);
+
+/*  Parses one indicator as results name it ("rsi(14)", "macd(12,26,9)",
+    "close") with the scan compiler's own grammar.  0, or -1 with the
+    reason (a position and what is wrong, or "not one indicator"). */
+int zs_term_parse (const char *text, zs_term_t *t, char *err, size_t errlen);
+
 #endif

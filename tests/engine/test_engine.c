@@ -964,10 +964,76 @@ static void test_isa_paths (void)
     zs_source_destroy (&src);
 }
 
+/*  Charts: an indicator named as results name it parses back to its term,
+    and its full series ends with the values a scan reports. */
+static void test_term_series (void)
+{
+    char err[256];
+    zs_source_t *src = zs_source_open ("synthetic:bars=400", 0, err,
+                                       sizeof err);
+    CHECK (src != NULL, "open: %s", err);
+    const char *names[] = {"close", "volume", "sma(50)", "ema(12)", "rsi(14)",
+                           "atr(14)", "roc(10)", "highest(252)",
+                           "lowest(20)", "avgvol(20)", "volratio(20)",
+                           "macd(12,26,9)", "macd_signal(12,26,9)",
+                           "macd_hist(12,26,9)", "bb_upper(20,2)",
+                           "bb_lower(20,2.5)", "bb_middle(20)", NULL};
+    double *full = (double *) malloc (400 * sizeof (double));
+    int bad = 0;
+    for (int k = 0; k < 50; k++) {
+        char sym[16];
+        snprintf (sym, sizeof sym, "S%06d", k);
+        zs_bars_ref_t ref;
+        CHECK (zs_source_load (src, sym, &ref, err, sizeof err) == 0,
+               "load: %s", err);
+        const zs_bars_t *b = ref.bars;
+        for (int i = 0; names[i]; i++) {
+            zs_term_t t;
+            CHECK (zs_term_parse (names[i], &t, err, sizeof err) == 0
+                       && strcmp (t.name, names[i]) == 0,
+                   "parse %s: %s (%s)", names[i], err, t.name);
+            CHECK (zs_term_series (&t, b, full) == 0, "series");
+            double last[ZS_TERM_DEPTH];
+            zs_term_eval (&t, b, last);
+            for (int d = 0; d < ZS_TERM_DEPTH; d++) {
+                double want = last[d], got = full[b->n - 1 - d];
+                bool same = (isnan (want) && isnan (got))
+                            || memcmp (&want, &got, sizeof want) == 0;
+                if (!same && bad++ < 5)
+                    CHECK (same, "%s %s depth %d: series %.17g, scan %.17g",
+                           sym, names[i], d, got, want);
+            }
+        }
+        zs_bars_release (&ref);
+    }
+    free (full);
+    zs_source_destroy (&src);
+    zs_term_t t;
+    CHECK (zs_term_parse ("rsi(14) > 3", &t, err, sizeof err) != 0
+               && strcmp (err, "not one indicator") == 0,
+           "an expression is not one indicator: %s", err);
+    CHECK (zs_term_parse ("rsi(", &t, err, sizeof err) != 0
+               && strncmp (err, "position ", 9) == 0,
+           "a bad one says where: %s", err);
+    CHECK (zs_term_parse ("2", &t, err, sizeof err) != 0,
+           "a number is no indicator");
+    zs_strategy_info_t info;
+    CHECK (zs_strategy_info ("rsi_oversold", &info) == 0 && info.nparams == 2
+               && !strcmp (info.pnames[0], "period")
+               && info.defaults[0] == 14 && info.defaults[1] == 30
+               && !strcmp (info.expression, "rsi(14) < 30"),
+           "rsi_oversold: %zu params, '%s'", info.nparams, info.expression);
+    CHECK (zs_strategy_info ("macd_cross_up", &info) == 0
+               && info.nparams == 3 && info.defaults[2] == 9,
+           "macd_cross_up: %zu params", info.nparams);
+    CHECK (zs_strategy_info ("nope", &info) == -1, "unknown strategy");
+}
+
 int main (void)
 {
     test_indicators ();
     test_terms_match_series ();
+    test_term_series ();
     test_strategies ();
     test_expressions ();
     test_csv ();

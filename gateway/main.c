@@ -10,10 +10,11 @@ int main (int argc, char **argv)
 {
     char *listen = NULL, *broker = NULL, *api = NULL, *results = NULL,
          *log_level = NULL, *token = NULL, *cors = NULL, *cert = NULL,
-         *key = NULL;
+         *key = NULL, *www = NULL, *data = NULL;
     int64_t http_port = 0, port = 0, log_mb = 0, max_streams = 0,
             max_scan = 0, max_behind = 0, stall_ms = 0, body_max = 0,
-            chunk = 0, flush_ms = 0, drain_ms = 0, ka = 0, request_ms = 0;
+            chunk = 0, flush_ms = 0, drain_ms = 0, ka = 0, request_ms = 0,
+            chart_mb = 0;
     zs_opt_t opts[] = {
         {"listen", 0, ZS_OPT_STR, "*", "ADDR",
          "interface for HTTP (* = all; 127.0.0.1 = this machine only)",
@@ -74,6 +75,16 @@ int main (int argc, char **argv)
         {"request-ms", 0, ZS_OPT_INT, "5000", "MS",
          "the broker must answer a request within this (then 504)",
          &request_ms},
+        {"www", 0, ZS_OPT_STR, NULL, "DIR",
+         "the dashboard's files (default: share/zscan/www next to the "
+         "program, as built and as installed)",
+         &www},
+        {"data", 'd', ZS_OPT_STR, "synthetic:", "URIS",
+         "data sources charts may read besides synthetic ones "
+         "(comma-separated; give the cluster's)",
+         &data},
+        {"chart-cache-mb", 0, ZS_OPT_INT, "64", "MB",
+         "bars kept for charts", &chart_mb},
         {"log-level", 'l', ZS_OPT_STR, "info", "LEVEL",
          "error, warn, info or debug", &log_level},
         {NULL, 0, 0, NULL, NULL, NULL, NULL}};
@@ -86,8 +97,9 @@ int main (int argc, char **argv)
                 "scans (REST), and every\nrecord of a scan as a WebSocket "
                 "stream (/ws/results/ID), Server-Sent Events\n"
                 "(/events/results/ID), polling (/scan/results/ID) and a "
-                "chunked export\n(/scan/export/ID); /metrics and /healthz. "
-                "The README documents the API.\n\n");
+                "chunked export\n(/scan/export/ID); /metrics and /healthz; "
+                "the web dashboard at /, with\n/strategies and "
+                "/chart/SYMBOL for it.  The README documents the API.\n\n");
         zs_config_print_help (stdout, opts);
     }
     else if (r == ZS_CONFIG_VERSION)
@@ -108,7 +120,7 @@ int main (int argc, char **argv)
              || log_mb < 1 || max_streams < 1 || max_scan < 1
              || max_behind < 0 || stall_ms < 100 || body_max < 1024
              || chunk < 256 || flush_ms < 1 || drain_ms < 0 || ka < 0
-             || request_ms < 10 || (!cert != !key)) {
+             || request_ms < 10 || chart_mb < 1 || (!cert != !key)) {
         fprintf (stderr, "zscan-gateway: an option is out of range (see "
                          "--help)\n");
         rc = 2;
@@ -138,6 +150,9 @@ int main (int argc, char **argv)
         cfg.drain_ms = drain_ms;
         cfg.keepalive_s = ka;
         cfg.request_ms = request_ms;
+        cfg.www = www;
+        cfg.chart_data = data;
+        cfg.chart_cache_mb = chart_mb;
         char err[512];
         zs_gateway_t *gw = zs_gateway_new (&cfg, err, sizeof err);
         if (!gw) {

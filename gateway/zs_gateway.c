@@ -17,6 +17,7 @@
     it and it holds no copy of the records.
 */
 #include "zs_gateway.h"
+#include "zs_gwdash.h"
 #include "zs_bridge.h"
 #include "zs_gwjson.h"
 #include "zs_json.h"
@@ -48,6 +49,8 @@ enum {
     R_WORKERS,
     R_SSE,
     R_POLL,
+    R_STRATEGIES,
+    R_CHART,
     R_EXPORT
 };
 enum { F_NDJSON = 0, F_CSV, F_MSGPACK };
@@ -105,17 +108,19 @@ typedef struct {
     uint64_t latency[9];        /* gateway's relay: <0.1,0.25,0.5,1,2.5,
                                    5,10,50 ms, more                      */
     uint64_t refused_draining;
+    uint64_t files;             /* dashboard files served               */
 } s_metrics_t;
 
 struct zs_gateway_t {
     zs_gateway_config_t cfg;
-    char *strs[8];              /* owned copies of the config strings   */
+    char *strs[9];              /* owned copies of the config strings   */
     struct lws_context *lws;
     struct lws_vhost *vhost;
     int port;
     void *zctx;
     zs_logset_t *logs;
     zs_bridge_t *bridge;
+    zs_gwdash_t *dash;          /* files, strategies, charts             */
     zhashx_t *clients;          /* scan id -> s_pss_t* (list head)       */
     s_pss_t *waiting;           /* REST requests waiting for the broker  */
     zlistx_t *streams;          /* every stream (sweeps, drain)          */
@@ -966,6 +971,9 @@ static int s_metrics (zs_gateway_t *self, s_pss_t *pss)
     for (int k = 0; k < 6; k++)
         M ("zscan_gateway_requests_rejected_total{code=\"%s\"} %llu",
            codes[k], (unsigned long long) self->m.rejected[k]);
+    M ("# TYPE zscan_gateway_files_served_total counter\n"
+       "zscan_gateway_files_served_total %llu",
+       (unsigned long long) self->m.files);
     M ("# TYPE zscan_gateway_bad_frames_total counter\n"
        "zscan_gateway_bad_frames_total %llu",
        (unsigned long long) self->m.bad_frames);
@@ -1055,6 +1063,32 @@ static int s_start (zs_gateway_t *self, s_pss_t *pss)
     return s_call (self, pss, pss->scan);
 }
 
+/*  The dashboard's API: GET /strategies, GET /chart/SYMBOL. */
+static int s_dash (zs_gateway_t *self, s_pss_t *pss, struct lws *wsi,
+                   const char *symbol)
+{
+    zs_buf_t out = {0};
+    int status = 200;
+    if (pss->route == R_STRATEGIES)
+        zs_gwdash_strategies (&out);
+    else {
+        char data[512], values[1024], bars[32], err[600];
+        const char *d = s_arg (wsi, "data", data, sizeof data);
+        const char *v = s_arg (wsi, "values", values, sizeof values);
+        const char *b = s_arg (wsi, "bars", bars, sizeof bars);
+        status = zs_gwdash_chart (self->dash, symbol, d, v,
+                                  b ? strtoull (b, NULL, 10) : 0, &out, err,
+                                  sizeof err);
+        if (status != 200) {
+            zs_buf_free (&out);
+            return s_error (self, pss, status, err);
+        }
+    }
+    int rc = s_answer (self, pss, status, "application/json", &out);
+    zs_buf_free (&out);
+    return rc;
+}
+
 /*  Which route a path and method are; 405 for a known path with another
     method (0 then, *wrong set). */
 static int s_route (const char *path, int method, const char **id,
@@ -1072,6 +1106,8 @@ static int s_route (const char *path, int method, const char **id,
                  {"/scan/stream", false, LWSHUMETH_POST, R_START},
                  {"/scans/active", false, LWSHUMETH_GET, R_ACTIVE},
                  {"/workers", false, LWSHUMETH_GET, R_WORKERS},
+                 {"/strategies", false, LWSHUMETH_GET, R_STRATEGIES},
+                 {"/chart/", true, LWSHUMETH_GET, R_CHART},
                  {"/scan/stats/", true, LWSHUMETH_GET, R_STATS},
                  {"/scan/stop/", true, LWSHUMETH_POST, R_STOP},
                  {"/scan/results/", true, LWSHUMETH_GET, R_POLL},
@@ -1121,6 +1157,18 @@ static int s_on_http (zs_gateway_t *self, s_pss_t *pss, struct lws *wsi,
     if (!strncmp (path, "/ws/results/", 12))
         return s_error (self, pss, 400,
                         "a WebSocket endpoint: connect with an upgrade");
+    /* the dashboard's own files */
+    char file[PATH_MAX];
+    const char *mime = NULL;
+    if (method == LWSHUMETH_GET
+        && zs_gwdash_file (self->dash, path, file, sizeof file, &mime) == 0) {
+        self->m.files++;
+        int rc = lws_serve_http_file (wsi, file, mime,
+                                      "cache-control: no-cache\x0d\x0a", 25);
+        if (rc < 0 || (rc > 0 && lws_http_transaction_completed (wsi)))
+            return -1;
+        return 0;
+    }
     const char *id = NULL;
     bool wrong = false;
     int route = s_route (path, method, &id, &wrong);
@@ -1131,6 +1179,8 @@ static int s_on_http (zs_gateway_t *self, s_pss_t *pss, struct lws *wsi,
     if (route != R_HEALTH && route != R_METRICS && !s_authorised (self, wsi))
         return s_error (self, pss, 401, "a bearer token is required");
     pss->route = (uint8_t) route;
+    if (route == R_STRATEGIES || route == R_CHART)
+        return s_dash (self, pss, wsi, id);
     if (id) {
         if (!zs_scan_id_valid (id))
             return s_error (self, pss, 404, "no such scan");
@@ -1582,8 +1632,9 @@ zs_gateway_t *zs_gateway_new (const zs_gateway_config_t *cfg, char *err,
     const char **strs[] = {&self->cfg.listen,   &self->cfg.api,
                            &self->cfg.results_out, &self->cfg.token,
                            &self->cfg.cors,     &self->cfg.tls_cert,
-                           &self->cfg.tls_key};
-    for (int i = 0; i < 7; i++)
+                           &self->cfg.tls_key,  &self->cfg.www,
+                           &self->cfg.chart_data};
+    for (int i = 0; i < 9; i++)
         if (*strs[i] && **strs[i])
             *strs[i] = self->strs[i] = strdup (*strs[i]);
         else
@@ -1595,8 +1646,10 @@ zs_gateway_t *zs_gateway_new (const zs_gateway_config_t *cfg, char *err,
     self->frame = (unsigned char *) malloc (self->frame_cap);
     self->dirty = calloc (ZS_LOG_DIRTY, sizeof *self->dirty);
     self->logs = zs_logset_new ((size_t) cfg->log_mb << 20);
+    self->dash = zs_gwdash_new (self->cfg.www, self->cfg.chart_data,
+                                (size_t) cfg->chart_cache_mb);
     if (!self->clients || !self->streams || !self->frame || !self->dirty
-        || !self->logs) {
+        || !self->logs || !self->dash) {
         snprintf (err, errlen, "out of memory");
         zs_gateway_destroy (&self);
         return NULL;
@@ -1699,12 +1752,13 @@ void zs_gateway_destroy (zs_gateway_t **self_p)
     if (self->zctx)
         zmq_ctx_term (self->zctx);
     zs_logset_destroy (&self->logs);
+    zs_gwdash_destroy (&self->dash);
     zhashx_destroy (&self->clients);
     zlistx_destroy (&self->streams);
     free (self->frame);
     free (self->dirty);
     zs_buf_free (&self->tmp);
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < 9; i++)
         free (self->strs[i]);
     free (self);
     *self_p = NULL;

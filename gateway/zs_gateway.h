@@ -37,6 +37,9 @@ typedef struct {
     int64_t drain_ms;          /* SIGTERM: streams end within this         */
     int64_t keepalive_s;       /* SSE comment / WebSocket ping interval    */
     int64_t request_ms;        /* the broker must answer within this       */
+    const char *www;           /* the dashboard's files (NULL: installed)  */
+    const char *chart_data;    /* sources charts may read besides synthetic */
+    int64_t chart_cache_mb;    /* bars kept for charts                     */
 } zs_gateway_config_t;
 
 void zs_gateway_config_defaults (zs_gateway_config_t *cfg);

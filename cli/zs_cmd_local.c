@@ -312,7 +312,8 @@ int zs_cmd_local (int argc, char **argv)
             s_program ("zscan-gateway", gateway_bin, sizeof gateway_bin);
             char *gargv[] = {gateway_bin, "--listen", addr, "--http-port",
                              gportarg, "--api", gapi, "--results-out",
-                             grout, "--log-level", log_level, NULL};
+                             grout, "--data", data, "--log-level",
+                             log_level, NULL};
             s_spawn (&kids, "gateway", gargv);
             snprintf (gw_url, sizeof gw_url, "http://%s:%d/", addr, gport);
         }
@@ -338,9 +339,10 @@ int zs_cmd_local (int argc, char **argv)
              base + 5, ipc);
     if (gw_url[0])
         fprintf (stderr,
-                 "  HTTP gateway:  %s (curl -X POST %sscan/stream -H "
+                 "  dashboard:     %s (open it in a browser)\n"
+                 "  HTTP gateway:  curl -X POST %sscan/stream -H "
                  "'content-type: application/json' -d "
-                 "'{\"universe\":\"synthetic:1000\"}')\n",
+                 "'{\"universe\":\"synthetic:1000\"}'\n",
                  gw_url, gw_url);
     if (scan) {
         char ms[32];

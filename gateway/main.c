@@ -81,7 +81,8 @@ int main (int argc, char **argv)
          &www},
         {"data", 'd', ZS_OPT_STR, "synthetic:", "URIS",
          "data sources charts may read besides synthetic ones "
-         "(comma-separated; give the cluster's)",
+         "(comma-separated; give the cluster's: the first is the default "
+         "for scans that name none)",
          &data},
         {"chart-cache-mb", 0, ZS_OPT_INT, "64", "MB",
          "bars kept for charts", &chart_mb},

@@ -227,8 +227,13 @@ int zs_gwdash_chart (zs_gwdash_t *self, const char *symbol, const char *data,
         snprintf (err, errlen, "not a valid symbol");
         return 400;
     }
-    if (!data || !*data)
-        data = "synthetic:";
+    char dflt[512];
+    if (!data || !*data) {
+        /* the first of the gateway's sources: the cluster's default */
+        size_t n = strcspn (self->data, ",");
+        snprintf (dflt, sizeof dflt, "%.*s", (int) n, self->data);
+        data = dflt[0] ? dflt : "synthetic:";
+    }
     if (!s_allowed (self, data)) {
         snprintf (err, errlen, "charts may read synthetic sources and the "
                                "gateway's --data sources only");

@@ -20,7 +20,8 @@ typedef struct zs_gwdash_t zs_gwdash_t;
 /*  www: the dashboard's directory (NULL: found next to the program,
     ../share/zscan/www, as built and as installed); data: the data sources
     charts may read besides synthetic ones (comma-separated URIs, the
-    cluster's); cache_mb: bars kept for charts. */
+    cluster's; the first is the one a chart reads when it names none);
+    cache_mb: bars kept for charts. */
 zs_gwdash_t *zs_gwdash_new (const char *www, const char *data,
                             size_t cache_mb);
 void zs_gwdash_destroy (zs_gwdash_t **self_p);

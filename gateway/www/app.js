@@ -171,12 +171,23 @@
       const keep = this.signalsOnly ? batch.filter((r) => r.signal) : batch;
       if (!keep.length) return;
       keep.sort(this.cmp);
-      const a = this.view, out = new Array(a.length + keep.length);
-      let i = 0, j = 0, k = 0;
-      while (i < a.length && j < keep.length)
-        out[k++] = this.cmp(a[i], keep[j]) <= 0 ? a[i++] : keep[j++];
-      while (i < a.length) out[k++] = a[i++];
-      while (j < keep.length) out[k++] = keep[j++];
+      /* each new row's place by binary search (the batch is sorted, so
+         the places only grow), then one copy: comparisons grow with the
+         batch, not with the rows already held */
+      const a = this.view, cmp = this.cmp;
+      const out = new Array(a.length + keep.length);
+      let lo = 0, from = 0, k = 0;
+      for (const r of keep) {
+        let hi = a.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (cmp(a[mid], r) <= 0) lo = mid + 1;
+          else hi = mid;
+        }
+        while (from < lo) out[k++] = a[from++];
+        out[k++] = r;
+      }
+      while (from < a.length) out[k++] = a[from++];
       this.view = out;
       this.drawn = '';
     }

@@ -1132,9 +1132,37 @@ static int s_route (const char *path, int method, const char **id,
     return 0;
 }
 
+/*  What an HTTP transaction holds, given back: at the connection's close,
+    and before the next transaction of a kept-alive connection reuses its
+    per-session data. */
+static void s_pss_release (zs_gateway_t *self, s_pss_t *pss)
+{
+    s_unwatch (self, pss);
+    s_stream_count (self, pss, false);
+    if (pss->ticket)
+        zs_bridge_forget (self->bridge, pss->ticket);
+    pss->ticket = 0;
+    if (pss->out) {
+        zs_buf_free (pss->out);
+        free (pss->out);
+        pss->out = NULL;
+    }
+    if (pss->body) {
+        zs_buf_free (pss->body);
+        free (pss->body);
+        pss->body = NULL;
+    }
+    if (pss->z) {
+        deflateEnd (pss->z);
+        free (pss->z);
+        pss->z = NULL;
+    }
+}
+
 static int s_on_http (zs_gateway_t *self, s_pss_t *pss, struct lws *wsi,
                       const char *in)
 {
+    s_pss_release (self, pss);
     memset (pss, 0, sizeof *pss);
     pss->wsi = wsi;
     pss->kind = K_REST;
@@ -1540,29 +1568,10 @@ static int s_callback (struct lws *wsi, enum lws_callback_reasons reason,
             || pss->kind == K_EXPORT)
             return s_stream_write (self, pss) ? -1 : 0;
         break;
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL: /* lws frees pss after this */
     case LWS_CALLBACK_CLOSED_HTTP:
-        if (pss) {
-            s_unwatch (self, pss);
-            s_stream_count (self, pss, false);
-            if (pss->ticket)
-                zs_bridge_forget (self->bridge, pss->ticket);
-            pss->ticket = 0;
-            if (pss->out) {
-                zs_buf_free (pss->out);
-                free (pss->out);
-                pss->out = NULL;
-            }
-            if (pss->body) {
-                zs_buf_free (pss->body);
-                free (pss->body);
-                pss->body = NULL;
-            }
-            if (pss->z) {
-                deflateEnd (pss->z);
-                free (pss->z);
-                pss->z = NULL;
-            }
-        }
+        if (pss)
+            s_pss_release (self, pss);
         break;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return s_ws_filter (self, wsi);

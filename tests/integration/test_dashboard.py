@@ -10,6 +10,7 @@ Skipped (exit 0, said) when chromium, node or playwright-core is missing,
 unless ZS_REQUIRE_BROWSER=1 (./dev test sets it)."""
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -46,11 +47,15 @@ with Cluster(workers=2, threads=1, data="synthetic:bars=300",
     client.wait_workers(2)
     gw = Gateway(cluster, "--data", "synthetic:bars=300")
     gw.__enter__()
+    node = None
     try:
         env = dict(os.environ, NODE_PATH=os.path.abspath(MODULES))
+        # its own process group: on any failure here, node and chromium
+        # are killed with it (they hold ctest's output pipe otherwise)
         node = subprocess.Popen(["node", SCRIPT, gw.base, SHOTS],
                                 stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, env=env)
+                                stdout=subprocess.PIPE, env=env,
+                                start_new_session=True)
         restarts = 0
         done = False
         for line in node.stdout:
@@ -77,4 +82,10 @@ with Cluster(workers=2, threads=1, data="synthetic:bars=300",
         log("ok: every browser step passed; %d screenshots in %s"
             % (len(shots), os.path.abspath(SHOTS)))
     finally:
+        if node is not None and node.poll() is None:
+            try:
+                os.killpg(node.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            node.wait()
         gw.stop()

@@ -15,6 +15,7 @@ SSE over raw sockets, urllib for REST, polling and export.
 """
 import asyncio
 import gzip
+import http.client
 import json
 import os
 import threading
@@ -192,6 +193,27 @@ with Cluster(workers=2, threads=1, data="synthetic:bars=60",
         gw.json("GET", "/scan/stats/nosuchscan", want=404)
         log("ok: stop by a WebSocket frame, POST stop (twice), DELETE, "
             "lists")
+
+        # 4b. one kept-alive connection, several requests with bodies: each
+        # is answered, and each body is given back (under ASan the gateway
+        # exits non-zero if the next request's reset forgot one)
+        conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=10)
+        kept = []
+        for k in range(3):
+            conn.request("POST", "/scan/stream", json.dumps(
+                {"universe": "synthetic:50"}),
+                {"content-type": "application/json"})
+            r = conn.getresponse()
+            body = json.loads(r.read())
+            check(r.status == 201, "keep-alive POST %d: %d %r"
+                  % (k, r.status, body))
+            kept.append(body["scan_id"])
+        conn.request("GET", "/scan/stats/" + kept[0])
+        r = conn.getresponse()
+        check(r.status == 200 and json.loads(r.read())["scan_id"] == kept[0],
+              "a GET after POSTs on the same connection")
+        conn.close()
+        log("ok: three POSTs and a GET on one kept-alive connection")
 
         # 2b. a gateway started after the scan began
         s4 = gw.start(universe="synthetic:6000")["scan_id"]

@@ -11,16 +11,19 @@ int main (int argc, char **argv)
 {
     char *bind = NULL, *api = NULL, *tasks = NULL, *reports = NULL,
          *control = NULL, *rin = NULL, *rout = NULL, *data = NULL, *ipc = NULL,
-         *universe = NULL, *log_level = NULL, *list_dir = NULL;
+         *universe = NULL, *log_level = NULL, *list_dir = NULL,
+         *curve_cert = NULL, *curve_allow = NULL, *curve_read = NULL;
     int64_t port = 0, hb = 0, liveness = 0, lease = 0, start_lease = 0,
             grace = 0, attempts = 0, bmin = 0, bmax = 0, progress = 0,
             max_scans = 0, keep = 0, sync_wait = 0, out_hwm = 0,
             history_mb = 0, replay_records = 0;
     double batch_ms = 0;
-    bool stop_workers = false;
+    bool stop_workers = false, plaintext = false;
     zs_opt_t opts[] = {
-        {"bind", 'b', ZS_OPT_STR, "*", "ADDR",
-         "interface to bind (* = all; 127.0.0.1 = this machine only)", &bind},
+        {"bind", 'b', ZS_OPT_STR, "127.0.0.1", "ADDR",
+         "interface to bind (127.0.0.1 = this machine only; * = all, "
+         "which needs CURVE or --plaintext)",
+         &bind},
         {"port", 'p', ZS_OPT_INT, "5555", "N",
          "base port: api N, tasks N+1, reports N+2, control N+3, results-in "
          "N+4, results-out N+5",
@@ -86,6 +89,22 @@ int main (int argc, char **argv)
          "file: universes are read from under DIR only (off when not "
          "given)",
          &list_dir},
+        {"curve-cert", 0, ZS_OPT_STR, NULL, "PATH",
+         "CURVE on every socket with this certificate (zscan keygen; the "
+         "secret file PATH_secret is read)",
+         &curve_cert},
+        {"curve-allow", 0, ZS_OPT_STR, NULL, "DIR",
+         "public certificates of the keys allowed everything (workers, "
+         "clients, subscribers)",
+         &curve_allow},
+        {"curve-read", 0, ZS_OPT_STR, NULL, "DIR",
+         "public certificates of keys that may only subscribe and read "
+         "(status, lists, replays)",
+         &curve_read},
+        {"plaintext", 0, ZS_OPT_BOOL, "false", NULL,
+         "allow listening beyond this machine without CURVE (anyone who "
+         "reaches the ports is trusted)",
+         &plaintext},
         {"stop-workers", 0, ZS_OPT_BOOL, "false", NULL,
          "tell workers to shut down when the broker exits", &stop_workers},
         {"log-level", 'l', ZS_OPT_STR, "info", "LEVEL",
@@ -169,6 +188,10 @@ int main (int argc, char **argv)
     cfg.replay_records = replay_records;
     cfg.list_dir = list_dir && *list_dir ? list_dir : NULL;
     cfg.stop_workers = stop_workers;
+    cfg.curve_cert = curve_cert;
+    cfg.curve_allow = curve_allow;
+    cfg.curve_read = curve_read;
+    cfg.plaintext = plaintext;
     char err[1024];
     zs_broker_t *broker = zs_broker_new (&cfg, err, sizeof err);
     if (!broker) {

@@ -546,6 +546,17 @@ void zs_api_recv (zs_broker_t *self)
                              : ZS_ERR_BAD_REQUEST,
                          err);
         }
+        else if ((type == ZS_MSG_SCAN_START || type == ZS_MSG_SCAN_STOP)
+                 && zs_bauth_role (self->auth, body) != ZS_ROLE_FULL) {
+            char key[ZS_KEY_TEXT];
+            zs_bauth_key (self->auth, body, key);
+            if (zs_broker_may_complain (self))
+                zs_warn ("api: %s refused to read-only key %s",
+                         zs_msg_type_name (type), key);
+            s_api_error (self, &env, s_req_of (data, size),
+                         ZS_ERR_FORBIDDEN,
+                         "this key may only read (status, lists, replays)");
+        }
         else if (type == ZS_MSG_SCAN_START)
             s_api_start (self, &env, data, size);
         else if (type == ZS_MSG_SCAN_STOP)

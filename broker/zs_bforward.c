@@ -321,6 +321,31 @@ static void s_result_rec (zs_broker_t *self, const void *rec, size_t len,
                      r->symbol, peer, r->index, r->scan);
         return;
     }
+    /* only the lane the task was last sent to delivers its results (an
+       authorised worker cannot forge another's), and with CURVE only over
+       the key its worker first spoke with */
+    zs_btask_t *t = (zs_btask_t *) zs_idmap_get (self->tasks_by_id, r->task);
+    char key[ZS_KEY_TEXT];
+    zs_bauth_key (self->auth, frame, key);
+    const char *why = !lane ? "an unknown lane"
+                      : !t || t->scan != scan ? "no such task in flight"
+                      : strcmp (t->holder, lane->key) ? "not its task"
+                      : self->auth && strcmp (key, lane->worker->key)
+                          ? "not its worker's key"
+                          : NULL;
+    if (why && lane && (!t || t->scan != scan)) {
+        self->dropped_late++; /* its task was done, or re-sent */
+        return;
+    }
+    if (why) {
+        self->dropped_foreign++;
+        zs_broker_peer (frame, peer, sizeof peer);
+        if (zs_broker_may_complain (self))
+            zs_warn ("results: %s of scan %s from %s (lane %s/%u): %s, "
+                     "dropped",
+                     r->symbol, r->scan, peer, r->worker, r->lane, why);
+        return;
+    }
     if (zs_bscan_delivered (scan, r->index)) {
         self->dropped_dups++;
         return;

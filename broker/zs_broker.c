@@ -363,6 +363,61 @@ static int s_bind_ipc (zs_broker_t *self, const char *dir, char *err,
     return 0;
 }
 
+/*  CURVE on every socket when configured (the key check served from the
+    loop); without it, binding beyond this machine needs --plaintext. */
+static int s_security (zs_broker_t *self, char *err, size_t errlen)
+{
+    const zs_broker_config_t *cfg = &self->cfg;
+    void *socks[ZS_SOCKETS] = {self->api,     self->tasks, self->reports,
+                               self->control, self->xsub,  self->xpub};
+    const char *eps[ZS_SOCKETS] = {cfg->api,     cfg->tasks,
+                                   cfg->reports, cfg->control,
+                                   cfg->results_in, cfg->results_out};
+    if (cfg->curve_cert && *cfg->curve_cert) {
+        if (!cfg->curve_allow || !*cfg->curve_allow) {
+            snprintf (err, errlen, "CURVE: --curve-allow DIR is required "
+                                   "(the public keys allowed in)");
+            return -1;
+        }
+        if (!zmq_has ("curve")) {
+            snprintf (err, errlen, "this libzmq has no CURVE support");
+            return -1;
+        }
+        zs_keypair_t kp;
+        if (zs_curve_load (cfg->curve_cert, true, &kp, err, errlen) != 0)
+            return -1;
+        self->auth = zs_bauth_new (self->ctx, cfg->curve_allow,
+                                   cfg->curve_read, err, errlen);
+        if (!self->auth)
+            return -1;
+        for (int i = 0; i < ZS_SOCKETS; i++)
+            if (zs_curve_server (socks[i], &kp) != 0) {
+                snprintf (err, errlen, "CURVE on the %s socket: %s",
+                          zs_socket_names[i], zmq_strerror (errno));
+                return -1;
+            }
+        zs_info ("CURVE on every socket: broker key %s", kp.public_);
+        return 0;
+    }
+    for (int i = 0; i < ZS_SOCKETS; i++)
+        if (!zs_endpoint_local (eps[i])) {
+            if (!cfg->plaintext) {
+                snprintf (err, errlen,
+                          "the %s socket would listen beyond this machine "
+                          "(%s) without CURVE: give --curve-cert and "
+                          "--curve-allow, or --plaintext to accept anyone "
+                          "who can reach it",
+                          zs_socket_names[i], eps[i]);
+                return -1;
+            }
+            zs_warn ("listening on %s without CURVE (--plaintext): anyone "
+                     "who can reach it may act as a worker or a client",
+                     eps[i]);
+            break;
+        }
+    return 0;
+}
+
 zs_broker_t *zs_broker_new (const zs_broker_config_t *cfg, char *err,
                             size_t errlen)
 {
@@ -443,7 +498,11 @@ zs_broker_t *zs_broker_new (const zs_broker_config_t *cfg, char *err,
     int64_t api_max = (int64_t) ZS_API_MSG_MAX;
     int64_t small_max = ZS_SMALL_MSG_MAX; /* ready, reports */
     int64_t results_max = (int64_t) ZS_RESULTS_MSG_MAX;
-    int64_t sub_max = ZS_TOPIC_MAX + 1; /* a subscription: a prefix */
+    /* a subscription is a prefix (at most ZS_TOPIC_MAX + 1 bytes; longer
+       ones are ignored), but ZeroMQ applies the limit to the handshake's
+       commands too: CURVE's INITIATE, with its metadata, is a few hundred
+       bytes, so the floor is 4 KiB */
+    int64_t sub_max = 4096;
     zmq_setsockopt (self->api, ZMQ_MAXMSGSIZE, &api_max, sizeof api_max);
     zmq_setsockopt (self->tasks, ZMQ_MAXMSGSIZE, &small_max,
                     sizeof small_max);
@@ -453,6 +512,10 @@ zs_broker_t *zs_broker_new (const zs_broker_config_t *cfg, char *err,
                     sizeof results_max);
     zmq_setsockopt (self->xpub, ZMQ_MAXMSGSIZE, &sub_max, sizeof sub_max);
     zmq_setsockopt (self->control, ZMQ_MAXMSGSIZE, &sub_max, sizeof sub_max);
+    if (s_security (self, err, errlen) != 0) {
+        zs_broker_destroy (&self);
+        return NULL;
+    }
     if (s_bind (self->api, cfg->api, "api", err, errlen)
         || s_bind (self->tasks, cfg->tasks, "tasks", err, errlen)
         || s_bind (self->reports, cfg->reports, "reports", err, errlen)
@@ -491,6 +554,7 @@ void zs_broker_destroy (zs_broker_t **self_p)
     zhashx_destroy (&self->workers);
     zhashx_destroy (&self->subs);
     zs_planner_destroy (&self->planner);
+    zs_bauth_destroy (&self->auth);
     if (self->pending) {
         zs_api_pending_free (self);
         zlistx_destroy (&self->pending);
@@ -540,12 +604,15 @@ int zs_broker_run (zs_broker_t *self)
             {self->xpub, 0, ZMQ_POLLIN, 0},
             {self->xsub, 0, ZMQ_POLLIN, 0},
             {zs_planner_socket (self->planner), 0, ZMQ_POLLIN, 0},
+            {self->auth ? zs_bauth_socket (self->auth) : NULL, 0,
+             ZMQ_POLLIN, 0},
         };
         now = zs_clock_us ();
         int64_t wait_us = self->next_sweep_us - now;
         if (wait_us < 0)
             wait_us = 0;
-        int rc = zmq_poll (items, 6, (long) (wait_us / 1000));
+        int rc = zmq_poll (items, self->auth ? 7 : 6,
+                           (long) (wait_us / 1000));
         if (rc < 0) {
             if (errno == EINTR)
                 continue;
@@ -603,6 +670,8 @@ int zs_broker_run (zs_broker_t *self)
             }
         if (items[5].revents & ZMQ_POLLIN)
             zs_api_plans (self);
+        if (self->auth && (items[6].revents & ZMQ_POLLIN))
+            zs_bauth_handle (self->auth);
         now = zs_clock_us ();
         if (now >= self->next_hb_us) {
             s_heartbeat (self);
@@ -648,10 +717,11 @@ int zs_broker_run (zs_broker_t *self)
              (double) hs.budget / 1048576.0,
              (unsigned long long) self->replays,
              (unsigned long long) self->replayed);
-    zs_info ("broker stopped (%llu duplicate and %llu late results dropped, "
-             "%llu bad messages)",
+    zs_info ("broker stopped (%llu duplicate, %llu late and %llu foreign "
+             "results dropped, %llu bad messages)",
              (unsigned long long) self->dropped_dups,
              (unsigned long long) self->dropped_late,
+             (unsigned long long) self->dropped_foreign,
              (unsigned long long) self->bad_messages);
     return 0;
 }

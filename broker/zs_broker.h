@@ -61,6 +61,10 @@ typedef struct {
     int64_t replay_records;   /* records in one replay page, at most       */
     const char *list_dir;     /* file: universes only from under here      */
     bool stop_workers;        /* broadcast shutdown when the broker exits  */
+    const char *curve_cert;   /* CURVE: the broker's certificate (secret)  */
+    const char *curve_allow;  /* ... keys allowed everything (a directory) */
+    const char *curve_read;   /* ... keys that may only read, or NULL      */
+    bool plaintext;           /* bind beyond loopback without CURVE        */
 } zs_broker_config_t;
 
 /* Fills cfg with the defaults (ports 5555..5560 on all interfaces). */

@@ -11,6 +11,8 @@
 #include "zs_broker.h"
 #include "zs_bscan.h"
 #include "zs_history.h"
+#include "zs_bauth.h"
+#include "zs_curve.h"
 #include "zs_idmap.h"
 #include "zs_msg.h"
 #include "zs_planner.h"
@@ -36,6 +38,7 @@ typedef struct {
     uint64_t symbols;      /* symbols scanned, from heartbeats             */
     uint32_t busy;         /* lanes holding a task, from heartbeats        */
     bool hello;            /* we have its hello                            */
+    char key[ZS_KEY_TEXT]; /* CURVE: the key it first spoke with ("" none) */
 } zs_bworker_t;
 
 typedef struct {
@@ -75,6 +78,7 @@ struct zs_broker_t {
     void *xsub;                 /* results in                              */
     void *xpub;                 /* results out                             */
     char *ipc_dir;              /* where it bound Unix sockets, or NULL    */
+    zs_bauth_t *auth;           /* CURVE's key check, or NULL without      */
     bool ipc_made_dir;          /* it made that directory                  */
 
     zs_planner_t *planner;      /* plans scans in its own thread           */
@@ -124,6 +128,7 @@ struct zs_broker_t {
     uint64_t replays, replayed;      /* replay pages and records served  */
     uint64_t dropped_dups;
     uint64_t dropped_late;
+    uint64_t dropped_foreign;   /* results from a lane not holding the task */
     uint64_t bad_messages;
     int64_t log_window_us;
     int log_budget;

@@ -37,6 +37,9 @@ struct zs_btask_t {
     uint32_t *index;       /* universe indices, n of them                */
     zs_btask_state_t state;
     void *lane;            /* the broker's lane holding it, or NULL      */
+    /* the key of the lane it was last sent to: only that lane's results
+       are taken */
+    char holder[ZS_WORKER_ID_MAX + 16];
     int64_t sent_us;
     int64_t deadline_us;   /* lease or grace expiry of its state         */
     char reason[256];      /* why its last attempt failed                */

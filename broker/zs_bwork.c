@@ -111,6 +111,7 @@ static int s_task_send (zs_broker_t *self, zs_blane_t *lane, zs_btask_t *task,
               task->attempt, lane->key);
     task->state = ZS_TASK_SENT;
     task->lane = lane;
+    snprintf (task->holder, sizeof task->holder, "%s", lane->key);
     task->sent_us = now;
     task->deadline_us = now + self->cfg.start_lease_ms * 1000;
     lane->sent++;
@@ -199,6 +200,45 @@ static zs_bworker_t *s_worker_touch (zs_broker_t *self, const char *id,
         zs_info ("worker %s is back after %.1f s of silence", id,
                  (double) (now - w->last_seen_us) / 1e6);
     w->last_seen_us = now;
+    return w;
+}
+
+/*  With CURVE, whether a message may speak for worker id: it must come
+    over a key allowed everything, and a worker id belongs to the key it
+    first spoke with (until the worker is forgotten).  Without CURVE,
+    always. */
+static bool s_key_ok (zs_broker_t *self, const char *id, zmq_msg_t *msg)
+{
+    if (!self->auth)
+        return true;
+    char key[ZS_KEY_TEXT];
+    zs_bauth_key (self->auth, msg, key);
+    const char *why = NULL;
+    zs_bworker_t *w = (zs_bworker_t *) zhashx_lookup (self->workers, id);
+    if (zs_bauth_role (self->auth, msg) != ZS_ROLE_FULL)
+        why = "a read-only key cannot act as a worker";
+    else if (w && w->key[0] && strcmp (w->key, key) != 0)
+        why = "that worker id belongs to another key";
+    if (why) {
+        self->dropped_foreign++;
+        if (zs_broker_may_complain (self))
+            zs_warn ("worker %s: message over key %s refused: %s", id, key,
+                     why);
+        return false;
+    }
+    return true;
+}
+
+/*  s_worker_touch for a message that passed s_key_ok: binds the worker
+    id to the message's key the first time. */
+static zs_bworker_t *s_worker_from (zs_broker_t *self, const char *id,
+                                    zmq_msg_t *msg, int64_t now)
+{
+    zs_bworker_t *w = s_worker_touch (self, id, now);
+    if (w && self->auth && !w->key[0]) {
+        zs_bauth_key (self->auth, msg, w->key);
+        zs_info ("worker %s: bound to key %s", id, w->key);
+    }
     return w;
 }
 
@@ -367,8 +407,9 @@ void zs_work_reports_recv (zs_broker_t *self)
     switch (type) {
     case ZS_MSG_HELLO: {
         zs_hello_t m = {0};
-        if ((rc = zs_hello_decode (data, size, &m, err, sizeof err)) == 0) {
-            zs_bworker_t *w = s_worker_touch (self, m.worker, now);
+        if ((rc = zs_hello_decode (data, size, &m, err, sizeof err)) == 0
+            && s_key_ok (self, m.worker, &msg)) {
+            zs_bworker_t *w = s_worker_from (self, m.worker, &msg, now);
             if (w && s_worker_instance (self, w, m.instance, true)) {
                 snprintf (w->host, sizeof w->host, "%s", m.host);
                 w->pid = m.pid;
@@ -389,12 +430,13 @@ void zs_work_reports_recv (zs_broker_t *self)
     case ZS_MSG_HEARTBEAT: {
         zs_heartbeat_t m = {0};
         if ((rc = zs_heartbeat_decode (data, size, &m, err, sizeof err))
-            == 0) {
+                == 0
+            && s_key_ok (self, m.worker, &msg)) {
             /* a late heartbeat of a retired process keeps nobody alive */
             zs_bworker_t *w = (zs_bworker_t *) zhashx_lookup (self->workers,
                                                               m.worker);
             if (!w || s_worker_instance (self, w, m.instance, false))
-                w = s_worker_touch (self, m.worker, now);
+                w = s_worker_from (self, m.worker, &msg, now);
             else
                 w = NULL;
             if (w) {
@@ -408,8 +450,9 @@ void zs_work_reports_recv (zs_broker_t *self)
     case ZS_MSG_TASK_STARTED: {
         zs_task_started_t m = {0};
         if ((rc = zs_task_started_decode (data, size, &m, err, sizeof err))
-            == 0) {
-            s_worker_touch (self, m.worker, now);
+                == 0
+            && s_key_ok (self, m.worker, &msg)) {
+            s_worker_from (self, m.worker, &msg, now);
             zs_btask_t *t = s_report_task (self, "task_started", m.worker,
                                           m.scan, m.task, m.attempt);
             if (t && t->state == ZS_TASK_SENT) {
@@ -424,8 +467,9 @@ void zs_work_reports_recv (zs_broker_t *self)
     case ZS_MSG_TASK_DONE: {
         zs_task_done_t m = {0};
         if ((rc = zs_task_done_decode (data, size, &m, err, sizeof err))
-            == 0) {
-            s_worker_touch (self, m.worker, now);
+                == 0
+            && s_key_ok (self, m.worker, &msg)) {
+            s_worker_from (self, m.worker, &msg, now);
             s_on_task_done (self, &m, now);
         }
         zs_msg_free (&m.mem_);
@@ -434,8 +478,9 @@ void zs_work_reports_recv (zs_broker_t *self)
     case ZS_MSG_TASK_FAILED: {
         zs_task_failed_t m = {0};
         if ((rc = zs_task_failed_decode (data, size, &m, err, sizeof err))
-            == 0) {
-            s_worker_touch (self, m.worker, now);
+                == 0
+            && s_key_ok (self, m.worker, &msg)) {
+            s_worker_from (self, m.worker, &msg, now);
             zs_btask_t *t = s_report_task (self, "task_failed", m.worker,
                                           m.scan, m.task, m.attempt);
             if (t) {
@@ -450,7 +495,8 @@ void zs_work_reports_recv (zs_broker_t *self)
     }
     case ZS_MSG_BYE: {
         zs_bye_t m = {0};
-        if ((rc = zs_bye_decode (data, size, &m, err, sizeof err)) == 0) {
+        if ((rc = zs_bye_decode (data, size, &m, err, sizeof err)) == 0
+            && s_key_ok (self, m.worker, &msg)) {
             zs_bworker_t *w = (zs_bworker_t *) zhashx_lookup (self->workers,
                                                           m.worker);
             if (w) {
@@ -539,9 +585,9 @@ void zs_work_tasks_recv (zs_broker_t *self)
                          "dropped",
                          key, key);
         }
-        else {
+        else if (s_key_ok (self, m.worker, &frames[1])) {
             int64_t now = zs_clock_us ();
-            zs_bworker_t *w = s_worker_touch (self, m.worker, now);
+            zs_bworker_t *w = s_worker_from (self, m.worker, &frames[1], now);
             if (w && !s_worker_instance (self, w, m.instance, true))
                 w = NULL;
             zs_blane_t *lane = w ? (zs_blane_t *) zhashx_lookup (self->lanes,
@@ -572,6 +618,14 @@ void zs_work_tasks_recv (zs_broker_t *self)
                           (unsigned long long) lane->taken, lane->want);
                 zs_work_dispatch (self);
             }
+        }
+        else {
+            /* another key took this lane's routing id (ROUTER handover):
+               nothing more goes there until its own worker's key asks */
+            zs_blane_t *lane = (zs_blane_t *) zhashx_lookup (self->lanes,
+                                                             key);
+            if (lane)
+                lane->want = 0;
         }
     }
     zs_msg_free (&m.mem_);

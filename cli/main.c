@@ -24,6 +24,8 @@ static const s_command_t s_commands[] = {
     {"indicators", zs_cmd_indicators,
      "print every bar of a symbol with its indicators (CSV)"},
     {"import", zs_cmd_import, "build a binary store from a CSV directory"},
+    {"keygen", zs_cmd_keygen,
+     "write a CURVE certificate pair (NAME, NAME_secret)"},
     {NULL, NULL, NULL}};
 
 static void s_usage (FILE *out)

@@ -17,6 +17,8 @@ typedef struct {
     int64_t request_ms;  /* how long to wait for a reply                  */
     bool json;           /* JSON output even on a terminal                */
     char *log_level;
+    char *curve_cert;    /* own certificate (CURVE), or NULL              */
+    char *curve_server;  /* the broker's public key or certificate        */
 } zs_cli_common_t;
 
 #define ZS_CLI_COMMON_OPTS(c)                                              \
@@ -34,7 +36,13 @@ typedef struct {
          "JSON output (the default when stdout is not a terminal)",        \
          &(c).json},                                                       \
         {"log-level", 'l', ZS_OPT_STR, "warn", "LEVEL",                    \
-         "error, warn, info or debug", &(c).log_level}
+         "error, warn, info or debug", &(c).log_level},                    \
+        {"curve-cert", 0, ZS_OPT_STR, NULL, "FILE",                        \
+         "own certificate (zscan keygen) when the broker uses CURVE",      \
+         &(c).curve_cert},                                                 \
+        {"curve-server", 0, ZS_OPT_STR, NULL, "KEY|FILE",                  \
+         "the broker's public key (Z85) or certificate file",              \
+         &(c).curve_server}
 
 /*  Parses a subcommand's options (argv[0] is the subcommand).  Prints help
     (with usage and about) or the version and returns 0 through *exit_code
@@ -60,5 +68,6 @@ int zs_cmd_stop (int argc, char **argv);
 int zs_cmd_status (int argc, char **argv);
 int zs_cmd_list (int argc, char **argv);
 int zs_cmd_local (int argc, char **argv);
+int zs_cmd_keygen (int argc, char **argv);
 
 #endif

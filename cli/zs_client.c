@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-zs_client_t *zs_client_new (const char *api, const char *results, char *err,
+zs_client_t *zs_client_new (const char *api, const char *results,
+                            const zs_curve_client_t *curve, char *err,
                             size_t errlen)
 {
     zs_client_t *self = (zs_client_t *) calloc (1, sizeof *self);
@@ -17,6 +18,8 @@ zs_client_t *zs_client_new (const char *api, const char *results, char *err,
     }
     snprintf (self->api, sizeof self->api, "%s", api);
     snprintf (self->results, sizeof self->results, "%s", results);
+    if (curve)
+        self->curve = *curve;
     self->ctx = zmq_ctx_new ();
     self->dealer = self->ctx ? zmq_socket (self->ctx, ZMQ_DEALER) : NULL;
     if (!self->dealer) {
@@ -29,7 +32,8 @@ zs_client_t *zs_client_new (const char *api, const char *results, char *err,
     int64_t max = (int64_t) ZS_API_MSG_MAX;
     zmq_setsockopt (self->dealer, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt (self->dealer, ZMQ_MAXMSGSIZE, &max, sizeof max);
-    if (zmq_connect (self->dealer, api) != 0) {
+    if (zs_curve_client_apply (&self->curve, self->dealer) != 0
+        || zmq_connect (self->dealer, api) != 0) {
         snprintf (err, errlen, "cannot connect to %s: %s", api,
                   zmq_strerror (errno));
         zs_client_destroy (&self);
@@ -60,6 +64,7 @@ zs_bus_t *zs_client_bus (zs_client_t *self)
         zs_bus_config_t cfg = {0};
         cfg.api = self->api;
         cfg.results = self->results;
+        cfg.curve = &self->curve;
         char err[256];
         self->bus = zs_bus_new (self->ctx, &cfg, err, sizeof err);
         if (!self->bus)

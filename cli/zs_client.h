@@ -19,10 +19,13 @@ typedef struct {
     char results[512];
     uint64_t next_req;
     zs_buf_t buf;
+    zs_curve_client_t curve;  /* CURVE keys (off: .on false)             */
 } zs_client_t;
 
-/* Connects a DEALER to api; returns NULL with a reason. */
-zs_client_t *zs_client_new (const char *api, const char *results, char *err,
+/*  Connects a DEALER to api, with CURVE when curve is given and on;
+    returns NULL with a reason. */
+zs_client_t *zs_client_new (const char *api, const char *results,
+                            const zs_curve_client_t *curve, char *err,
                             size_t errlen);
 void zs_client_destroy (zs_client_t **self_p);
 

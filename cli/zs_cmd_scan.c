@@ -42,7 +42,14 @@ zs_client_t *zs_cli_connect (const zs_cli_common_t *c)
     char api[512], res[512], err[600];
     zs_endpoint (api, sizeof api, c->api, c->broker, c->port);
     zs_endpoint (res, sizeof res, c->results, c->broker, c->port + 5);
-    zs_client_t *client = zs_client_new (api, res, err, sizeof err);
+    zs_curve_client_t curve;
+    if (zs_curve_client_init (&curve, c->curve_cert, c->curve_server, err,
+                              sizeof err)
+        != 0) {
+        fprintf (stderr, "zscan: %s\n", err);
+        return NULL;
+    }
+    zs_client_t *client = zs_client_new (api, res, &curve, err, sizeof err);
     if (!client)
         fprintf (stderr, "zscan: %s\n", err);
     return client;

@@ -10,7 +10,8 @@ int main (int argc, char **argv)
 {
     char *listen = NULL, *broker = NULL, *api = NULL, *results = NULL,
          *log_level = NULL, *token = NULL, *cors = NULL, *cert = NULL,
-         *key = NULL, *www = NULL, *data = NULL;
+         *key = NULL, *www = NULL, *data = NULL, *curve_cert = NULL,
+         *curve_server = NULL;
     int64_t http_port = 0, port = 0, log_mb = 0, max_streams = 0,
             max_scan = 0, max_behind = 0, stall_ms = 0, body_max = 0,
             chunk = 0, flush_ms = 0, drain_ms = 0, ka = 0, request_ms = 0,
@@ -30,6 +31,12 @@ int main (int argc, char **argv)
         {"results-out", 0, ZS_OPT_STR, NULL, "ENDPOINT",
          "the broker's results-out endpoint (overrides host/port)",
          &results},
+        {"curve-cert", 0, ZS_OPT_STR, NULL, "FILE",
+         "own certificate (zscan keygen) when the broker uses CURVE",
+         &curve_cert},
+        {"curve-server", 0, ZS_OPT_STR, NULL, "KEY|FILE",
+         "the broker's public key (Z85) or certificate file",
+         &curve_server},
         {"token", 0, ZS_OPT_STR, NULL, "TOKEN",
          "require this bearer token (Authorization: Bearer TOKEN, or "
          "?token=TOKEN for EventSource) on the API and streams",
@@ -128,7 +135,15 @@ int main (int argc, char **argv)
     }
     else {
         zs_signals_install ();
-        char ep[2][512];
+        char ep[2][512], err[512];
+        zs_curve_client_t curve;
+        if (zs_curve_client_init (&curve, curve_cert, curve_server, err,
+                                  sizeof err)
+            != 0) {
+            zs_error ("%s", err);
+            zs_config_free (opts);
+            return 2;
+        }
         zs_gateway_config_t cfg;
         zs_gateway_config_defaults (&cfg);
         cfg.listen = listen;
@@ -154,7 +169,7 @@ int main (int argc, char **argv)
         cfg.www = www;
         cfg.chart_data = data;
         cfg.chart_cache_mb = chart_mb;
-        char err[512];
+        cfg.curve = &curve;
         zs_gateway_t *gw = zs_gateway_new (&cfg, err, sizeof err);
         if (!gw) {
             zs_error ("%s", err);

@@ -501,6 +501,7 @@ zs_bridge_t *zs_bridge_new (void *ctx, const zs_bridge_config_t *cfg,
     bc.api = cfg->api;
     bc.results = cfg->results;
     bc.rcvhwm = 100000;
+    bc.curve = cfg->curve;
     self->bus = zs_bus_new (ctx, &bc, err, errlen);
     if (!self->calls || !self->replies || !self->cmd_in || !self->cmd_out
         || !self->dealer || !self->bus) {
@@ -518,6 +519,7 @@ zs_bridge_t *zs_bridge_new (void *ctx, const zs_bridge_config_t *cfg,
     zmq_setsockopt (self->cmd_in, ZMQ_RCVHWM, &zero, sizeof zero);
     if (zmq_bind (self->cmd_in, self->endpoint) != 0
         || zmq_connect (self->cmd_out, self->endpoint) != 0
+        || zs_curve_client_apply (cfg->curve, self->dealer) != 0
         || zmq_connect (self->dealer, cfg->api) != 0) {
         snprintf (err, errlen, "cannot connect to %s: %s", cfg->api,
                   zmq_strerror (errno));

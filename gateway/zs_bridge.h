@@ -29,6 +29,7 @@ typedef struct {
     void (*wake) (void *arg);     /* from the bridge thread: news        */
     void *wake_arg;
     int request_ms;               /* a request's answer within (5000)    */
+    const zs_curve_client_t *curve; /* CURVE keys for both, or NULL      */
 } zs_bridge_config_t;
 
 /*  Starts the bridge thread.  NULL with a reason. */

@@ -1704,6 +1704,7 @@ zs_gateway_t *zs_gateway_new (const zs_gateway_config_t *cfg, char *err,
     bc.wake = s_wake;
     bc.wake_arg = self->lws;
     bc.request_ms = (int) cfg->request_ms;
+    bc.curve = cfg->curve;
     /* the bridge's thread must not take SIGINT/SIGTERM: the service
        thread does (zs_interrupted) */
     sigset_t block, old;

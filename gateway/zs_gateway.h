@@ -13,6 +13,8 @@
 #ifndef ZS_GATEWAY_H
 #define ZS_GATEWAY_H
 
+#include "zs_curve.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +42,7 @@ typedef struct {
     const char *www;           /* the dashboard's files (NULL: installed)  */
     const char *chart_data;    /* sources charts may read besides synthetic */
     int64_t chart_cache_mb;    /* bars kept for charts                     */
+    const zs_curve_client_t *curve; /* CURVE keys to the broker, or NULL */
 } zs_gateway_config_t;
 
 void zs_gateway_config_defaults (zs_gateway_config_t *cfg);

@@ -848,7 +848,9 @@ zs_bus_t *zs_bus_new (void *ctx, const zs_bus_config_t *cfg, char *err,
                     sizeof self->cfg.rcvhwm);
     zmq_setsockopt (self->sub, ZMQ_MAXMSGSIZE, &max_sub, sizeof max_sub);
     zmq_setsockopt (self->dealer, ZMQ_MAXMSGSIZE, &max_api, sizeof max_api);
-    if (zmq_connect (self->sub, cfg->results) != 0
+    if (zs_curve_client_apply (cfg->curve, self->sub) != 0
+        || zs_curve_client_apply (cfg->curve, self->dealer) != 0
+        || zmq_connect (self->sub, cfg->results) != 0
         || zmq_connect (self->dealer, cfg->api) != 0) {
         snprintf (err, errlen, "cannot connect to %s / %s: %s", cfg->api,
                   cfg->results, zmq_strerror (errno));

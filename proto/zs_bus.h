@@ -27,6 +27,7 @@
 #ifndef ZS_BUS_H
 #define ZS_BUS_H
 
+#include "zs_curve.h"
 #include "zs_msg.h"
 #include "zs_topic.h"
 
@@ -106,6 +107,7 @@ typedef struct {
                                     and replayed later                     */
     uint32_t page_records;       /* records asked per replay (0: broker's) */
     int rcvhwm;                  /* the SUB's high-water mark (0: 10000)   */
+    const zs_curve_client_t *curve; /* CURVE keys, or NULL               */
 } zs_bus_config_t;
 
 /*  What zs_bus_next hands out. */

@@ -329,6 +329,7 @@ typedef struct {
 
 /* Error codes follow HTTP status meanings so the gateway can pass them on. */
 #define ZS_ERR_BAD_REQUEST 400  /* malformed or invalid request            */
+#define ZS_ERR_FORBIDDEN   403  /* CURVE: this key may only read            */
 #define ZS_ERR_NOT_FOUND   404  /* unknown scan                            */
 #define ZS_ERR_CONFLICT    409  /* scan id already in use                  */
 #define ZS_ERR_UNPROCESSABLE 422 /* bad expression, universe or data source */

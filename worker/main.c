@@ -11,7 +11,8 @@ int main (int argc, char **argv)
 {
     char *broker = NULL, *tasks = NULL, *reports = NULL, *control = NULL,
          *rin = NULL, *data = NULL, *id = NULL, *log_level = NULL,
-         *preload = NULL, *ipc = NULL;
+         *preload = NULL, *ipc = NULL, *curve_cert = NULL,
+         *curve_server = NULL;
     int64_t port = 0, threads = 0, hb = 0, prefetch = 0, out_hwm = 0,
             cache_mb = 0, delay_us = 0;
     zs_opt_t opts[] = {
@@ -59,6 +60,14 @@ int main (int argc, char **argv)
          "extra time per symbol, to make failures observable in tests "
          "and demos",
          &delay_us},
+        {"curve-cert", 0, ZS_OPT_STR, NULL, "PATH",
+         "CURVE: this worker's certificate (zscan keygen; PATH_secret is "
+         "read); its public key must be in the broker's --curve-allow",
+         &curve_cert},
+        {"curve-server", 0, ZS_OPT_STR, NULL, "KEY",
+         "CURVE: the broker's public key (40 Z85 characters, or its public "
+         "certificate file)",
+         &curve_server},
         {"log-level", 'l', ZS_OPT_STR, "info", "LEVEL",
          "error, warn, info or debug", &log_level},
         {NULL, 0, 0, NULL, NULL, NULL, NULL}};
@@ -133,7 +142,11 @@ int main (int argc, char **argv)
         cfg.symbol_delay_us = delay_us;
         cfg.preload = preload;
         char err[1024];
-        zs_worker_t *worker = zs_worker_new (&cfg, err, sizeof err);
+        zs_worker_t *worker = NULL;
+        if (zs_curve_client_init (&cfg.curve, curve_cert, curve_server, err,
+                                  sizeof err)
+            == 0)
+            worker = zs_worker_new (&cfg, err, sizeof err);
         if (!worker) {
             zs_error ("%s", err);
             rc = 1;

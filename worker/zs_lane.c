@@ -487,6 +487,12 @@ static void *s_connect (s_lane_t *self, int type, const char *endpoint)
     zmq_setsockopt (sock, ZMQ_MAXMSGSIZE, &max, sizeof max);
     int linger = type == ZMQ_DEALER ? 0 : 2000;
     zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
+    /* a report waits at most this long for the broker's connection (a
+       PUSH with no connection blocks: the broker down, or refusing our
+       key), then is dropped with a warning; its task's lease covers it */
+    int sndtimeo = 1000;
+    if (type == ZMQ_PUSH)
+        zmq_setsockopt (sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
     if (type == ZMQ_DEALER)
         zmq_setsockopt (sock, ZMQ_ROUTING_ID, self->rid, strlen (self->rid));
     if (type == ZMQ_XPUB) {
@@ -501,7 +507,8 @@ static void *s_connect (s_lane_t *self, int type, const char *endpoint)
         zmq_setsockopt (sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
         zmq_setsockopt (sock, ZMQ_SNDTIMEO, &timeout, sizeof timeout);
     }
-    if (zmq_connect (sock, endpoint) != 0) {
+    if (zs_curve_client_apply (&self->shared->cfg.curve, sock) != 0
+        || zmq_connect (sock, endpoint) != 0) {
         zs_error ("lane %u: cannot connect to %s: %s", self->lane, endpoint,
                   zmq_strerror (errno));
         zmq_close (sock);

@@ -325,10 +325,13 @@ int zs_worker_run (zs_worker_t *self)
     int64_t ctl_max = ZS_SMALL_MSG_MAX; /* control: cancels, heartbeats */
     if (self->sub)
         zmq_setsockopt (self->sub, ZMQ_MAXMSGSIZE, &ctl_max, sizeof ctl_max);
-    int linger = 2000;
+    int linger = 2000, sndtimeo = 1000; /* see zs_lane.c's s_socket */
     zmq_setsockopt (self->push, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt (self->push, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
     zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, "", 0);
-    if (zmq_connect (self->push, sh->cfg.reports) != 0
+    if (zs_curve_client_apply (&sh->cfg.curve, self->push) != 0
+        || zs_curve_client_apply (&sh->cfg.curve, self->sub) != 0
+        || zmq_connect (self->push, sh->cfg.reports) != 0
         || zmq_connect (self->sub, sh->cfg.control) != 0) {
         zs_error ("cannot connect to the broker: %s", zmq_strerror (errno));
         return 1;

@@ -9,6 +9,7 @@
 #ifndef ZS_WORKER_H
 #define ZS_WORKER_H
 
+#include "zs_curve.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,7 @@ typedef struct {
     size_t cache_bytes;       /* bars of every source together          */
     int64_t symbol_delay_us;  /* extra time per symbol (tests, demos)      */
     const char *preload;      /* universe whose bars load before any work  */
+    zs_curve_client_t curve;  /* CURVE keys for every socket (off: .on 0)  */
 } zs_worker_config_t;
 
 typedef struct zs_worker_t zs_worker_t;

@@ -266,7 +266,7 @@ static int s_cluster_start (s_cluster_t *c, int workers, const char *data,
         snprintf (api, sizeof api, "ipc://%s/api", c->ipc);
         snprintf (res, sizeof res, "ipc://%s/results-out", c->ipc);
     }
-    c->client = zs_client_new (api, res, err, sizeof err);
+    c->client = zs_client_new (api, res, NULL, err, sizeof err);
     if (!c->client)
         return -1;
     /* wait for the broker, then for every lane to ask for work */
@@ -944,7 +944,7 @@ static double s_late_join (const char *api, const char *res,
                            const char *scan, uint64_t *replayed)
 {
     char err[256];
-    zs_client_t *late = zs_client_new (api, res, err, sizeof err);
+    zs_client_t *late = zs_client_new (api, res, NULL, err, sizeof err);
     zs_bus_t *bus = late ? zs_client_bus (late) : NULL;
     if (!bus) {
         fprintf (stderr, "bench: late joiner: %s\n", late ? "no bus" : err);

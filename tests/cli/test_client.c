@@ -110,7 +110,7 @@ int main (void)
     size_t eplen = sizeof ep;
     zmq_getsockopt (fake.router, ZMQ_LAST_ENDPOINT, ep, &eplen);
     char err[512];
-    zs_client_t *c = zs_client_new (ep, "tcp://127.0.0.1:1", err, sizeof err);
+    zs_client_t *c = zs_client_new (ep, "tcp://127.0.0.1:1", NULL, err, sizeof err);
     CHECK (c != NULL, "client: %s", err);
     if (!c)
         return ZS_TEST_END ("client");

@@ -217,18 +217,67 @@ class Cluster:
         return False
 
 
+class Cert:
+    """A CURVE certificate pair made by `zscan keygen` (czmq's format:
+    NAME holds the public key, NAME_secret both), read back as a client
+    written from the README would: the ZPL lines public-key / secret-key."""
+
+    def __init__(self, directory, name):
+        self.path = os.path.join(directory, name)
+        out = subprocess.run([os.path.join(BIN, "zscan"), "keygen",
+                              self.path], capture_output=True, check=True)
+        self.public = self._key(self.path, "public-key")
+        self.secret = self._key(self.path + "_secret", "secret-key")
+        check(out.stdout.decode().strip() == self.public,
+              "zscan keygen printed %r, the file says %r"
+              % (out.stdout, self.public))
+        check(self._key(self.path + "_secret", "public-key") == self.public,
+              "the secret file's public key differs")
+        check(os.stat(self.path + "_secret").st_mode & 0o077 == 0,
+              "the secret file is readable by others")
+
+    @staticmethod
+    def _key(path, name):
+        for line in open(path):
+            k, _, v = line.strip().partition("=")
+            if k.strip() == name:
+                v = v.strip().strip('"')
+                check(len(v) == 40, "%s in %s: %r" % (name, path, v))
+                return v
+        fail("no %s in %s" % (name, path))
+
+    def copy_to(self, directory):
+        os.makedirs(directory, exist_ok=True)
+        shutil.copy(self.path, directory)
+
+
+def curve_client(sock, curve):
+    """Makes sock a CURVE client: curve = (own Cert, server public key),
+    or None for plaintext."""
+    if not curve:
+        return
+    mine, server = curve
+    sock.curve_secretkey = mine.secret.encode()
+    sock.curve_publickey = mine.public.encode()
+    sock.curve_serverkey = server.encode()
+
+
 class Client:
     """A DEALER for requests and a SUB for the results bus."""
 
-    def __init__(self, cluster, ipc=False):
+    def __init__(self, cluster, ipc=False, curve=None):
+        """curve: (own Cert, the broker's public key) for a broker with
+        CURVE on."""
         where = cluster.ipc_endpoint if ipc else cluster.endpoint
         self.ctx = zmq.Context.instance()
         self.dealer = self.ctx.socket(zmq.DEALER)
         self.dealer.setsockopt(zmq.LINGER, 0)
+        curve_client(self.dealer, curve)
         self.dealer.connect(where(0))
         self.sub = self.ctx.socket(zmq.SUB)
         self.sub.setsockopt(zmq.LINGER, 0)
         self.sub.setsockopt(zmq.RCVHWM, 0)
+        curve_client(self.sub, curve)
         self.sub.connect(where(5))
         self.req = 0
         self.have = {}        # scan -> last position taken

@@ -6,10 +6,11 @@
 set -euo pipefail
 bin=$1
 deploy=$2
-cfg="$deploy/zscan.cfg"
 fail=0
 declare -A prog=([broker]=zscan-broker [worker]=zscan-worker
                  [gateway]=zscan-gateway [cli]="zscan scan")
+check_cfg() {
+local cfg=$1
 section=""
 while IFS= read -r line; do
   line=${line%%#*}
@@ -34,6 +35,10 @@ for s in broker worker gateway cli; do
     echo "FAIL: ${prog[$s]} cannot read $cfg: $out"
     fail=1
   fi
+done
+}
+for cfg in "$deploy/zscan.cfg" "$deploy/kubernetes/zscan.cfg"; do
+  check_cfg "$cfg"
 done
 # a broken file is refused with a reason
 bad=$(mktemp)
@@ -62,5 +67,17 @@ else
     done
   done
 fi
+# every unit: restarted on failure, sandboxed, the program's own key
+for u in "$deploy"/systemd/*.service; do
+  for need in '^Restart=(on-failure|always)' '^NoNewPrivileges=yes' \
+              '^ProtectSystem=strict' '^PrivateTmp=yes' '^DynamicUser=yes' \
+              '^CapabilityBoundingSet=$' '^LoadCredential=' \
+              '^ExecStart=.* --curve-cert %d/' '^Environment=ZSCAN_CONFIG='; do
+    grep -Eq "$need" "$u" || { echo "FAIL: $u lacks $need"; fail=1; }
+  done
+done
+# workers: a template, each instance its own id
+grep -Eq '^ExecStart=.*--id [^ ]*%i' "$deploy/systemd/zscan-worker@.service" \
+  || { echo "FAIL: zscan-worker@.service gives no per-instance --id"; fail=1; }
 [ $fail = 0 ] && echo "deploy: config and units check out"
 exit $fail

@@ -533,6 +533,7 @@ void zs_api_recv (zs_broker_t *self)
         const void *data = zmq_msg_data (body);
         size_t size = zmq_msg_size (body);
         zs_msg_type_t type;
+        zs_role_t role = ZS_ROLE_FULL;
         char err[256];
         if (zs_msg_peek (data, size, &type, err, sizeof err) != 0) {
             char peer[64];
@@ -546,16 +547,22 @@ void zs_api_recv (zs_broker_t *self)
                              : ZS_ERR_BAD_REQUEST,
                          err);
         }
-        else if ((type == ZS_MSG_SCAN_START || type == ZS_MSG_SCAN_STOP)
-                 && zs_bauth_role (self->auth, body) != ZS_ROLE_FULL) {
+        else if ((role = zs_bauth_role (self->auth, body)) == ZS_ROLE_NONE
+                 || ((type == ZS_MSG_SCAN_START || type == ZS_MSG_SCAN_STOP)
+                     && role != ZS_ROLE_FULL)) {
             char key[ZS_KEY_TEXT];
             zs_bauth_key (self->auth, body, key);
             if (zs_broker_may_complain (self))
-                zs_warn ("api: %s refused to read-only key %s",
-                         zs_msg_type_name (type), key);
+                zs_warn ("api: %s refused to %s key %s",
+                         zs_msg_type_name (type),
+                         role == ZS_ROLE_NONE ? "a removed" : "a read-only",
+                         key);
             s_api_error (self, &env, s_req_of (data, size),
                          ZS_ERR_FORBIDDEN,
-                         "this key may only read (status, lists, replays)");
+                         role == ZS_ROLE_NONE
+                             ? "this key is no longer allowed"
+                             : "this key may only read (status, lists, "
+                               "replays)");
         }
         else if (type == ZS_MSG_SCAN_START)
             s_api_start (self, &env, data, size);

@@ -5,17 +5,42 @@
 
 #include <czmq.h>
 #include <dirent.h>
+#include <sys/stat.h>
 #include <string.h>
 
 struct zs_bauth_t {
     void *rep;              /* inproc://zeromq.zap.01                    */
     zhashx_t *keys;         /* Z85 public key -> role (as a pointer)     */
     size_t allowed, denied;
+    char *dirs[2];          /* allowed, read-only (or NULL)              */
+    int64_t loaded_us;      /* when the directories were last read       */
+    struct timespec mtime[2]; /* and their modification times then       */
 };
 
-/*  Adds every certificate of dir (public files; NAME_secret skipped). */
-static int s_load_dir (zs_bauth_t *self, const char *dir, zs_role_t role,
-                       char *err, size_t errlen)
+static struct timespec s_mtime (const char *dir)
+{
+    struct stat st;
+    struct timespec none = {0, 0};
+    return dir && stat (dir, &st) == 0 ? st.st_mtim : none;
+}
+
+/*  Whether a directory changed since it was read (a file added, removed
+    or renamed in it). */
+static bool s_changed (zs_bauth_t *self)
+{
+    for (int i = 0; i < 2; i++) {
+        struct timespec t = s_mtime (self->dirs[i]);
+        if (t.tv_sec != self->mtime[i].tv_sec
+            || t.tv_nsec != self->mtime[i].tv_nsec)
+            return true;
+    }
+    return false;
+}
+
+/*  Adds every certificate of dir (public files; NAME_secret skipped) to
+    keys; *count gets how many. */
+static int s_load_dir (zhashx_t *keys, const char *dir, zs_role_t role,
+                       int *count, char *err, size_t errlen)
 {
     DIR *d = opendir (dir);
     if (!d) {
@@ -38,18 +63,62 @@ static int s_load_dir (zs_bauth_t *self, const char *dir, zs_role_t role,
             continue;
         }
         /* a key in both sets keeps the larger role */
-        intptr_t had = (intptr_t) zhashx_lookup (self->keys, kp.public_);
+        intptr_t had = (intptr_t) zhashx_lookup (keys, kp.public_);
         if (had < (intptr_t) role) {
-            zhashx_delete (self->keys, kp.public_);
-            zhashx_insert (self->keys, kp.public_, (void *) (intptr_t) role);
+            zhashx_delete (keys, kp.public_);
+            zhashx_insert (keys, kp.public_, (void *) (intptr_t) role);
         }
         n++;
     }
     closedir (d);
-    zs_info ("keys: %d %s key%s from %s", n,
-             role == ZS_ROLE_FULL ? "allowed" : "read-only",
-             n == 1 ? "" : "s", dir);
+    *count = n;
     return 0;
+}
+
+/*  Reads both directories into a new table and takes it (keys added or
+    removed since take effect: a removed key's connections lose their
+    role at their next message).  Says what it read when that changed. */
+static int s_load (zs_bauth_t *self, char *err, size_t errlen)
+{
+    struct timespec mtime[2] = {s_mtime (self->dirs[0]),
+                                s_mtime (self->dirs[1])};
+    zhashx_t *keys = zhashx_new ();
+    int n[2] = {0, 0};
+    if (!keys) {
+        snprintf (err, errlen, "out of memory");
+        return -1;
+    }
+    if (s_load_dir (keys, self->dirs[0], ZS_ROLE_FULL, &n[0], err, errlen)
+        || (self->dirs[1]
+            && s_load_dir (keys, self->dirs[1], ZS_ROLE_READ, &n[1], err,
+                           errlen))) {
+        zhashx_destroy (&keys);
+        return -1;
+    }
+    bool changed = !self->keys || zhashx_size (keys) != zhashx_size (self->keys);
+    for (void *v = zhashx_first (keys); v && !changed; v = zhashx_next (keys))
+        changed = zhashx_lookup (self->keys, zhashx_cursor (keys)) != v;
+    if (changed)
+        zs_info ("keys: %d allowed from %s, %d read-only%s%s", n[0],
+                 self->dirs[0], n[1], self->dirs[1] ? " from " : "",
+                 self->dirs[1] ? self->dirs[1] : "");
+    zhashx_destroy (&self->keys);
+    self->keys = keys;
+    self->loaded_us = zs_clock_us ();
+    self->mtime[0] = mtime[0];
+    self->mtime[1] = mtime[1];
+    return 0;
+}
+
+void zs_bauth_reload (zs_bauth_t *self, int64_t every_ms)
+{
+    if (!self
+        || (zs_clock_us () - self->loaded_us < every_ms * 1000
+            && !s_changed (self)))
+        return;
+    char err[512];
+    if (s_load (self, err, sizeof err) != 0)
+        zs_warn ("keys: %s (the keys read before stay)", err);
 }
 
 zs_bauth_t *zs_bauth_new (void *ctx, const char *allow_dir,
@@ -60,10 +129,10 @@ zs_bauth_t *zs_bauth_new (void *ctx, const char *allow_dir,
         snprintf (err, errlen, "out of memory");
         return NULL;
     }
-    self->keys = zhashx_new ();
-    if (!self->keys || s_load_dir (self, allow_dir, ZS_ROLE_FULL, err, errlen)
-        || (read_dir && *read_dir
-            && s_load_dir (self, read_dir, ZS_ROLE_READ, err, errlen))) {
+    self->dirs[0] = strdup (allow_dir);
+    self->dirs[1] = read_dir && *read_dir ? strdup (read_dir) : NULL;
+    if (!self->dirs[0] || (read_dir && *read_dir && !self->dirs[1])
+        || s_load (self, err, errlen) != 0) {
         zs_bauth_destroy (&self);
         return NULL;
     }
@@ -87,6 +156,8 @@ void zs_bauth_destroy (zs_bauth_t **self_p)
     if (self->rep)
         zmq_close (self->rep);
     zhashx_destroy (&self->keys);
+    free (self->dirs[0]);
+    free (self->dirs[1]);
     free (self);
     *self_p = NULL;
 }
@@ -136,6 +207,11 @@ void zs_bauth_handle (zs_bauth_t *self)
             if (curve && zmq_msg_size (&f[6]) == 32) {
                 zmq_z85_encode (key, (const uint8_t *) zmq_msg_data (&f[6]),
                                 32);
+                /* a key not known yet may have been added since: read
+                   the directories again if they changed (or a second
+                   has passed: a file replaced in place) */
+                if (!zhashx_lookup (self->keys, key))
+                    zs_bauth_reload (self, 1000);
                 if (zhashx_lookup (self->keys, key)) {
                     memcpy (status, "200", 4);
                     snprintf (why, sizeof why, "OK");

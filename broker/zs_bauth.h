@@ -16,6 +16,7 @@
 #define ZS_BAUTH_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <zmq.h>
 
 typedef enum {
@@ -44,6 +45,12 @@ zs_role_t zs_bauth_role (zs_bauth_t *self, zmq_msg_t *msg);
 /*  The key a message came with, into key (ZS_KEY_TEXT bytes; "" without
     CURVE). */
 void zs_bauth_key (zs_bauth_t *self, zmq_msg_t *msg, char *key);
+
+/*  Reads the directories again when one of them changed, or the last
+    reading is at least every_ms old: keys added since are let in, keys removed lose their
+    role (also on connections already open).  The broker calls it every
+    few seconds, and the handler before refusing an unknown key. */
+void zs_bauth_reload (zs_bauth_t *self, int64_t every_ms);
 
 /* Handshakes refused and accepted so far. */
 void zs_bauth_counts (zs_bauth_t *self, size_t *allowed, size_t *denied);

@@ -679,6 +679,7 @@ int zs_broker_run (zs_broker_t *self)
         }
         if (now >= self->next_sweep_us) {
             s_sweep (self, now);
+            zs_bauth_reload (self->auth, 5000); /* keys added or removed */
             self->next_sweep_us = now + 10000;
         }
         zs_work_dispatch (self);

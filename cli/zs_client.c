@@ -94,9 +94,13 @@ int zs_client_call (zs_client_t *self, zmq_msg_t *reply, int64_t timeout_ms,
         if (rc <= 0) {
             snprintf (err, errlen,
                       rc == 0 ? "no answer from the broker at %s within %lld "
-                                "ms (is zscan-broker running?)"
+                                "ms (is zscan-broker running?%s)"
                               : "interrupted waiting for %s",
-                      self->api, (long long) timeout_ms);
+                      self->api, (long long) timeout_ms,
+                      self->curve.on
+                          ? " is this key, --curve-cert, allowed by it, and "
+                            "--curve-server its key?"
+                          : " does it want CURVE keys?");
             return -1;
         }
         if (zmq_msg_recv (reply, self->dealer, 0) < 0) {

@@ -336,6 +336,22 @@ int zs_worker_run (zs_worker_t *self)
         zs_error ("cannot connect to the broker: %s", zmq_strerror (errno));
         return 1;
     }
+    /* a broker that refuses our key says so once, at the handshake, and
+       ZeroMQ does not try again: watch for it and stop with the reason
+       (a supervisor restarting us picks up a key added meanwhile) */
+    char mon_ep[64];
+    snprintf (mon_ep, sizeof mon_ep, "inproc://worker-auth-%p", (void *) self);
+    void *mon = NULL;
+    if (sh->cfg.curve.on
+        && zmq_socket_monitor (self->push, mon_ep,
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+               == 0) {
+        mon = zmq_socket (sh->ctx, ZMQ_PAIR);
+        if (mon && zmq_connect (mon, mon_ep) != 0) {
+            zmq_close (mon);
+            mon = NULL;
+        }
+    }
     s_hello (self);
     if (s_start_lanes (self) != 0) {
         zs_error ("cannot start %lld lanes", (long long) sh->cfg.threads);
@@ -345,6 +361,7 @@ int zs_worker_run (zs_worker_t *self)
              self->nthreads, zs_source_uri (sh->default_source),
              sh->cfg.tasks);
     int64_t next_hb = zs_clock_ms ();
+    bool refused = false;
     while (!zs_interrupted && !self->shutdown
            && atomic_load (&sh->stopping) == 0) {
         int64_t now = zs_clock_ms ();
@@ -352,11 +369,20 @@ int zs_worker_run (zs_worker_t *self)
             s_heartbeat (self);
             next_hb = now + sh->cfg.heartbeat_ms;
         }
-        zmq_pollitem_t items[] = {{self->sub, 0, ZMQ_POLLIN, 0}};
+        zmq_pollitem_t items[] = {{self->sub, 0, ZMQ_POLLIN, 0},
+                                  {mon, 0, ZMQ_POLLIN, 0}};
         long wait = (long) (next_hb - now);
-        int rc = zmq_poll (items, 1, wait > 0 ? wait : 0);
+        int rc = zmq_poll (items, mon ? 2 : 1, wait > 0 ? wait : 0);
         if (rc < 0 && errno != EINTR)
             break;
+        if (rc > 0 && mon && (items[1].revents & ZMQ_POLLIN)) {
+            zs_error ("the broker refused this worker's key (%s): add its "
+                      "public certificate to the broker's --curve-allow "
+                      "directory; stopping",
+                      sh->cfg.curve.mine.public_);
+            refused = true;
+            break;
+        }
         if (rc > 0 && (items[0].revents & ZMQ_POLLIN))
             for (int i = 0; i < 64; i++) {
                 int ev = 0;
@@ -377,7 +403,12 @@ int zs_worker_run (zs_worker_t *self)
     zs_info ("stopping (%s): finishing the batches in hand", why);
     for (size_t i = 0; i < self->nthreads; i++)
         pthread_join (self->threads[i], NULL);
-    s_bye (self, why);
+    if (!refused)
+        s_bye (self, why);
+    if (mon) {
+        zmq_socket_monitor (self->push, NULL, 0);
+        zmq_close (mon);
+    }
     zs_info ("bye");
-    return 0;
+    return refused ? 1 : 0;
 }

@@ -5,7 +5,8 @@ files as any client would.  The broker runs with CURVE on every socket,
 an authorised directory (w1, w2, cli, mallory) and a read-only one (ro).
 
 1. Workers with authorised keys join; a zscan-worker with a key not in
-   the directory, and one without CURVE, never join and get no task.
+   the directory never joins, gets no task, and stops saying why (exit
+   1); one without CURVE never joins either.
 2. A subscriber with an unknown key, and one without CURVE, receive
    nothing while scans run.
 3. mallory, an authorised key that is not a worker's, tries to act as
@@ -16,6 +17,8 @@ an authorised directory (w1, w2, cli, mallory) and a read-only one (ro).
    the real workers' results only.
 4. The read-only key may list but not start (403); the CLI and the
    gateway work with their keys; the CLI without keys gets no answer.
+6. A key added to the directory while the broker runs is let in; once
+   removed, its open connection's requests get 403.
 5. Without CURVE the broker refuses to bind beyond loopback, unless
    --plaintext (then it warns).
 """
@@ -29,7 +32,7 @@ import zmq
 
 from gwharness import Gateway
 from zsharness import (BIN, Cert, Client, Cluster, check, check_exactly_once,
-                       curve_client, free_base, log, pack, unpack)
+                       curve_client, fail, free_base, log, pack)
 
 keys = tempfile.mkdtemp(prefix="zscan-keys-")
 allow = os.path.join(keys, "allow")
@@ -151,6 +154,15 @@ with Cluster(workers=0, broker_args=[
             s.recv_multipart()
             got += 1
     check(got == 0, "unauthorised subscribers received %d messages" % got)
+    # the worker whose key was refused said so and stopped (exit 1: a
+    # supervisor restarts it, and it joins once its key is allowed)
+    evil = cluster.workers["evil"]
+    try:
+        evil.wait(10)
+    except subprocess.TimeoutExpired:
+        fail("the worker with a refused key is still running")
+    check(evil.returncode == 1, "refused worker exit %d" % evil.returncode)
+    cluster.killed.add(evil.pid)
     log("ok: %d results exactly once from w1 and w2 with CURVE; %d forged "
         "results from an authorised key dropped; its hello and ready in "
         "w1's name took nothing; an unknown key's worker and a plaintext "
@@ -196,6 +208,25 @@ with Cluster(workers=0, broker_args=[
               "a scan through the gateway with keys: %r" % st)
     log("ok: read-only key lists, gets 403 on start and stop; the CLI and "
         "the gateway work with keys; the CLI without keys gets no answer")
+
+    # 6. a key added while the broker runs is let in; removed, it is not
+    late = Cert(keys, "late")
+    late.copy_to(allow)
+    lc = Client(cluster, curve=(late, B.public))
+    rep = lc.request({"type": "scan_list"}, timeout=5)
+    check(rep.get("type") == "scans", "a key added at run time: %r" % rep)
+    os.unlink(os.path.join(allow, "late"))
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        rep = lc.request({"type": "scan_list"}, timeout=5)
+        if rep.get("code") == 403:
+            break
+        time.sleep(0.5)
+    check(rep.get("type") == "error" and rep.get("code") == 403,
+          "a removed key still answered: %r" % rep)
+    lc.close()
+    log("ok: a key added at run time is let in at once; removed, its open "
+        "connection gets 403 within seconds")
     for s in spies + [reports, lane, forger]:
         s.close()
     client.close()

@@ -26,7 +26,10 @@
     Prints BENCH lines (see bench/run).  Starts zscan-broker and
     zscan-worker from ZSCAN_BIN (or next to this program).
 
-    For profiling one part: ZS_BENCH_ONLY=scaling|bus|history|stop runs
+    - the cost of CURVE: the result bus's figure through a cluster with
+      CURVE on every socket, against one without, scans alternated;
+
+    For profiling one part: ZS_BENCH_ONLY=scaling|bus|curve|history|stop runs
     only it,
     ZS_BENCH_WORKERS=N measures scaling with N workers only,
     ZS_BENCH_REPEAT=N measures N scans instead of 10, ZS_BENCH_NORAW=1 skips
@@ -37,6 +40,7 @@
 */
 #include "zs_bars.h"
 #include "zs_client.h"
+#include "zs_curve.h"
 #include "zs_topic.h"
 #include "zs_util.h"
 #include "zs_wresult.h"
@@ -57,6 +61,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -210,6 +215,34 @@ static void s_spawn (s_cluster_t *c, char **argv)
 
 static void s_request_ok (zs_client_t *client, zmq_msg_t *reply);
 
+/*  When set, the next s_cluster_start runs with CURVE on every socket:
+    keys made there (broker, w, c and allow/ with w and c). */
+static const char *s_curve_dir;
+
+static int s_curve_keys (const char *dir)
+{
+    char path[PATH_MAX], allow[PATH_MAX], err[512];
+    snprintf (allow, sizeof allow, "%s/allow", dir);
+    if (mkdir (allow, 0700) != 0)
+        return -1;
+    const char *names[] = {"broker", "w", "c"};
+    for (int i = 0; i < 3; i++) {
+        snprintf (path, sizeof path, "%s/%s", dir, names[i]);
+        if (zs_curve_keygen (path, err, sizeof err) != 0) {
+            fprintf (stderr, "bench: %s\n", err);
+            return -1;
+        }
+        if (i > 0) {
+            char to[PATH_MAX + 8], cmd[3 * PATH_MAX];
+            snprintf (to, sizeof to, "%s/%s", allow, names[i]);
+            snprintf (cmd, sizeof cmd, "cp '%s' '%s'", path, to);
+            if (system (cmd) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
 /*  Starts a broker and workers (1 lane each): with ipc, over Unix sockets
     in a fresh directory (as `zscan local` runs), else over TCP on free
     ports; each worker first loads the bars of the universe preload when
@@ -230,18 +263,39 @@ static int s_cluster_start (s_cluster_t *c, int workers, const char *data,
     snprintf (worker, sizeof worker, "%s/zscan-worker", s_bin);
     char *level = getenv ("ZS_BENCH_LOG") ? getenv ("ZS_BENCH_LOG")
                                           : (char *) "error";
-    char *bargv[] = {broker, "--bind", "127.0.0.1", "--port", port,
-                     "--data", (char *) data, "--log-level", level,
-                     "--progress-ms", "1000", "--ipc", c->ipc, NULL};
-    if (!ipc)
-        bargv[11] = NULL;
+    char bcert[PATH_MAX], ballow[PATH_MAX], wcert[PATH_MAX], ccert[PATH_MAX];
+    snprintf (bcert, sizeof bcert, "%s/broker", s_curve_dir ? s_curve_dir : "");
+    snprintf (ballow, sizeof ballow, "%s/allow", s_curve_dir ? s_curve_dir : "");
+    snprintf (wcert, sizeof wcert, "%s/w", s_curve_dir ? s_curve_dir : "");
+    snprintf (ccert, sizeof ccert, "%s/c", s_curve_dir ? s_curve_dir : "");
+    char *bargv[20] = {broker, "--bind", "127.0.0.1", "--port", port,
+                       "--data", (char *) data, "--log-level", level,
+                       "--progress-ms", "1000"};
+    int bk = 11;
+    if (ipc) {
+        bargv[bk++] = "--ipc";
+        bargv[bk++] = c->ipc;
+    }
+    if (s_curve_dir) {
+        bargv[bk++] = "--curve-cert";
+        bargv[bk++] = bcert;
+        bargv[bk++] = "--curve-allow";
+        bargv[bk++] = ballow;
+    }
+    bargv[bk] = NULL;
     s_spawn (c, bargv);
     for (int i = 0; i < workers; i++) {
         char id[16];
         snprintf (id, sizeof id, "bench%d", i);
-        char *wargv[16] = {worker, "--port", port, "--threads", "1", "--id",
+        char *wargv[20] = {worker, "--port", port, "--threads", "1", "--id",
                            id, "--data", (char *) data, "--log-level", level};
         int k = 11;
+        if (s_curve_dir) {
+            wargv[k++] = "--curve-cert";
+            wargv[k++] = wcert;
+            wargv[k++] = "--curve-server";
+            wargv[k++] = bcert;
+        }
         if (ipc) {
             wargv[k++] = "--ipc";
             wargv[k++] = c->ipc;
@@ -266,7 +320,14 @@ static int s_cluster_start (s_cluster_t *c, int workers, const char *data,
         snprintf (api, sizeof api, "ipc://%s/api", c->ipc);
         snprintf (res, sizeof res, "ipc://%s/results-out", c->ipc);
     }
-    c->client = zs_client_new (api, res, NULL, err, sizeof err);
+    zs_curve_client_t curve = {0};
+    if (s_curve_dir
+        && zs_curve_client_init (&curve, ccert, bcert, err, sizeof err)
+               != 0) {
+        fprintf (stderr, "bench: %s\n", err);
+        return -1;
+    }
+    c->client = zs_client_new (api, res, &curve, err, sizeof err);
     if (!c->client)
         return -1;
     /* wait for the broker, then for every lane to ask for work */
@@ -1201,6 +1262,49 @@ int main (int argc, char **argv)
     }
 
     /* 2b. a stalled subscriber, replays, late joiners */
+    /* 2b. the cost of CURVE: the same scans through a cluster with CURVE
+       on every socket and one without, alternated */
+    if (PART ("curve")) {
+        char dir[] = "/tmp/zscan-bench-keys-XXXXXX";
+        if (!mkdtemp (dir) || s_curve_keys (dir) != 0)
+            return 1;
+        s_cluster_t plain, sec;
+        if (s_cluster_start (&plain, 2, "synthetic:bars=30", false, NULL, 0)
+            != 0)
+            return 1;
+        s_curve_dir = dir;
+        int rc = s_cluster_start (&sec, 2, "synthetic:bars=30", false, NULL,
+                                  0);
+        s_curve_dir = NULL;
+        if (rc != 0)
+            return 1;
+        s_run_t run;
+        s_scan (plain.client, "synthetic:200000", "close > 0", &run);
+        s_scan (sec.client, "synthetic:200000", "close > 0", &run);
+        double best[2] = {0, 0};
+        long missing = 0;
+        for (int i = 0; i < 6; i++) {
+            s_cluster_t *c = i % 2 ? &sec : &plain;
+            double secs = s_scan (c->client, "synthetic:200000", "close > 0",
+                                  &run);
+            missing += 200000 - (long) run.results;
+            if ((double) run.results / secs > best[i % 2])
+                best[i % 2] = (double) run.results / secs;
+        }
+        s_cluster_stop (&sec);
+        s_cluster_stop (&plain);
+        char cmd[PATH_MAX];
+        snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (system (cmd) != 0)
+            fprintf (stderr, "bench: cannot remove %s\n", dir);
+        printf ("BENCH\tbus with CURVE on every socket: results delivered, "
+                "2 workers (%ld missing)\t%.0f\tresults/s\tthe same "
+                "without CURVE, alternated\t%.0f\n",
+                missing, best[1], best[0]);
+        if (missing != 0)
+            return 1;
+    }
+
     if (PART ("history")) {
         s_cluster_t c;
         if (s_cluster_start (&c, 2, "synthetic:bars=30", false, NULL, 0)

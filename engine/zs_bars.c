@@ -64,16 +64,23 @@ void zs_strlist_clear (zs_strlist_t *self)
 
 zs_bars_t *zs_bars_new (size_t n)
 {
+    return zs_bars_new_dated (n, NULL);
+}
+
+zs_bars_t *zs_bars_new_dated (size_t n, const char *dates)
+{
     zs_bars_t *b = (zs_bars_t *) calloc (1, sizeof *b);
     if (!b)
         return NULL;
     size_t m = n ? n : 1;
     /* one block: five columns then the dates */
     double *block = (double *) malloc (5 * m * sizeof (double));
-    b->dates = (char *) calloc (m, ZS_DATE_SLOT);
+    b->dates = dates ? (char *) dates : (char *) calloc (m, ZS_DATE_SLOT);
+    b->dates_shared = dates != NULL;
     if (!block || !b->dates) {
         free (block);
-        free (b->dates);
+        if (!dates)
+            free (b->dates);
         free (b);
         return NULL;
     }
@@ -83,7 +90,8 @@ zs_bars_t *zs_bars_new (size_t n)
     b->low = block + 2 * m;
     b->close = block + 3 * m;
     b->volume = block + 4 * m;
-    b->bytes = sizeof *b + 5 * m * sizeof (double) + m * ZS_DATE_SLOT;
+    b->bytes = sizeof *b + 5 * m * sizeof (double)
+               + (dates ? 0 : m * ZS_DATE_SLOT);
     return b;
 }
 

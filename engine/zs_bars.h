@@ -22,6 +22,9 @@ typedef struct {
 
 /* Allocates n bars (all arrays); NULL when out of memory. */
 zs_bars_t *zs_bars_new (size_t n);
+/*  The same with dates that belong to someone else (n slots, shared by
+    many symbols' bars: the synthetic source's); none are allocated. */
+zs_bars_t *zs_bars_new_dated (size_t n, const char *dates);
 void zs_bars_destroy (zs_bars_t **self_p);
 /* Date of bar i (borrowed). */
 const char *zs_bars_date (const zs_bars_t *self, size_t i);
@@ -44,6 +47,13 @@ typedef struct {
     and line for a bad data file. */
 int zs_source_load (zs_source_t *self, const char *symbol, zs_bars_ref_t *ref,
                     char *err, size_t errlen);
+/*  zs_source_load for up to 8 symbols at once: refs[j] and ok[j] for
+    each, reasons[j] where not ok.  A synthetic source generates what its
+    cache lacks together, one symbol per SIMD lane of isa (zs_kernels.h's
+    zs_isa_t). */
+void zs_source_load_block (zs_source_t *self, const char *const *symbols,
+                           size_t m, zs_bars_ref_t *refs, bool *ok,
+                           char (*reasons)[ZS_REASON_MAX + 1], int isa);
 /* Releases what zs_source_load returned. */
 void zs_bars_release (zs_bars_ref_t *ref);
 
@@ -53,6 +63,13 @@ void zs_bars_release (zs_bars_ref_t *ref);
     them (the bars then point at them), or NULL for a private copy. */
 zs_bars_t *zs_synth_generate (const char *symbol, uint64_t seed, size_t n,
                               const char *dates);
+/*  Up to 8 symbols' bars at once, one per SIMD lane of isa (an
+    instruction set of zs_kernels.h; ZS_ISA_SCALAR generates them one by
+    one): bit-identical to zs_synth_generate's.  out[0..m) receive new
+    bars.  0, or -1 when out of memory (nothing kept) or m > 8. */
+int zs_synth_generate_block (int isa, const char *const *symbols, size_t m,
+                             uint64_t seed, size_t n, const char *dates,
+                             zs_bars_t **out);
 /*  A synthetic symbol's liquidity without its bars: its starting price
     times its base volume, the two draws of its character that set its
     dollar volume (the bars wander from them, so this ranks symbols as

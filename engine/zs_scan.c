@@ -1017,12 +1017,11 @@ size_t zs_scanner_run (zs_scanner_t *self, const zs_scan_t *scan,
         char reasons[ZS_BLOCK][ZS_REASON_MAX + 1];
         bool ok[ZS_BLOCK];
         bool same = m == ZS_BLOCK;
-        for (size_t j = 0; j < m; j++) {
-            ok[j] = zs_source_load (source, symbols[i + j], &refs[j],
-                                    reasons[j], sizeof reasons[j])
-                    == 0;
+        /* (bars a synthetic source lacks are made 8 at a time) */
+        zs_source_load_block (source, symbols + i, m, refs, ok, reasons,
+                              self->isa);
+        for (size_t j = 0; j < m; j++)
             same &= ok[j] && refs[j].bars->n == refs[0].bars->n;
-        }
         /* a full block of equal histories goes through the vector path */
         bool vec = kernels && same && self->isa != ZS_ISA_SCALAR
                    && refs[0].bars->n > 0
@@ -1042,7 +1041,8 @@ size_t zs_scanner_run (zs_scanner_t *self, const zs_scan_t *scan,
                 r->price = NAN;
                 r->time[0] = 0;
                 r->nvalues = 0;
-                snprintf (r->reason, sizeof r->reason, "%s", reasons[j]);
+                snprintf (r->reason, sizeof r->reason, "%.*s", ZS_REASON_MAX,
+                          reasons[j]);
             }
             else if (!stop) {
                 double vals[ZS_SCAN_MAX_VALUES][ZS_TERM_DEPTH];

@@ -230,6 +230,62 @@ int zs_source_load (zs_source_t *self, const char *symbol, zs_bars_ref_t *ref,
     return 0;
 }
 
+void zs_source_load_block (zs_source_t *self, const char *const *symbols,
+                           size_t m, zs_bars_ref_t *refs, bool *ok,
+                           char (*reasons)[ZS_REASON_MAX + 1], int isa)
+{
+    if (self->kind != S_SYNTHETIC || m > 8) {
+        for (size_t j = 0; j < m; j++)
+            ok[j] = zs_source_load (self, symbols[j], &refs[j], reasons[j],
+                                   ZS_REASON_MAX + 1)
+                    == 0;
+        return;
+    }
+    /* what the cache holds; the others generated together, one per lane */
+    const char *miss[8];
+    size_t where[8], nmiss = 0;
+    for (size_t j = 0; j < m; j++) {
+        zs_bars_ref_t *ref = &refs[j];
+        memset (ref, 0, sizeof *ref);
+        ok[j] = false;
+        if (!zs_symbol_valid (symbols[j])) {
+            snprintf (reasons[j], ZS_REASON_MAX + 1,
+                      "'%.40s' is not a valid symbol", symbols[j]);
+            continue;
+        }
+        ref->cache = self->cache;
+        ref->bars = zs_cache_get (self->cache, self->cache_id, symbols[j],
+                                  &ref->entry);
+        if (ref->bars)
+            ok[j] = true;
+        else {
+            miss[nmiss] = symbols[j];
+            where[nmiss++] = j;
+        }
+    }
+    if (!nmiss)
+        return;
+    zs_bars_t *made[8];
+    if (zs_synth_generate_block (isa, miss, nmiss, self->seed, self->bars,
+                                 self->dates, made)
+        != 0) {
+        for (size_t k = 0; k < nmiss; k++)
+            snprintf (reasons[where[k]], ZS_REASON_MAX + 1,
+                      "%s: out of memory", miss[k]);
+        return;
+    }
+    for (size_t k = 0; k < nmiss; k++) {
+        zs_bars_ref_t *ref = &refs[where[k]];
+        ref->bars = zs_cache_put (self->cache, self->cache_id, miss[k],
+                                  made[k], &ref->entry);
+        if (ref->bars)
+            ok[where[k]] = true;
+        else
+            snprintf (reasons[where[k]], ZS_REASON_MAX + 1,
+                      "%s: out of memory", miss[k]);
+    }
+}
+
 void zs_bars_release (zs_bars_ref_t *ref)
 {
     if (ref->entry)

@@ -1,9 +1,18 @@
 /*  zs_synth.c - the embedded synthetic market.
 
-    Bit-identical everywhere: the randomness is splitmix64 seeded from an
-    FNV-1a hash of the symbol and the seed, and every price step uses only
-    + - * / on doubles (IEEE-exact, no libm, no FMA contraction), so any
-    worker on any machine produces the same bars for a symbol.
+    Bit-identical everywhere: every random number is a counter-based
+    32-bit hash of the symbol's key (an FNV-1a hash of the symbol and the
+    seed), the bar and the draw's number, and every price step uses only
+    + - * / and comparisons on doubles (IEEE-exact, no libm, no FMA
+    contraction), so any worker on any machine, on any of the paths below,
+    produces the same bars for a symbol.
+
+    Fast: a bar takes a fixed set of draws (used or not), so nothing
+    depends on the history of the stream, and 8 symbols are generated at
+    once, one per SIMD lane (GCC vector extensions compiled for SSE2, AVX2
+    and AVX-512F and picked at run time, as the indicator kernels are);
+    selects replace branches.  The scalar generator is the reference the
+    vector paths must match bit for bit (tests/engine checks it).
 
     Realism enough to exercise every scan: regimes of trend and volatility
     that switch every few weeks to months, overnight gaps, volume that
@@ -11,32 +20,44 @@
     stretch (a halted or illiquid name) where nothing moves.
 */
 #include "zs_bars.h"
+#include "zs_kernels.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t s_next (uint64_t *state)
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+/* Draws per bar, and the row of the symbol's own character. */
+#define DRAWS 12
+#define GOLDEN 0x9e3779b9U
+
+/* Wellons' "lowbias32" finaliser: the draw for counter c of key (lo, hi). */
+static inline uint32_t s_mix (uint32_t x)
 {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    x ^= x >> 16;
+    x *= 0x7feb352dU;
+    x ^= x >> 15;
+    x *= 0x846ca68bU;
+    x ^= x >> 16;
+    return x;
 }
 
-/* Uniform in [0, 1) with 53 random bits. */
-static double s_unit (uint64_t *state)
+static inline uint32_t s_draw (uint32_t lo, uint32_t hi, uint32_t c)
 {
-    return (double) (s_next (state) >> 11) * (1.0 / 9007199254740992.0);
+    return s_mix ((lo + c * GOLDEN) ^ hi);
 }
 
-/* Roughly normal (Irwin-Hall of 4 uniforms, unit variance). */
-static double s_gauss (uint64_t *state)
-{
-    double s = s_unit (state) + s_unit (state) + s_unit (state)
-               + s_unit (state);
-    return (s - 2.0) * 1.7320508075688772;
-}
+#define U24(u) ((double) (int32_t) ((u) >> 8) * (1.0 / 16777216.0))
+#define U16A(u) ((double) (int32_t) ((u) >> 16) * (1.0 / 65536.0))
+#define U16B(u) ((double) (int32_t) ((u) &0xffffU) * (1.0 / 65536.0))
+/* Roughly normal: Irwin-Hall of four 16-bit uniforms, unit variance. */
+#define GAUSS(a, b)                                                        \
+    (((double) (int32_t) (((a) >> 16) + ((a) &0xffffU) + ((b) >> 16)       \
+                          + ((b) &0xffffU))                                \
+          * (1.0 / 65536.0)                                                \
+      - 2.0)                                                               \
+     * 1.7320508075688772)
 
 /* Days since 1970-01-01 -> y, m, d (proleptic Gregorian). */
 static void s_civil (int64_t z, int *y, int *m, int *d)
@@ -74,7 +95,7 @@ char *zs_synth_dates (size_t n)
     return dates;
 }
 
-/* The generator's state for (symbol, seed): FNV-1a of both. */
+/* A symbol's key: FNV-1a of the seed and the symbol. */
 static uint64_t s_seed (const char *symbol, uint64_t seed)
 {
     uint64_t h = 1469598103934665603ULL ^ seed;
@@ -83,30 +104,284 @@ static uint64_t s_seed (const char *symbol, uint64_t seed)
     return h;
 }
 
-double zs_synth_liquidity (const char *symbol, uint64_t seed)
+/*  Its character: counters 0..3 (bars start at DRAWS).  The price level
+    and base volume are two 16-bit uniforms multiplied (few expensive or
+    heavily traded names, many cheap or thin ones). */
+typedef struct {
+    double price, base_vol, base_volume;
+    bool has_flats;
+} s_character_t;
+
+static s_character_t s_character (uint64_t key)
 {
-    /* the first draws of zs_synth_generate: its starting price and its
-       base volume (the level the volume returns to between spikes) */
-    uint64_t st = s_seed (symbol, seed);
-    double price = 5.0 + 295.0 * s_unit (&st) * s_unit (&st);
-    (void) s_unit (&st); /* volatility */
-    double base_volume = 20000.0 + 5000000.0 * s_unit (&st) * s_unit (&st);
-    return price * base_volume;
+    uint32_t lo = (uint32_t) key, hi = (uint32_t) (key >> 32);
+    uint32_t a = s_draw (lo, hi, 0), b = s_draw (lo, hi, 1),
+             c = s_draw (lo, hi, 2), d = s_draw (lo, hi, 3);
+    s_character_t ch;
+    ch.price = 5.0 + 295.0 * (U16A (a) * U16B (a));
+    ch.base_vol = 0.008 + 0.025 * U24 (b);
+    ch.base_volume = 20000.0 + 5000000.0 * (U16A (c) * U16B (c));
+    ch.has_flats = U24 (d) < 0.05;
+    return ch;
 }
 
-zs_bars_t *zs_synth_generate (const char *symbol, uint64_t seed, size_t n,
-                              const char *dates)
+double zs_synth_liquidity (const char *symbol, uint64_t seed)
 {
-    zs_bars_t *b = zs_bars_new (n);
+    s_character_t ch = s_character (s_seed (symbol, seed));
+    return ch.price * ch.base_volume;
+}
+
+/*  Truncates 0 <= v < 2^52 toward zero with + - and a compare (the same
+    in every lane and on every path). */
+#define TWO52 4503599627370496.0
+
+/* ---------------------------------------------------------------------- */
+/*  The reference: one symbol, scalar                                     */
+
+static void s_generate (uint64_t key, size_t n, double *o, double *h,
+                        double *l, double *c, double *v)
+{
+    uint32_t lo = (uint32_t) key, hi = (uint32_t) (key >> 32);
+    s_character_t ch = s_character (key);
+    double drift = 0, vol = ch.base_vol, regime_left = 0, flat_left = 0;
+    double prev_close = ch.price;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t base = (uint32_t) (i + 1) * DRAWS;
+        uint32_t d[DRAWS];
+        for (int k = 0; k < DRAWS; k++)
+            d[k] = s_draw (lo, hi, base + (uint32_t) k);
+        if (regime_left == 0) {
+            regime_left = 15.0 + (double) (int32_t) (d[0] >> 25);
+            drift = (U24 (d[1]) - 0.48) * 0.004;
+            vol = ch.base_vol * (0.5 + 2.0 * (U16A (d[2]) * U16B (d[2])));
+        }
+        regime_left = regime_left - 1.0;
+        if (ch.has_flats && flat_left == 0 && U16A (d[3]) < 0.01)
+            flat_left = 5.0
+                        + (double) (int32_t) (((d[3] & 0xffffU) * 11U) >> 16);
+        bool flat = flat_left > 0;
+        if (flat)
+            flat_left = flat_left - 1.0;
+        double gap = U16A (d[4]) < 0.02 ? GAUSS (d[5], d[6]) * vol * 3.0 : 0.0;
+        double open = prev_close * (1.0 + gap);
+        double r = drift + vol * GAUSS (d[7], d[8]);
+        r = r < -0.5 ? -0.5 : r;
+        double close = open * (1.0 + r);
+        double up = open > close ? open : close;
+        double dn = open < close ? open : close;
+        double high = up * (1.0 + vol * 0.6 * U16A (d[9]));
+        double low = dn * (1.0 - vol * 0.6 * U16B (d[9]));
+        low = low <= 0 ? dn * 0.5 : low;
+        double spike = U16A (d[10]) < 0.02 ? 3.0 + 5.0 * U16B (d[10]) : 1.0;
+        double ex = vol - ch.base_vol;
+        ex = ex > 0 ? ex : 0.0;
+        double volume = ch.base_volume * (0.6 + 0.8 * U24 (d[11]))
+                        * (1.0 + 20.0 * ex) * spike;
+        if (flat) {
+            open = close = high = low = prev_close;
+            volume = ch.base_volume * 0.05 * U24 (d[11]);
+        }
+        /* keep prices in a sane band without any libm call */
+        double k = close < 0.5 ? 2.0 : 1.0;
+        open = open * k, close = close * k, high = high * k, low = low * k;
+        double t = (volume + TWO52) - TWO52;
+        t = t > volume ? t - 1.0 : t;
+        o[i] = open, h[i] = high, l[i] = low, c[i] = close, v[i] = t;
+        prev_close = close;
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/*  8 symbols at once, one per lane                                       */
+
+typedef uint32_t s_v8u __attribute__ ((vector_size (32)));
+typedef double s_v2d __attribute__ ((vector_size (16)));
+typedef long long s_v2l __attribute__ ((vector_size (16)));
+typedef int32_t s_v2i __attribute__ ((vector_size (8)));
+typedef double s_v4d __attribute__ ((vector_size (32)));
+typedef long long s_v4l __attribute__ ((vector_size (32)));
+typedef int32_t s_v4i __attribute__ ((vector_size (16)));
+typedef double s_v8d __attribute__ ((vector_size (64)));
+typedef long long s_v8l __attribute__ ((vector_size (64)));
+typedef int32_t s_v8i __attribute__ ((vector_size (32)));
+
+/*  The integers a bar needs, per lane, before they become doubles. */
+enum {
+    I_REGIME, I_DRIFT, I_VOLA, I_VOLB, I_FLAT, I_FLATLEN, I_GAP, I_GAPG,
+    I_RET, I_HIGH, I_LOW, I_SPIKE, I_SPIKESZ, I_VOLUME, I_COUNT
+};
+
+/*  The hashes for 8 lanes at once (32-bit lanes: one AVX2 register),
+    then split into what each use takes, as int32 (all < 2^31). */
+#define ZS_SYNTH_DRAWS(SFX, ATTR)                                          \
+    ATTR static inline __attribute__ ((always_inline)) void                \
+        s_draws_##SFX (s_v8u lo, s_v8u hi, uint32_t base,                  \
+                       int32_t in[I_COUNT][8])                             \
+    {                                                                      \
+        s_v8u d[DRAWS];                                                    \
+        for (int k = 0; k < DRAWS; k++) {                                  \
+            s_v8u x = (lo + (base + (uint32_t) k) * GOLDEN) ^ hi;          \
+            x ^= x >> 16;                                                  \
+            x *= 0x7feb352dU;                                              \
+            x ^= x >> 15;                                                  \
+            x *= 0x846ca68bU;                                              \
+            x ^= x >> 16;                                                  \
+            d[k] = x;                                                      \
+        }                                                                  \
+        s_v8u v[I_COUNT];                                                  \
+        v[I_REGIME] = d[0] >> 25;                                          \
+        v[I_DRIFT] = d[1] >> 8;                                            \
+        v[I_VOLA] = d[2] >> 16;                                            \
+        v[I_VOLB] = d[2] & 0xffffU;                                        \
+        v[I_FLAT] = d[3] >> 16;                                            \
+        v[I_FLATLEN] = ((d[3] & 0xffffU) * 11U) >> 16;                     \
+        v[I_GAP] = d[4] >> 16;                                             \
+        v[I_GAPG] = (d[5] >> 16) + (d[5] & 0xffffU) + (d[6] >> 16)         \
+                    + (d[6] & 0xffffU);                                    \
+        v[I_RET] = (d[7] >> 16) + (d[7] & 0xffffU) + (d[8] >> 16)          \
+                   + (d[8] & 0xffffU);                                     \
+        v[I_HIGH] = d[9] >> 16;                                            \
+        v[I_LOW] = d[9] & 0xffffU;                                         \
+        v[I_SPIKE] = d[10] >> 16;                                          \
+        v[I_SPIKESZ] = d[10] & 0xffffU;                                    \
+        v[I_VOLUME] = d[11] >> 8;                                          \
+        memcpy (in, v, sizeof v);                                          \
+    }
+
+/*  The bars of 8 lanes as G = 8 / W vectors of W doubles (the machine's
+    own width: independent chains the CPU overlaps), the same operations
+    as s_generate per lane, selects for its branches. */
+#define ZS_SYNTH_BLOCK(SFX, ATTR, VT, VL, VI, W)                           \
+    ZS_SYNTH_DRAWS (SFX, ATTR)                                             \
+    ATTR static void s_block_##SFX (const uint64_t key[8], size_t n,       \
+                                    double *out[8][5], int m)              \
+    {                                                                      \
+        enum { G = 8 / (W) };                                              \
+        s_v8u lo, hi;                                                      \
+        VT drift[G], vol[G], regime_left[G], flat_left[G];                 \
+        VT prev_close[G], base_vol[G], base_volume[G];                     \
+        VL has_flats[G];                                                   \
+        for (int q = 0; q < 8; q++) {                                      \
+            s_character_t ch = s_character (key[q]);                       \
+            lo[q] = (uint32_t) key[q];                                     \
+            hi[q] = (uint32_t) (key[q] >> 32);                             \
+            prev_close[q / (W)][q % (W)] = ch.price;                       \
+            base_vol[q / (W)][q % (W)] = ch.base_vol;                      \
+            base_volume[q / (W)][q % (W)] = ch.base_volume;                \
+            has_flats[q / (W)][q % (W)] = ch.has_flats ? -1 : 0;           \
+        }                                                                  \
+        const VT zero = {0}, one = zero + 1.0;                             \
+        for (int g = 0; g < G; g++) {                                      \
+            drift[g] = zero;                                               \
+            regime_left[g] = zero;                                         \
+            flat_left[g] = zero;                                           \
+            vol[g] = base_vol[g];                                          \
+        }                                                                  \
+        int32_t in[I_COUNT][8] __attribute__ ((aligned (64)));             \
+        for (size_t i = 0; i < n; i++) {                                   \
+            s_draws_##SFX (lo, hi, (uint32_t) (i + 1) * DRAWS, in);        \
+            for (int g = 0; g < G; g++) {                                  \
+                VT f[I_COUNT];                                             \
+                for (int j = 0; j < I_COUNT; j++) {                        \
+                    VI x;                                                  \
+                    memcpy (&x, &in[j][g * (W)], sizeof x);                \
+                    f[j] = __builtin_convertvector (x, VT);                \
+                }                                                          \
+                VL sw = regime_left[g] == zero;                            \
+                regime_left[g] = SEL (VL, sw, 15.0 + f[I_REGIME],          \
+                                      regime_left[g]);                     \
+                drift[g] = SEL (VL, sw,                                    \
+                                (f[I_DRIFT] * (1.0 / 16777216.0) - 0.48)   \
+                                    * 0.004,                               \
+                                drift[g]);                                 \
+                vol[g] = SEL (VL, sw,                                      \
+                              base_vol[g]                                  \
+                                  * (0.5                                   \
+                                     + 2.0 * ((f[I_VOLA] * (1.0 / 65536.0)) \
+                                              * (f[I_VOLB]                 \
+                                                 * (1.0 / 65536.0)))),     \
+                              vol[g]);                                     \
+                regime_left[g] = regime_left[g] - 1.0;                     \
+                VL start = has_flats[g] & (flat_left[g] == zero)           \
+                           & (f[I_FLAT] * (1.0 / 65536.0) < 0.01);         \
+                flat_left[g] = SEL (VL, start, 5.0 + f[I_FLATLEN],         \
+                                    flat_left[g]);                         \
+                VL flat = flat_left[g] > zero;                             \
+                flat_left[g] = SEL (VL, flat, flat_left[g] - 1.0,          \
+                                    flat_left[g]);                         \
+                VT v_ = vol[g];                                            \
+                VT gap = SEL (VL, f[I_GAP] * (1.0 / 65536.0) < 0.02,       \
+                              ((f[I_GAPG] * (1.0 / 65536.0) - 2.0)         \
+                               * 1.7320508075688772)                       \
+                                  * v_ * 3.0,                              \
+                              zero);                                       \
+                VT pc = prev_close[g];                                     \
+                VT open = pc * (1.0 + gap);                                \
+                VT r = drift[g]                                            \
+                       + v_                                                \
+                             * ((f[I_RET] * (1.0 / 65536.0) - 2.0)         \
+                                * 1.7320508075688772);                     \
+                r = SEL (VL, r < -0.5, zero - 0.5, r);                     \
+                VT close = open * (1.0 + r);                               \
+                VT up = SEL (VL, open > close, open, close);               \
+                VT dn = SEL (VL, open < close, open, close);               \
+                VT high = up * (1.0 + v_ * 0.6 * (f[I_HIGH]                \
+                                                  * (1.0 / 65536.0)));     \
+                VT low = dn * (1.0 - v_ * 0.6 * (f[I_LOW]                  \
+                                                 * (1.0 / 65536.0)));      \
+                low = SEL (VL, low <= zero, dn * 0.5, low);                \
+                VT spike = SEL (VL, f[I_SPIKE] * (1.0 / 65536.0) < 0.02,   \
+                                3.0 + 5.0 * (f[I_SPIKESZ]                  \
+                                             * (1.0 / 65536.0)),           \
+                                one);                                      \
+                VT ex = v_ - base_vol[g];                                  \
+                ex = SEL (VL, ex > zero, ex, zero);                        \
+                VT uv = f[I_VOLUME] * (1.0 / 16777216.0);                  \
+                VT volume = base_volume[g] * (0.6 + 0.8 * uv)              \
+                            * (1.0 + 20.0 * ex) * spike;                   \
+                open = SEL (VL, flat, pc, open);                           \
+                close = SEL (VL, flat, pc, close);                         \
+                high = SEL (VL, flat, pc, high);                           \
+                low = SEL (VL, flat, pc, low);                             \
+                volume = SEL (VL, flat, base_volume[g] * 0.05 * uv,        \
+                              volume);                                     \
+                VT k2 = SEL (VL, close < 0.5, one + 1.0, one);             \
+                open = open * k2, close = close * k2, high = high * k2,    \
+                low = low * k2;                                            \
+                VT t = (volume + TWO52) - TWO52;                           \
+                t = SEL (VL, t > volume, t - 1.0, t);                      \
+                for (int w = 0; w < (W); w++) {                            \
+                    int q = g * (W) + w;                                   \
+                    if (q < m) {                                           \
+                        out[q][0][i] = open[w];                            \
+                        out[q][1][i] = high[w];                            \
+                        out[q][2][i] = low[w];                             \
+                        out[q][3][i] = close[w];                           \
+                        out[q][4][i] = t[w];                               \
+                    }                                                      \
+                }                                                          \
+                prev_close[g] = close;                                     \
+            }                                                              \
+        }                                                                  \
+    }
+
+#define SEL(VL, m, a, b)                                                   \
+    ((__typeof__ (a)) (((VL) (a) & (m)) | ((VL) (b) & ~(m))))
+
+ZS_SYNTH_BLOCK (sse2, , s_v2d, s_v2l, s_v2i, 2)
+ZS_SYNTH_BLOCK (avx2, __attribute__ ((target ("avx2"))), s_v4d, s_v4l,
+                s_v4i, 4)
+ZS_SYNTH_BLOCK (avx512, __attribute__ ((target ("avx512f"))), s_v8d, s_v8l,
+                s_v8i, 8)
+
+/* ---------------------------------------------------------------------- */
+
+static zs_bars_t *s_bars (size_t n, const char *dates)
+{
+    zs_bars_t *b = zs_bars_new_dated (n, dates);
     if (!b)
         return NULL;
-    if (dates) {
-        free (b->dates);
-        b->dates = (char *) dates;
-        b->dates_shared = true;
-        b->bytes -= (n ? n : 1) * ZS_DATE_SLOT;
-    }
-    else {
+    if (!dates) {
         char *own = zs_synth_dates (n);
         if (!own) {
             zs_bars_destroy (&b);
@@ -115,62 +390,63 @@ zs_bars_t *zs_synth_generate (const char *symbol, uint64_t seed, size_t n,
         memcpy (b->dates, own, (n ? n : 1) * ZS_DATE_SLOT);
         free (own);
     }
-    uint64_t st = s_seed (symbol, seed);
-    /* per-symbol character: price level, volatility, liquidity */
-    double price = 5.0 + 295.0 * s_unit (&st) * s_unit (&st);
-    double base_vol = 0.008 + 0.025 * s_unit (&st);
-    double base_volume = 20000.0 + 5000000.0 * s_unit (&st) * s_unit (&st);
-    bool has_flats = s_unit (&st) < 0.05;
-    double drift = 0, vol = base_vol;
-    size_t regime_left = 0, flat_left = 0;
-    double prev_close = price;
-    for (size_t i = 0; i < n; i++) {
-        if (regime_left == 0) {
-            regime_left = 15 + (size_t) (s_next (&st) % 120);
-            drift = (s_unit (&st) - 0.48) * 0.004;
-            vol = base_vol * (0.5 + 2.0 * s_unit (&st) * s_unit (&st));
-        }
-        regime_left--;
-        if (has_flats && flat_left == 0 && s_unit (&st) < 0.01)
-            flat_left = 5 + (size_t) (s_next (&st) % 11);
-        double open, close, high, low, volume;
-        if (flat_left > 0) {
-            flat_left--;
-            open = close = high = low = prev_close;
-            volume = base_volume * 0.05 * s_unit (&st);
-        }
-        else {
-            double gap = 0;
-            if (s_unit (&st) < 0.02)
-                gap = s_gauss (&st) * vol * 3.0;
-            open = prev_close * (1.0 + gap);
-            double r = drift + vol * s_gauss (&st);
-            if (r < -0.5)
-                r = -0.5;
-            close = open * (1.0 + r);
-            double hi = open > close ? open : close;
-            double lo = open < close ? open : close;
-            high = hi * (1.0 + vol * 0.6 * s_unit (&st));
-            low = lo * (1.0 - vol * 0.6 * s_unit (&st));
-            if (low <= 0)
-                low = lo * 0.5;
-            double spike = s_unit (&st) < 0.02 ? 3.0 + 5.0 * s_unit (&st)
-                                               : 1.0;
-            volume = base_volume * (0.6 + 0.8 * s_unit (&st))
-                     * (1.0 + 20.0 * (vol - base_vol > 0 ? vol - base_vol : 0))
-                     * spike;
-        }
-        /* keep prices in a sane band without any libm call */
-        if (close < 0.5) {
-            double k = 2.0;
-            open *= k, close *= k, high *= k, low *= k;
-        }
-        b->open[i] = open;
-        b->high[i] = high;
-        b->low[i] = low;
-        b->close[i] = close;
-        b->volume[i] = (double) (int64_t) volume;
-        prev_close = close;
-    }
     return b;
+}
+
+zs_bars_t *zs_synth_generate (const char *symbol, uint64_t seed, size_t n,
+                              const char *dates)
+{
+    zs_bars_t *b = s_bars (n, dates);
+    if (b)
+        s_generate (s_seed (symbol, seed), n, b->open, b->high, b->low,
+                    b->close, b->volume);
+    return b;
+}
+
+int zs_synth_generate_block (int isa_, const char *const *symbols,
+                             size_t m, uint64_t seed, size_t n,
+                             const char *dates, zs_bars_t **out)
+{
+    zs_isa_t isa = (zs_isa_t) isa_;
+    if (m > 8)
+        return -1;
+    if (m == 0)
+        return 0;
+    for (size_t q = 0; q < m; q++)
+        out[q] = NULL;
+    uint64_t key[8];
+    double *cols[8][5];
+    for (size_t q = 0; q < 8; q++) {
+        /* lanes past m repeat the first symbol (computed, not kept) */
+        key[q] = s_seed (symbols[q < m ? q : 0], seed);
+        if (q >= m)
+            continue;
+        if (!(out[q] = s_bars (n, dates))) {
+            for (size_t k = 0; k < q; k++)
+                zs_bars_destroy (&out[k]);
+            return -1;
+        }
+        cols[q][0] = out[q]->open;
+        cols[q][1] = out[q]->high;
+        cols[q][2] = out[q]->low;
+        cols[q][3] = out[q]->close;
+        cols[q][4] = out[q]->volume;
+    }
+    switch (m > 1 ? isa : ZS_ISA_SCALAR) {
+    case ZS_ISA_AVX512:
+        s_block_avx512 (key, n, cols, (int) m);
+        break;
+    case ZS_ISA_AVX2:
+        s_block_avx2 (key, n, cols, (int) m);
+        break;
+    case ZS_ISA_SSE2:
+        s_block_sse2 (key, n, cols, (int) m);
+        break;
+    default:
+        for (size_t q = 0; q < m; q++)
+            s_generate (key[q], n, cols[q][0], cols[q][1], cols[q][2],
+                        cols[q][3], cols[q][4]);
+        break;
+    }
+    return 0;
 }

@@ -95,18 +95,24 @@ static pid_t s_spawn (s_children_t *kids, const char *name, char **argv)
     return pid;
 }
 
-static void s_stop_all (s_children_t *kids)
+/*  SIGTERM to the children named (or all but those, with but), then waits
+    up to timeout_ms for them; those still there are killed. */
+static void s_stop (s_children_t *kids, const char *name, bool but,
+                    int64_t timeout_ms)
 {
-    /* workers first (they say bye), then the broker */
-    for (int i = kids->n - 1; i >= 0; i--)
-        if (kids->pids[i] > 0)
+    bool pick[MAX_CHILDREN];
+    for (int i = 0; i < kids->n; i++) {
+        pick[i] = kids->pids[i] > 0
+                  && (strcmp (kids->names[i], name) == 0) != but;
+        if (pick[i])
             kill (kids->pids[i], SIGTERM);
-    int64_t deadline = zs_clock_ms () + 5000;
-    int left = kids->n;
+    }
+    int64_t deadline = zs_clock_ms () + timeout_ms;
+    int left = 1;
     while (left > 0 && zs_clock_ms () < deadline) {
         left = 0;
         for (int i = 0; i < kids->n; i++) {
-            if (kids->pids[i] <= 0)
+            if (!pick[i] || kids->pids[i] <= 0)
                 continue;
             if (waitpid (kids->pids[i], NULL, WNOHANG) == kids->pids[i])
                 kids->pids[i] = 0;
@@ -114,14 +120,23 @@ static void s_stop_all (s_children_t *kids)
                 left++;
         }
         if (left)
-            usleep (20000);
+            usleep (5000);
     }
     for (int i = 0; i < kids->n; i++)
-        if (kids->pids[i] > 0) {
+        if (pick[i] && kids->pids[i] > 0) {
             kill (kids->pids[i], SIGKILL);
             waitpid (kids->pids[i], NULL, 0);
             kids->pids[i] = 0;
         }
+}
+
+static void s_stop_all (s_children_t *kids)
+{
+    /* workers and the gateway first, while the broker still hears their
+       bye (a worker whose broker is gone waits out its sockets' linger),
+       then the broker */
+    s_stop (kids, "broker", true, 5000);
+    s_stop (kids, "broker", false, 5000);
 }
 
 /*  Waits until the broker answers a list request. */

@@ -91,3 +91,22 @@ try:
         stop(second)
 finally:
     stop(first)
+
+# `zscan local --exit` stops its workers first, while the broker still
+# hears their bye, then the broker (it stopped them all at once: each
+# worker then waited out its reports socket's linger, 2 s, for a broker
+# that was gone)
+out = subprocess.run(
+    [os.path.join(BIN, "zscan"), "local", "--exit", "--no-gateway", "--json",
+     "--workers", "2", "--universe", "synthetic:200", "--data",
+     "synthetic:bars=60", "--log-level", "info"],
+    capture_output=True, timeout=60)
+lines = out.stderr.decode().splitlines()
+left = [i for i, l in enumerate(lines) if "zscan-broker" in l and " left (" in l]
+stopped = [i for i, l in enumerate(lines) if "broker stopped" in l]
+check(out.returncode == 0 and len(left) == 2 and len(stopped) == 1
+      and max(left) < stopped[0],
+      "zscan local --exit: both workers' bye heard before the broker "
+      "stopped (exit %d): %r" % (out.returncode, lines[-8:]))
+log("ok: zscan local --exit stops the workers (their bye heard), then the "
+    "broker")

@@ -547,6 +547,7 @@ void zs_broker_destroy (zs_broker_t **self_p)
         }
     zlistx_destroy (&self->running);
     zlistx_destroy (&self->finished);
+    free (self->aff_seeds);
     zhashx_destroy (&self->scans); /* frees scans and their tasks */
     zs_idmap_destroy (&self->tasks_by_id);
     zhashx_destroy (&self->letting_go);

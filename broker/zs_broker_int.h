@@ -39,6 +39,7 @@ typedef struct {
     uint32_t busy;         /* lanes holding a task, from heartbeats        */
     bool hello;            /* we have its hello                            */
     char key[ZS_KEY_TEXT]; /* CURVE: the key it first spoke with ("" none) */
+    uint64_t seed;         /* its rendezvous hashing seed (from its id)    */
 } zs_bworker_t;
 
 typedef struct {
@@ -98,6 +99,8 @@ struct zs_broker_t {
 
     zhashx_t *workers;          /* id -> zs_bworker_t*                     */
     zhashx_t *lanes;            /* key -> zs_blane_t*                      */
+    uint64_t *aff_seeds;        /* the workers with lanes, for affinity    */
+    size_t aff_cap;
 
     /* the batches of result records being gathered for results-out, one
        per result topic (0: .r0, 1: .r1): records of one scan, sent as one

@@ -9,6 +9,7 @@
 
 #define FLAG_DELIVERED 1
 #define FLAG_SIGNAL 2
+#define FLAG_TAKEN 4 /* dispatched at least once */
 
 /* ---------------------------------------------------------------------- */
 /*  Lists                                                                  */
@@ -454,13 +455,13 @@ zs_btask_t *zs_bscan_mark (zs_bscan_t *self, uint32_t index, bool signal,
 
 bool zs_bscan_has_work (const zs_bscan_t *self)
 {
-    return self->queue_head || self->cursor < self->total;
+    return self->queue_head || self->dispatched < self->total;
 }
 
 static uint32_t s_batch_size (const zs_bscan_t *self, size_t nlanes,
                               double batch_ms, uint32_t bmin, uint32_t bmax)
 {
-    uint32_t left = self->total - self->cursor;
+    uint32_t left = self->total - self->dispatched;
     double size;
     if (self->batch_hint)
         size = self->batch_hint;
@@ -488,9 +489,44 @@ static uint32_t s_batch_size (const zs_bscan_t *self, size_t nlanes,
     return (uint32_t) size;
 }
 
+uint64_t zs_bscan_worker_seed (const char *worker)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *p = worker; *p; p++)
+        h = (h ^ (uint8_t) *p) * 1099511628211ULL;
+    return h;
+}
+
+static uint64_t s_mix64 (uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/*  Rendezvous hashing: the worker (by seed) a symbol belongs to, the one
+    with the highest score for it.  A worker that joins takes over only
+    the symbols it now scores highest on; one that leaves gives up only
+    its own. */
+static bool s_mine (const char *symbol, const uint64_t *seeds, size_t n,
+                    uint64_t mine)
+{
+    uint64_t h = zs_bscan_worker_seed (symbol);
+    uint64_t best = 0, who = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t score = s_mix64 (h ^ seeds[k]);
+        if (k == 0 || score > best || (score == best && seeds[k] < who)) {
+            best = score;
+            who = seeds[k];
+        }
+    }
+    return who == mine;
+}
+
 zs_btask_t *zs_bscan_next_task (zs_bscan_t *self, uint64_t id,
                                 size_t nlanes, double batch_ms,
-                                uint32_t batch_min, uint32_t batch_max)
+                                uint32_t batch_min, uint32_t batch_max,
+                                const zs_affinity_t *aff)
 {
     zs_btask_t *t = self->queue_head;
     if (t) {
@@ -500,6 +536,9 @@ zs_btask_t *zs_bscan_next_task (zs_bscan_t *self, uint64_t id,
         s_inflight_add (self, t);
         return t;
     }
+    while (self->cursor < self->total
+           && (self->flags[self->cursor] & FLAG_TAKEN))
+        self->cursor++;
     if (self->cursor >= self->total)
         return NULL;
     uint32_t n = s_batch_size (self, nlanes, batch_ms, batch_min, batch_max);
@@ -511,15 +550,43 @@ zs_btask_t *zs_bscan_next_task (zs_bscan_t *self, uint64_t id,
         free (t);
         return NULL;
     }
+    uint32_t k = 0;
+    if (aff && aff->nseeds > 1) {
+        /* the lane's worker's own symbols first, from a window ahead of
+           the first not yet dispatched (the order is kept roughly: the
+           universe's priority), so that each worker scans, and caches,
+           its share */
+        uint64_t window = (uint64_t) n * 4 * aff->nseeds;
+        uint64_t end = (uint64_t) self->cursor + window;
+        if (end > self->total)
+            end = self->total;
+        for (uint32_t idx = self->cursor; idx < end && k < n; idx++)
+            if (!(self->flags[idx] & FLAG_TAKEN)
+                && s_mine (self->symlist.items[idx], aff->seeds, aff->nseeds,
+                           aff->mine))
+                t->index[k++] = idx;
+    }
+    /* none of its own near the front (or no affinity): the next ones, in
+       order, whoever they belong to: no lane waits */
+    for (uint32_t idx = self->cursor; idx < self->total && k == 0; idx++)
+        if (!(self->flags[idx] & FLAG_TAKEN))
+            for (uint32_t j = idx; j < self->total && k < n; j++)
+                if (!(self->flags[j] & FLAG_TAKEN))
+                    t->index[k++] = j;
+    if (k == 0) {
+        free (t->index);
+        free (t);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < k; i++) {
+        self->flags[t->index[i]] |= FLAG_TAKEN;
+        self->owner[t->index[i]] = t;
+    }
+    self->dispatched += k;
     t->id = id;
     t->scan = self;
     t->attempt = 1;
-    t->n = t->remaining = n;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t idx = self->cursor++;
-        t->index[i] = idx;
-        self->owner[idx] = t;
-    }
+    t->n = t->remaining = k;
     t->state = ZS_TASK_SENT;
     s_inflight_add (self, t);
     return t;

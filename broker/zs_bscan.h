@@ -88,7 +88,8 @@ struct zs_bscan_t {
     double sum_results;
     uint8_t *flags;             /* per symbol: delivered, signal         */
     zs_btask_t **owner;         /* per symbol: task responsible          */
-    uint32_t cursor;            /* next symbol never dispatched          */
+    uint32_t cursor;            /* first symbol never dispatched         */
+    uint32_t dispatched;        /* symbols dispatched at least once      */
     zs_btask_t *queue_head, *queue_tail;
     zs_btask_t *inflight;       /* doubly linked                         */
     char **pnames_owned;
@@ -139,13 +140,29 @@ bool zs_bscan_has_work (const zs_bscan_t *self);
     definition measured (so its first batches are sized right). */
 void zs_bscan_set_prior (zs_bscan_t *self, double us_per_symbol);
 
+/*  Cache affinity: the live workers (each a seed, zs_bscan_worker_seed of
+    its id) and the one whose lane asks. */
+typedef struct {
+    const uint64_t *seeds;
+    size_t nseeds;
+    uint64_t mine;
+} zs_affinity_t;
+
+uint64_t zs_bscan_worker_seed (const char *worker);
+
 /*  The next batch, with a fresh id: the front of the retry queue, or a new
     cut sized to about batch_ms of work (batch_hint when set), never more
-    than a fair share for nlanes lanes.  The task is put in flight (state
-    SENT is the caller's to set).  NULL when there is no work. */
+    than a fair share for nlanes lanes.  With aff (and more than one
+    worker), the cut takes the asking worker's own symbols (rendezvous
+    hashing over the live workers) from a window ahead of the first one
+    not yet dispatched, so that each worker scans and caches one share of
+    the universe; when none of its own are near, the next ones in order
+    (work is stolen rather than waited for).  The task is put in flight
+    (state SENT is the caller's to set).  NULL when there is no work. */
 zs_btask_t *zs_bscan_next_task (zs_bscan_t *self, uint64_t id,
                                 size_t nlanes, double batch_ms,
-                                uint32_t batch_min, uint32_t batch_max);
+                                uint32_t batch_min, uint32_t batch_max,
+                                const zs_affinity_t *aff);
 
 /* Drops the symbols already delivered from the task's list. */
 void zs_bscan_task_compact (zs_bscan_t *self, zs_btask_t *task);

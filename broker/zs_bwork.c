@@ -139,10 +139,39 @@ static zs_blane_t *s_pick_lane (zs_broker_t *self, int64_t now)
 }
 
 /*  Hands out work while some lane has credit and some scan has work. */
+/*  The workers that have lanes (each once), for cache affinity: each
+    scans, and keeps the bars of, its own share of a universe. */
+static size_t s_affinity_seeds (zs_broker_t *self)
+{
+    size_t n = 0;
+    for (zs_blane_t *l = (zs_blane_t *) zhashx_first (self->lanes); l;
+         l = (zs_blane_t *) zhashx_next (self->lanes)) {
+        uint64_t seed = l->worker->seed;
+        bool seen = false;
+        for (size_t k = 0; k < n && !seen; k++)
+            seen = self->aff_seeds[k] == seed;
+        if (seen)
+            continue;
+        if (n == self->aff_cap) {
+            size_t cap = self->aff_cap ? self->aff_cap * 2 : 16;
+            uint64_t *grown = (uint64_t *) realloc (self->aff_seeds,
+                                                    cap * sizeof *grown);
+            if (!grown)
+                return 0; /* no affinity this time */
+            self->aff_seeds = grown;
+            self->aff_cap = cap;
+        }
+        self->aff_seeds[n++] = seed;
+    }
+    return n;
+}
+
 void zs_work_dispatch (zs_broker_t *self)
 {
     int64_t now = zs_clock_us ();
     size_t nlanes = zhashx_size (self->lanes);
+    zs_affinity_t aff = {self->aff_seeds, 0, 0};
+    bool aff_known = false;
     while (zlistx_size (self->running) > 0) {
         zs_blane_t *lane = s_pick_lane (self, now);
         if (!lane)
@@ -158,9 +187,16 @@ void zs_work_dispatch (zs_broker_t *self)
         }
         if (!scan)
             return;
+        if (!aff_known) {
+            aff.nseeds = s_affinity_seeds (self);
+            aff.seeds = self->aff_seeds;
+            aff_known = true;
+        }
+        aff.mine = lane->worker->seed;
         zs_btask_t *task = zs_bscan_next_task (
             scan, ++self->next_task_id, nlanes, self->cfg.batch_ms,
-            (uint32_t) self->cfg.batch_min, (uint32_t) self->cfg.batch_max);
+            (uint32_t) self->cfg.batch_min, (uint32_t) self->cfg.batch_max,
+            &aff);
         if (!task)
             return;
         if (s_task_send (self, lane, task, now) != 0) {
@@ -193,6 +229,7 @@ static zs_bworker_t *s_worker_touch (zs_broker_t *self, const char *id,
             free (w);
             return NULL;
         }
+        w->seed = zs_bscan_worker_seed (id);
         zhashx_insert (self->workers, id, w);
     }
     else if (w->last_seen_us

@@ -37,7 +37,7 @@ static int s_drain (zs_bscan_t *s, size_t lanes, uint32_t *sizes, int cap,
     int n = 0;
     zs_btask_t *t;
     uint64_t id = 100;
-    while ((t = zs_bscan_next_task (s, id++, lanes, 5.0, 8, 4096)) != NULL) {
+    while ((t = zs_bscan_next_task (s, id++, lanes, 5.0, 8, 4096, NULL)) != NULL) {
         if (n < cap)
             sizes[n] = t->n;
         n++;
@@ -59,13 +59,13 @@ int main (void)
        reported, batches are batch_ms of work: 5 ms at 10 us = 500 */
     zs_bscan_t *s = s_scan ("synthetic:10000", src, liq, hist, 0);
     uint32_t sizes[64];
-    zs_btask_t *t = zs_bscan_next_task (s, 1, 1, 5.0, 8, 4096);
+    zs_btask_t *t = zs_bscan_next_task (s, 1, 1, 5.0, 8, 4096, NULL);
     CHECK (t && t->n == 8 && t->index[0] == 0 && t->index[7] == 7,
            "first batch: %u symbols", t ? t->n : 0);
     zs_bscan_observe_rate (s, 8, 8 * 10.0);
     CHECK (fabs (s->us_per_symbol - 10.0) < 1e-9, "rate %.3f",
            s->us_per_symbol);
-    t = zs_bscan_next_task (s, 2, 1, 5.0, 8, 4096);
+    t = zs_bscan_next_task (s, 2, 1, 5.0, 8, 4096, NULL);
     CHECK (t && t->n == 500 && t->index[0] == 8, "second batch: %u", t->n);
     /* reports weigh by symbols: 500 at 20 us and the 8 at 10 */
     zs_bscan_observe_rate (s, 500, 500 * 20.0);
@@ -85,7 +85,7 @@ int main (void)
        first batch is full size at once (5 ms at 2.5 us = 2000) */
     s = s_scan ("synthetic:10000", src, liq, hist, 0);
     zs_bscan_set_prior (s, 2.5);
-    t = zs_bscan_next_task (s, 1, 1, 5.0, 8, 4096);
+    t = zs_bscan_next_task (s, 1, 1, 5.0, 8, 4096, NULL);
     CHECK (t && t->n == 2000, "first batch with a prior: %u", t->n);
     /* a report moves the estimate by its weight against 2,000 symbols of
        the prior: 2000 at 5 us -> (10000 + 5000) / 4000 = 3.75 */
@@ -126,7 +126,7 @@ int main (void)
        rate and the share */
     s = s_scan ("synthetic:10000", src, liq, hist, 0);
     zs_bscan_set_prior (s, 0.01); /* 500,000 symbols in 5 ms */
-    t = zs_bscan_next_task (s, 1, 1, 5.0, 8, 3000);
+    t = zs_bscan_next_task (s, 1, 1, 5.0, 8, 3000, NULL);
     CHECK (t && t->n == 3000, "batch_max: %u", t->n);
     zs_bscan_destroy (&s);
     s = s_scan ("synthetic:1000", src, liq, hist, 77);
@@ -137,8 +137,8 @@ int main (void)
 
     /* 5. retries first, with a new id; marks lower what a task still owes */
     s = s_scan ("synthetic:100", src, liq, hist, 0);
-    zs_btask_t *a = zs_bscan_next_task (s, 1, 1, 5.0, 8, 4096);
-    zs_btask_t *b = zs_bscan_next_task (s, 2, 1, 5.0, 8, 4096);
+    zs_btask_t *a = zs_bscan_next_task (s, 1, 1, 5.0, 8, 4096, NULL);
+    zs_btask_t *b = zs_bscan_next_task (s, 2, 1, 5.0, 8, 4096, NULL);
     CHECK (a && b && a->n == 8 && b->index[0] == 8, "two batches");
     CHECK (zs_bscan_mark (s, 3, true, false) == a && a->remaining == 7
                && zs_bscan_delivered (s, 3) && s->signals == 1,
@@ -146,7 +146,7 @@ int main (void)
     zs_bscan_task_compact (s, a);
     CHECK (a->n == 7 && a->index[3] == 4, "compacted: %u", a->n);
     zs_bscan_requeue_front (s, a);
-    t = zs_bscan_next_task (s, 9, 1, 5.0, 8, 4096);
+    t = zs_bscan_next_task (s, 9, 1, 5.0, 8, 4096, NULL);
     CHECK (t == a && t->id == 9 && t->n == 7, "the retry goes first");
     zs_bscan_destroy (&s);
 

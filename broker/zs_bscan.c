@@ -557,6 +557,9 @@ zs_btask_t *zs_bscan_next_task (zs_bscan_t *self, uint64_t id,
            universe's priority), so that each worker scans, and caches,
            its share */
         uint64_t window = (uint64_t) n * 4 * aff->nseeds;
+        if (window > 8192)
+            window = 8192; /* each symbol is hashed once per worker: the
+                              loop stays well under a millisecond */
         uint64_t end = (uint64_t) self->cursor + window;
         if (end > self->total)
             end = self->total;

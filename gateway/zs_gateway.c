@@ -505,6 +505,12 @@ static void s_stream_open (zs_gateway_t *self, s_pss_t *pss)
     s_stream_count (self, pss, true);
     s_watch (self, pss);
     pss->quiet_us = zs_clock_us ();
+    /* an SSE or export stream has read its request and sent its headers:
+       its request's header storage goes back to lws's pool (of
+       max_http_header_pool, 256), which would otherwise hold at most that
+       many such streams while new connections waited to be accepted */
+    if (pss->kind == K_SSE || pss->kind == K_EXPORT)
+        lws_http_headers_detach (pss->wsi);
     lws_callback_on_writable (pss->wsi);
 }
 

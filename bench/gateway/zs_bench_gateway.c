@@ -12,8 +12,9 @@
       channel, published as fast as nchan takes them;
     - time to first record: POST /scan/stream to the first WebSocket
       record, median of 20;
-    - idle connections: K WebSocket clients of a quiet scan, the gateway's
-      memory per connection (its RSS growth / K);
+    - idle connections: K clients of a quiet scan (4 WebSocket to 1 SSE,
+      from several 127.0.0.x source addresses), the gateway's memory per
+      connection (its RSS growth / the streams /metrics counts open);
     - relay latency: p50 and p99 of the time from results-out (a SUB of
       the bench's own, beside the gateway's) to a client's read, for every
       record of 20 clients, at 100 clients x 100 results/s and 1,000
@@ -21,7 +22,10 @@
 
     nchan runs when Debian's nginx and libnginx-mod-nchan are installed
     (./dev bench installs them); otherwise its rows say so.
-    ZS_BENCH_CLIENTS=N (default 1000), ZS_BENCH_IDLE=K (default 10000).
+    ZS_BENCH_CLIENTS=N (default 1000), ZS_BENCH_IDLE=K (default 50000,
+    fewer when the open-files limit is lower: said), ZS_BENCH_NOSSE=1
+    (idle connections all WebSocket), ZS_BENCH_NOSRC=1 (all from
+    127.0.0.1), ZS_BENCH_ONLY=idle (only them).
 */
 #include "zs_bus.h"
 #include "zs_util.h"
@@ -123,9 +127,27 @@ static long s_rss_kb (pid_t pid)
 /* ---------------------------------------------------------------------- */
 /*  HTTP and WebSocket clients by hand                                     */
 
+/*  The source address for the next connection: 127.0.0.1, or 127.0.0.N
+    (N > 1: many connections to one port need more than one source
+    address's ephemeral ports). */
+static int s_source = 1;
+
 static int s_connect (int port)
 {
     int fd = socket (AF_INET, SOCK_STREAM, 0);
+    if (fd >= 0 && s_source > 1) {
+        int one = 1;
+        /* the port is chosen at connect, per 4-tuple */
+        setsockopt (fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+                    sizeof one);
+        struct sockaddr_in src = {0};
+        src.sin_family = AF_INET;
+        src.sin_addr.s_addr = htonl (0x7f000000u | (uint32_t) s_source);
+        if (bind (fd, (struct sockaddr *) &src, sizeof src) != 0) {
+            close (fd);
+            return -1;
+        }
+    }
     struct sockaddr_in a = {0};
     a.sin_family = AF_INET;
     a.sin_port = htons ((uint16_t) port);
@@ -288,6 +310,25 @@ static int s_ws_open (int port, const char *path)
                       "websocket\r\nConnection: Upgrade\r\n"
                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                       "Sec-WebSocket-Version: 13\r\n\r\n",
+                      path);
+    if (write (fd, req, (size_t) n) != n) {
+        close (fd);
+        return -1;
+    }
+    fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
+/*  An SSE stream of path, left unread (idle). */
+static int s_sse_open (int port, const char *path)
+{
+    int fd = s_connect (port);
+    if (fd < 0)
+        return -1;
+    char req[512];
+    int n = snprintf (req, sizeof req,
+                      "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: "
+                      "text/event-stream\r\n\r\n",
                       path);
     if (write (fd, req, (size_t) n) != n) {
         close (fd);
@@ -721,15 +762,27 @@ int main (int argc, char **argv)
                       ? atoi (getenv ("ZS_BENCH_CLIENTS"))
                       : 1000;
     int idle = getenv ("ZS_BENCH_IDLE") ? atoi (getenv ("ZS_BENCH_IDLE"))
-                                        : 10000;
+                                        : 50000;
+    /* each client connection is a file here and one in the gateway: a
+       machine whose hard limit is lower holds what it allows (said) */
+    getrlimit (RLIMIT_NOFILE, &rl);
+    if ((rlim_t) idle + 1000 > rl.rlim_cur) {
+        fprintf (stderr, "bench: open files are limited to %llu here: %d "
+                 "idle connections instead of %d\n",
+                 (unsigned long long) rl.rlim_cur, (int) rl.rlim_cur - 1000,
+                 idle);
+        idle = (int) rl.rlim_cur - 1000;
+    }
 
-    /* ZS_BENCH_ONLY=zscan|nchan runs one side (profiling) */
+    /* ZS_BENCH_ONLY=zscan|nchan runs one side, =idle the idle
+       connections, =relay the relay latency (profiling) */
     const char *only = getenv ("ZS_BENCH_ONLY");
     bool do_zscan = !only || strcmp (only, "nchan") != 0;
     bool do_nchan = !only || strcmp (only, "zscan") != 0;
     double zscan = 0, ttfr[20] = {0};
     long before = 0, after = 0;
-    int opened = 0;
+    int opened = 0, held = 0;
+    static char metrics[65536];
     const int records = getenv ("ZS_BENCH_RECORDS")
                             ? atoi (getenv ("ZS_BENCH_RECORDS"))
                             : 20000;
@@ -742,6 +795,8 @@ int main (int argc, char **argv)
     double rp50[2] = {-1, -1}, rp99[2] = {-1, -1};
     int rshort[2] = {0, 0};
     bool do_relay = !only || !strcmp (only, "relay") || !strcmp (only, "zscan");
+    if (only && !strcmp (only, "idle"))
+        do_nchan = false; /* the idle connections only (profiling) */
     for (int i = 0; i < 2 && do_relay; i++) {
         int c = points[i][0] < clients ? points[i][0] : clients;
         rshort[i] = s_relay (c, points[i][1], 3.0, &rp50[i], &rp99[i]);
@@ -755,15 +810,16 @@ int main (int argc, char **argv)
     if (do_zscan) {
     if (s_env_start (&e, 0) != 0)
         return 1;
+    bool idle_only = only && !strcmp (only, "idle");
     s_scan (&e, "synthetic:20000", id, sizeof id); /* warm the bars */
     usleep (500000);
-    for (int r = 0; r < 3; r++) {
+    for (int r = 0; r < 3 && !idle_only; r++) {
         double v = s_fanout_zscan (&e, clients, records);
         if (v > zscan)
             zscan = v;
     }
     /* time to first record, median of 20 */
-    for (int i = 0; i < 20; i++) {
+    for (int i = 0; i < 20 && !idle_only; i++) {
         char path[160];
         double t0 = s_now ();
         if (s_scan (&e, "synthetic:2000", id, sizeof id) != 0)
@@ -786,19 +842,48 @@ int main (int argc, char **argv)
     usleep (300000);
     before = s_rss_kb (e.gw);
     s_ws_t *cl = calloc ((size_t) idle, sizeof *cl);
-    char path[160];
+    char path[160], spath[160];
     snprintf (path, sizeof path, "/ws/results/%s?after=1", id);
+    snprintf (spath, sizeof spath, "/events/results/%s?last_event_id=1",
+              id);
+    /* four WebSocket clients for one SSE client; 20,000 per source
+       address (127.0.0.2, .3, ...) */
     for (int i = 0; i < idle; i++) {
-        cl[i].fd = s_ws_open (e.http, path);
+        s_source = getenv ("ZS_BENCH_NOSRC") ? 1 : 2 + i / 20000;
+        cl[i].fd = i % 5 == 4 && !getenv ("ZS_BENCH_NOSSE") ? s_sse_open (e.http, spath)
+                              : s_ws_open (e.http, path);
         if (cl[i].fd >= 0)
             opened++;
         if (i % 1000 == 999)
             usleep (10000);
     }
-    sleep (2);
-    char out[4096];
-    s_http (e.http, "GET", "/metrics", NULL, out, sizeof out);
+    s_source = 1;
+    sleep (3);
+    char *out = metrics;
+    int mst = s_http (e.http, "GET", "/metrics", NULL, out, sizeof metrics);
+    if (mst != 200) {
+        int st = 0;
+        pid_t w = waitpid (e.gw, &st, WNOHANG);
+        fprintf (stderr, "bench: GET /metrics: %d (%s); the gateway %s\n",
+                 mst, strerror (errno),
+                 w == e.gw ? (WIFSIGNALED (st) ? "died of a signal"
+                                               : "exited")
+                           : "runs");
+        if (w == e.gw && WIFSIGNALED (st))
+            fprintf (stderr, "bench: signal %d\n", WTERMSIG (st));
+    }
     after = s_rss_kb (e.gw);
+    /* what the gateway holds open, by its own count */
+    held = 0;
+    const char *kinds[] = {"ws", "sse"};
+    for (int k = 0; k < 2; k++) {
+        char key[64];
+        snprintf (key, sizeof key, "zscan_gateway_connections{kind=\"%s\"} ",
+                  kinds[k]);
+        const char *at = strstr (out, key);
+        if (at)
+            held += atoi (at + strlen (key));
+    }
     s_ws_close_all (cl, idle);
     free (cl);
     s_stop (&e.procs);
@@ -851,9 +936,13 @@ int main (int argc, char **argv)
     printf ("BENCH\tgateway: POST /scan/stream to the first WebSocket "
             "record, median of 20\t%.2f\tms\t-\t-\n",
             ttfr[10]);
-    if (opened > 0 && before > 0 && after > 0)
-        printf ("BENCH\tgateway: memory per idle WebSocket connection (%d "
-                "held)\t%.0f\tbytes\t-\t-\n",
-                opened, (double) (after - before) * 1024.0 / opened);
+    if (held > 0 && before > 0 && after > 0)
+        printf ("BENCH\tgateway: memory per idle connection (%d of %d held "
+                "open, 4 WebSocket to 1 SSE)\t%.0f\tbytes\t-\t-\n",
+                held, idle, (double) (after - before) * 1024.0 / held);
+    else
+        fprintf (stderr, "bench: idle: %d of %d connected, %d held by the "
+                 "gateway's count (rss %ld -> %ld KB): /metrics said %.200s\n",
+                 opened, idle, held, before, after, metrics);
     return 0;
 }

@@ -18,6 +18,7 @@ import gzip
 import http.client
 import json
 import os
+import socket
 import threading
 import time
 
@@ -228,6 +229,34 @@ with Cluster(workers=2, threads=1, data="synthetic:bars=60",
                   "(%d records)" % len(recs))
         log("ok: a gateway started mid-scan filled what it missed from "
             "the broker's history")
+
+        # 4c. more SSE streams than lws's header pool (256): each gives its
+        # request headers back once it streams; new requests still served
+        s5 = gw.start(universe="synthetic:200000")["scan_id"]
+        held = []
+        for k in range(300):
+            c = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
+            c.sendall(("GET /events/results/%s HTTP/1.1\r\nHost: x\r\n"
+                       "Accept: text/event-stream\r\n\r\n" % s5).encode())
+            held.append(c)
+        deadline = time.time() + 10
+        open_sse = -1
+        while time.time() < deadline:
+            status, text = gw.request("GET", "/metrics", timeout=5)
+            for line in text.decode().splitlines():
+                if line.startswith('zscan_gateway_connections{kind="sse"}'):
+                    open_sse = int(line.split()[-1])
+            if open_sse >= 300:
+                break
+            time.sleep(0.2)
+        check(open_sse >= 300, "SSE streams open: %d of 300" % open_sse)
+        status, _ = gw.request("GET", "/healthz", timeout=5)
+        check(status == 200, "/healthz beside 300 SSE streams: %d" % status)
+        gw.json("POST", "/scan/stop/" + s5)
+        for c in held:
+            c.close()
+        log("ok: 300 SSE streams at once (more than lws's 256 header "
+            "slots), the gateway still answers")
 
         # 5. metrics and health
         status, text = gw.request("GET", "/metrics")

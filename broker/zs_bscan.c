@@ -489,10 +489,10 @@ static uint32_t s_batch_size (const zs_bscan_t *self, size_t nlanes,
     return (uint32_t) size;
 }
 
-uint64_t zs_bscan_worker_seed (const char *worker)
+uint64_t zs_bscan_hash (const char *text)
 {
     uint64_t h = 1469598103934665603ULL;
-    for (const char *p = worker; *p; p++)
+    for (const char *p = text; *p; p++)
         h = (h ^ (uint8_t) *p) * 1099511628211ULL;
     return h;
 }
@@ -511,7 +511,7 @@ static uint64_t s_mix64 (uint64_t z)
 static bool s_mine (const char *symbol, const uint64_t *seeds, size_t n,
                     uint64_t mine)
 {
-    uint64_t h = zs_bscan_worker_seed (symbol);
+    uint64_t h = zs_bscan_hash (symbol);
     uint64_t best = 0, who = 0;
     for (size_t k = 0; k < n; k++) {
         uint64_t score = s_mix64 (h ^ seeds[k]);
@@ -570,12 +570,12 @@ zs_btask_t *zs_bscan_next_task (zs_bscan_t *self, uint64_t id,
                 t->index[k++] = idx;
     }
     /* none of its own near the front (or no affinity): the next ones, in
-       order, whoever they belong to: no lane waits */
-    for (uint32_t idx = self->cursor; idx < self->total && k == 0; idx++)
-        if (!(self->flags[idx] & FLAG_TAKEN))
-            for (uint32_t j = idx; j < self->total && k < n; j++)
-                if (!(self->flags[j] & FLAG_TAKEN))
-                    t->index[k++] = j;
+       order, whoever they belong to: no lane waits (the cursor is the
+       first one not taken) */
+    if (k == 0)
+        for (uint32_t idx = self->cursor; idx < self->total && k < n; idx++)
+            if (!(self->flags[idx] & FLAG_TAKEN))
+                t->index[k++] = idx;
     if (k == 0) {
         free (t->index);
         free (t);

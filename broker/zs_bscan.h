@@ -140,7 +140,7 @@ bool zs_bscan_has_work (const zs_bscan_t *self);
     definition measured (so its first batches are sized right). */
 void zs_bscan_set_prior (zs_bscan_t *self, double us_per_symbol);
 
-/*  Cache affinity: the live workers (each a seed, zs_bscan_worker_seed of
+/*  Cache affinity: the live workers (each a seed, zs_bscan_hash of
     its id) and the one whose lane asks. */
 typedef struct {
     const uint64_t *seeds;
@@ -148,7 +148,9 @@ typedef struct {
     uint64_t mine;
 } zs_affinity_t;
 
-uint64_t zs_bscan_worker_seed (const char *worker);
+/*  FNV-1a of a string: a worker's seed, and a symbol's, for rendezvous
+    hashing. */
+uint64_t zs_bscan_hash (const char *text);
 
 /*  The next batch, with a fresh id: the front of the retry queue, or a new
     cut sized to about batch_ms of work (batch_hint when set), never more

@@ -229,7 +229,7 @@ static zs_bworker_t *s_worker_touch (zs_broker_t *self, const char *id,
             free (w);
             return NULL;
         }
-        w->seed = zs_bscan_worker_seed (id);
+        w->seed = zs_bscan_hash (id);
         zhashx_insert (self->workers, id, w);
     }
     else if (w->last_seen_us

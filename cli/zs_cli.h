@@ -37,12 +37,7 @@ typedef struct {
          &(c).json},                                                       \
         {"log-level", 'l', ZS_OPT_STR, "warn", "LEVEL",                    \
          "error, warn, info or debug", &(c).log_level},                    \
-        {"curve-cert", 0, ZS_OPT_STR, NULL, "FILE",                        \
-         "own certificate (zscan keygen) when the broker uses CURVE",      \
-         &(c).curve_cert},                                                 \
-        {"curve-server", 0, ZS_OPT_STR, NULL, "KEY|FILE",                  \
-         "the broker's public key (Z85) or certificate file",              \
-         &(c).curve_server}
+        ZS_CURVE_CLIENT_OPTS ((c).curve_cert, (c).curve_server)
 
 /*  Parses a subcommand's options (argv[0] is the subcommand).  Prints help
     (with usage and about) or the version and returns 0 through *exit_code

@@ -62,9 +62,12 @@ int zs_curve_load (const char *path, bool need_secret, zs_keypair_t *kp,
     const char *file = need_secret && access (secret, R_OK) == 0 ? secret
                                                                   : path;
     struct stat st;
-    if (stat (file, &st) != 0 || !S_ISREG (st.st_mode)) {
-        snprintf (err, errlen, "certificate %s: %s", file,
-                  errno ? strerror (errno) : "not a regular file");
+    if (stat (file, &st) != 0) {
+        snprintf (err, errlen, "certificate %s: %s", file, strerror (errno));
+        return -1;
+    }
+    if (!S_ISREG (st.st_mode)) {
+        snprintf (err, errlen, "certificate %s: not a regular file", file);
         return -1;
     }
     if (st.st_size > 65536) {

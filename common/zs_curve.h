@@ -62,6 +62,19 @@ int zs_curve_client_init (zs_curve_client_t *self, const char *cert,
 /* Applies them to sock (nothing when off); 0 or -1. */
 int zs_curve_client_apply (const zs_curve_client_t *self, void *sock);
 
+/*  The two options of every client program (zs_config.h's zs_opt_t
+    entries), into char * cert and server. */
+#define ZS_CURVE_CLIENT_OPTS(cert, server)                                 \
+    {"curve-cert", 0, ZS_OPT_STR, NULL, "FILE",                            \
+     "own certificate (zscan keygen; FILE_secret is read) when the "       \
+     "broker uses CURVE: its public key must be in the broker's "          \
+     "--curve-allow (or --curve-read) directory",                          \
+     &(cert)},                                                             \
+        {"curve-server", 0, ZS_OPT_STR, NULL, "KEY|FILE",                  \
+         "the broker's public key (40 Z85 characters) or its public "      \
+         "certificate file",                                               \
+         &(server)}
+
 /*  True when endpoint (tcp://HOST:PORT) names only this machine: a
     loopback address, or an ipc:// or inproc:// endpoint. */
 bool zs_endpoint_local (const char *endpoint);

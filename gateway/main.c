@@ -31,12 +31,7 @@ int main (int argc, char **argv)
         {"results-out", 0, ZS_OPT_STR, NULL, "ENDPOINT",
          "the broker's results-out endpoint (overrides host/port)",
          &results},
-        {"curve-cert", 0, ZS_OPT_STR, NULL, "FILE",
-         "own certificate (zscan keygen) when the broker uses CURVE",
-         &curve_cert},
-        {"curve-server", 0, ZS_OPT_STR, NULL, "KEY|FILE",
-         "the broker's public key (Z85) or certificate file",
-         &curve_server},
+        ZS_CURVE_CLIENT_OPTS (curve_cert, curve_server),
         {"token", 0, ZS_OPT_STR, NULL, "TOKEN",
          "require this bearer token (Authorization: Bearer TOKEN, or "
          "?token=TOKEN for EventSource) on the API and streams",

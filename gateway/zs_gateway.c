@@ -1139,8 +1139,8 @@ static int s_route (const char *path, int method, const char **id,
 }
 
 /*  What an HTTP transaction holds, given back: at the connection's close,
-    and before the next transaction of a kept-alive connection reuses its
-    per-session data. */
+    and when lws drops the per-session data between the transactions of a
+    kept-alive connection (HTTP_DROP_PROTOCOL). */
 static void s_pss_release (zs_gateway_t *self, s_pss_t *pss)
 {
     s_unwatch (self, pss);
@@ -1168,7 +1168,6 @@ static void s_pss_release (zs_gateway_t *self, s_pss_t *pss)
 static int s_on_http (zs_gateway_t *self, s_pss_t *pss, struct lws *wsi,
                       const char *in)
 {
-    s_pss_release (self, pss);
     memset (pss, 0, sizeof *pss);
     pss->wsi = wsi;
     pss->kind = K_REST;

@@ -60,14 +60,7 @@ int main (int argc, char **argv)
          "extra time per symbol, to make failures observable in tests "
          "and demos",
          &delay_us},
-        {"curve-cert", 0, ZS_OPT_STR, NULL, "PATH",
-         "CURVE: this worker's certificate (zscan keygen; PATH_secret is "
-         "read); its public key must be in the broker's --curve-allow",
-         &curve_cert},
-        {"curve-server", 0, ZS_OPT_STR, NULL, "KEY",
-         "CURVE: the broker's public key (40 Z85 characters, or its public "
-         "certificate file)",
-         &curve_server},
+        ZS_CURVE_CLIENT_OPTS (curve_cert, curve_server),
         {"log-level", 'l', ZS_OPT_STR, "info", "LEVEL",
          "error, warn, info or debug", &log_level},
         {NULL, 0, 0, NULL, NULL, NULL, NULL}};

@@ -219,28 +219,22 @@ static void s_spawn (s_cluster_t *c, char **argv)
 static void s_request_ok (zs_client_t *client, zmq_msg_t *reply);
 
 /*  When set, the next s_cluster_start runs with CURVE on every socket:
-    keys made there (broker, w, c and allow/ with w and c). */
+    keys made there (the broker's, and w and c in allow/: the broker skips
+    their secret files). */
 static const char *s_curve_dir;
 
 static int s_curve_keys (const char *dir)
 {
-    char path[PATH_MAX], allow[PATH_MAX], err[512];
-    snprintf (allow, sizeof allow, "%s/allow", dir);
-    if (mkdir (allow, 0700) != 0)
+    char path[PATH_MAX], err[512];
+    snprintf (path, sizeof path, "%s/allow", dir);
+    if (mkdir (path, 0700) != 0)
         return -1;
-    const char *names[] = {"broker", "w", "c"};
+    const char *names[] = {"broker", "allow/w", "allow/c"};
     for (int i = 0; i < 3; i++) {
         snprintf (path, sizeof path, "%s/%s", dir, names[i]);
         if (zs_curve_keygen (path, err, sizeof err) != 0) {
             fprintf (stderr, "bench: %s\n", err);
             return -1;
-        }
-        if (i > 0) {
-            char to[PATH_MAX + 8], cmd[3 * PATH_MAX];
-            snprintf (to, sizeof to, "%s/%s", allow, names[i]);
-            snprintf (cmd, sizeof cmd, "cp '%s' '%s'", path, to);
-            if (system (cmd) != 0)
-                return -1;
         }
     }
     return 0;
@@ -269,8 +263,10 @@ static int s_cluster_start (s_cluster_t *c, int workers, const char *data,
     char bcert[PATH_MAX], ballow[PATH_MAX], wcert[PATH_MAX], ccert[PATH_MAX];
     snprintf (bcert, sizeof bcert, "%s/broker", s_curve_dir ? s_curve_dir : "");
     snprintf (ballow, sizeof ballow, "%s/allow", s_curve_dir ? s_curve_dir : "");
-    snprintf (wcert, sizeof wcert, "%s/w", s_curve_dir ? s_curve_dir : "");
-    snprintf (ccert, sizeof ccert, "%s/c", s_curve_dir ? s_curve_dir : "");
+    snprintf (wcert, sizeof wcert, "%s/allow/w",
+              s_curve_dir ? s_curve_dir : "");
+    snprintf (ccert, sizeof ccert, "%s/allow/c",
+              s_curve_dir ? s_curve_dir : "");
     char *bargv[20] = {broker, "--bind", "127.0.0.1", "--port", port,
                        "--data", (char *) data, "--log-level", level,
                        "--progress-ms", "1000"};

@@ -909,9 +909,7 @@ static void s_evaluate (const zs_scan_t *s, const zs_bars_t *b,
 
 struct zs_scanner_t {
     zs_symresult_t result;
-    zs_isa_t isa;          /* vector path for blocks of 8 symbols        */
-    double *close, *high, *low; /* a block's bars, interleaved           */
-    size_t cap;            /* bars the buffers hold                      */
+    zs_isa_t isa; /* vector path for blocks of 8 symbols */
 };
 
 zs_scanner_t *zs_scanner_new (void)
@@ -925,9 +923,6 @@ zs_scanner_t *zs_scanner_new (void)
 void zs_scanner_destroy (zs_scanner_t **self_p)
 {
     if (self_p && *self_p) {
-        free ((*self_p)->close);
-        free ((*self_p)->high);
-        free ((*self_p)->low);
         free (*self_p);
         *self_p = NULL;
     }
@@ -949,49 +944,6 @@ int zs_scanner_set_isa (zs_scanner_t *self, const char *name)
     return -1;
 }
 
-/*  Interleaves the block's columns (bar t of lane l at [t * 8 + l]). */
-static int s_interleave (zs_scanner_t *self, zs_bars_ref_t *refs, size_t n,
-                         bool hl)
-{
-    if (n > self->cap) {
-        size_t bytes = n * ZS_BLOCK * sizeof (double);
-        double *c = (double *) realloc (self->close, bytes);
-        if (c)
-            self->close = c;
-        double *h = c ? (double *) realloc (self->high, bytes) : NULL;
-        if (h)
-            self->high = h;
-        double *l = h ? (double *) realloc (self->low, bytes) : NULL;
-        if (l)
-            self->low = l;
-        if (!l)
-            return -1;
-        self->cap = n;
-    }
-    /* bar by bar: each bar's 8 values land in one cache line */
-    const double *c[ZS_BLOCK], *h[ZS_BLOCK], *l[ZS_BLOCK];
-    for (int lane = 0; lane < ZS_BLOCK; lane++) {
-        c[lane] = refs[lane].bars->close;
-        h[lane] = refs[lane].bars->high;
-        l[lane] = refs[lane].bars->low;
-    }
-    for (size_t t = 0; t < n; t++) {
-        double *dst = self->close + t * ZS_BLOCK;
-        for (int lane = 0; lane < ZS_BLOCK; lane++)
-            dst[lane] = c[lane][t];
-    }
-    if (hl)
-        for (size_t t = 0; t < n; t++) {
-            double *dh = self->high + t * ZS_BLOCK;
-            double *dl = self->low + t * ZS_BLOCK;
-            for (int lane = 0; lane < ZS_BLOCK; lane++) {
-                dh[lane] = h[lane][t];
-                dl[lane] = l[lane][t];
-            }
-        }
-    return 0;
-}
-
 size_t zs_scanner_run (zs_scanner_t *self, const zs_scan_t *scan,
                        zs_source_t *source, const char *const *symbols,
                        size_t n, zs_emit_fn *emit, void *arg)
@@ -1003,8 +955,6 @@ size_t zs_scanner_run (zs_scanner_t *self, const zs_scan_t *scan,
             kernels = true;
             hl |= scan->terms[k].kind == ZS_T_ATR;
         }
-    static double block[ZS_SCAN_MAX_VALUES][ZS_BLOCK][ZS_TERM_DEPTH];
-    (void) block;
     double (*bv)[ZS_BLOCK][ZS_TERM_DEPTH] =
         (double (*)[ZS_BLOCK][ZS_TERM_DEPTH]) malloc (
             sizeof (double) * ZS_SCAN_MAX_VALUES * ZS_BLOCK * ZS_TERM_DEPTH);
@@ -1016,22 +966,29 @@ size_t zs_scanner_run (zs_scanner_t *self, const zs_scan_t *scan,
         zs_bars_ref_t refs[ZS_BLOCK];
         char reasons[ZS_BLOCK][ZS_REASON_MAX + 1];
         bool ok[ZS_BLOCK];
-        bool same = m == ZS_BLOCK;
+        bool same = m >= 2;
         /* (bars a synthetic source lacks are made 8 at a time) */
         zs_source_load_block (source, symbols + i, m, refs, ok, reasons,
                               self->isa);
         for (size_t j = 0; j < m; j++)
             same &= ok[j] && refs[j].bars->n == refs[0].bars->n;
-        /* a full block of equal histories goes through the vector path */
+        /* a block of equal histories goes through the vector path: every
+           recursive term in one pass over the block's bars (the lanes of
+           a partial block repeat its first symbol) */
         bool vec = kernels && same && self->isa != ZS_ISA_SCALAR
-                   && refs[0].bars->n > 0
-                   && s_interleave (self, refs, refs[0].bars->n, hl) == 0;
-        if (vec)
-            for (size_t k = 0; k < scan->nterms; k++)
-                if (zs_kernel_handles (scan->terms[k].kind))
-                    zs_kernel_run (self->isa, &scan->terms[k], self->close,
-                                   self->high, self->low, refs[0].bars->n,
-                                   bv[k]);
+                   && refs[0].bars->n > 0;
+        if (vec) {
+            const double *c[ZS_BLOCK], *h[ZS_BLOCK], *l[ZS_BLOCK];
+            for (size_t lane = 0; lane < ZS_BLOCK; lane++) {
+                const zs_bars_t *b = refs[lane < m ? lane : 0].bars;
+                c[lane] = b->close;
+                h[lane] = b->high;
+                l[lane] = b->low;
+            }
+            zs_kernel_block (self->isa, scan->terms, scan->nterms, c,
+                             hl ? h : NULL, hl ? l : NULL, refs[0].bars->n,
+                             bv);
+        }
         bool stop = false;
         for (size_t j = 0; j < m; j++) {
             if (!stop && !ok[j]) {

@@ -4,8 +4,10 @@
     single pass of SMA50 + EMA12 + EMA26 + RSI14 (what the filter needs),
     a streaming read of the same closes (the memory bound), and the cost
     of generating the synthetic bars (8 symbols per SIMD block) against
-    the generator before it, in the same run.  Prints BENCH lines (see
-    bench/run). */
+    the generator before it, in the same run; and the same three-term
+    filter compiled by numba (bench/engine/numba_peer.py, when Debian's
+    python3-numba is installed: said when it is not) over the same closes.
+    Prints BENCH lines (see bench/run). */
 #include "zs_bars.h"
 #include "zs_kernels.h"
 #include "zs_store.h"
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 zs_bars_t *zs_synth_before (const char *symbol, uint64_t seed, size_t n,
@@ -23,6 +26,7 @@ zs_bars_t *zs_synth_before (const char *symbol, uint64_t seed, size_t n,
 
 #define NSYM 10000
 #define NBARS 1260
+#define ROUNDS 7 /* rounds of scans timed; the best counts */
 
 static double s_now (void)
 {
@@ -82,6 +86,100 @@ static double s_reference (const double *c, size_t n)
     }
     double rsi = 100 * au / (au + ad);
     return rsi < 30 && c[n - 1] > sum50 / 50 && e12 > e26;
+}
+
+/*  The numba peer, a process scanning the same closes one round per
+    line it reads. */
+typedef struct {
+    FILE *to, *from;
+    pid_t pid;
+    char path[64];
+} s_peer_t;
+
+/*  Starts the peer over the closes; 0, or -1 (said why). */
+static int s_peer_start (s_peer_t *peer, const double *closes)
+{
+    snprintf (peer->path, sizeof peer->path, "/tmp/zs-bench-closes-%d",
+              (int) getpid ());
+    FILE *f = fopen (peer->path, "wb");
+    if (!f
+        || fwrite (closes, sizeof (double), (size_t) NSYM * NBARS, f)
+               != (size_t) NSYM * NBARS) {
+        if (f)
+            fclose (f);
+        unlink (peer->path);
+        fprintf (stderr, "bench: cannot write %s\n", peer->path);
+        return -1;
+    }
+    fclose (f);
+    int in[2], out[2];
+    if (pipe (in) != 0 || pipe (out) != 0)
+        return -1;
+    char script[512], ns[16], nb[16];
+    snprintf (script, sizeof script, "%s/numba_peer.py", ZS_BENCH_ENGINE_DIR);
+    snprintf (ns, sizeof ns, "%d", NSYM);
+    snprintf (nb, sizeof nb, "%d", NBARS);
+    peer->pid = fork ();
+    if (peer->pid == 0) {
+        dup2 (in[0], 0);
+        dup2 (out[1], 1);
+        close (in[1]);
+        close (out[0]);
+        execl ("/usr/bin/python3", "python3", script, peer->path, ns, nb,
+               (char *) NULL);
+        _exit (127);
+    }
+    close (in[0]);
+    close (out[1]);
+    peer->to = fdopen (in[1], "w");
+    peer->from = fdopen (out[0], "r");
+    char version[64] = "";
+    if (peer->pid < 0 || !peer->to || !peer->from
+        || fscanf (peer->from, "ready %63s", version) != 1) {
+        int status = 0;
+        if (peer->pid > 0)
+            waitpid (peer->pid, &status, 0);
+        fprintf (stderr,
+                 "bench: the numba peer did not start (%s): install Debian's "
+                 "python3-numba for the engine's comparison with it\n",
+                 WIFEXITED (status) && WEXITSTATUS (status) == 3
+                     ? "python3-numba is not installed"
+                     : "it failed");
+        unlink (peer->path);
+        return -1;
+    }
+    fprintf (stderr, "bench: numba %s\n", version);
+    return 0;
+}
+
+/*  One round of the peer: its rate, or 0. */
+static double s_peer_round (s_peer_t *peer, size_t *signals)
+{
+    double rate = 0;
+    fputs ("run\n", peer->to);
+    fflush (peer->to);
+    if (fscanf (peer->from, "%lf %zu", &rate, signals) != 2)
+        return 0;
+    return rate;
+}
+
+static void s_peer_stop (s_peer_t *peer)
+{
+    fclose (peer->to);
+    fclose (peer->from);
+    waitpid (peer->pid, NULL, 0);
+    unlink (peer->path);
+}
+
+/*  One scan of the whole universe: its rate. */
+static double s_scan_rate (zs_scanner_t *scanner, const zs_scan_t *scan,
+                           zs_source_t *src, const char *const *list,
+                           size_t *signals)
+{
+    *signals = 0;
+    double t0 = s_now ();
+    zs_scanner_run (scanner, scan, src, list, NSYM, s_emit, signals);
+    return NSYM / (s_now () - t0);
 }
 
 int main (void)
@@ -169,19 +267,34 @@ int main (void)
 
     zs_scanner_t *scanner = zs_scanner_new ();
     const char *const *list = (const char *const *) syms.items;
-    size_t signals = 0;
+    size_t signals = 0, filt_signals = 0, numba_signals = 0;
     zs_scan_t *def = zs_scan_compile (NULL, NULL, NULL, 0, NULL, err,
                                       sizeof err);
-    t0 = s_now ();
-    zs_scanner_run (scanner, def, src, list, NSYM, s_emit, &signals);
-    double def_rate = NSYM / (s_now () - t0);
     zs_scan_t *filter = zs_scan_compile (
         NULL, NULL, NULL, 0,
         "rsi(14) < 30 and close > sma(50) and ema(12) > ema(26)", err,
         sizeof err);
-    t0 = s_now ();
-    zs_scanner_run (scanner, filter, src, list, NSYM, s_emit, &signals);
-    double filt_rate = NSYM / (s_now () - t0);
+    /* ROUNDS rounds of: the default scan, the filter, the numba peer's
+       filter; the best of each (so that a neighbour's burst on this
+       machine does not decide a ratio) */
+    s_peer_t peer;
+    bool numba = s_peer_start (&peer, closes) == 0;
+    double def_rate = 0, filt_rate = 0, numba_rate = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        double v = s_scan_rate (scanner, def, src, list, &signals);
+        def_rate = v > def_rate ? v : def_rate;
+        v = s_scan_rate (scanner, filter, src, list, &filt_signals);
+        filt_rate = v > filt_rate ? v : filt_rate;
+        if (numba) {
+            v = s_peer_round (&peer, &numba_signals);
+            numba_rate = v > numba_rate ? v : numba_rate;
+        }
+    }
+    if (numba)
+        s_peer_stop (&peer);
+    if (numba_rate > 0 && numba_signals != filt_signals)
+        fprintf (stderr, "bench: numba found %zu signals, the engine %zu\n",
+                 numba_signals, filt_signals);
 
     /* the store: written from the same bars, then opened (every block's
        checksum verified) and scanned in place from the mapping */
@@ -216,6 +329,10 @@ int main (void)
     printf ("BENCH\tengine: 3-term filter, 1 thread\t%.0f\tsym/s\t"
             "scalar fused SMA50+EMA12+EMA26+RSI14\t%.0f\n",
             filt_rate, ref_rate);
+    if (numba_rate > 0)
+        printf ("BENCH\tengine: 3-term filter vs numba, 1 thread\t%.0f\t"
+                "sym/s\tnumba fused pass\t%.0f\n",
+                filt_rate, numba_rate);
     printf ("BENCH\tengine: synthetic bar generation, 1 thread, 8 symbols "
             "per SIMD block (%s)\t%.0f\tsym/s\tthe generator before (one "
             "symbol, draws as needed)\t%.0f\n",

@@ -2,6 +2,7 @@
     and workers as child processes on loopback), a first scan streamed to
     the terminal, then the cluster stays up until Ctrl-C.  */
 #include "zs_cli.h"
+#include "zs_mem.h"
 #include "zs_util.h"
 
 #include <arpa/inet.h>
@@ -290,12 +291,19 @@ int zs_cmd_local (int argc, char **argv)
                      "--ipc", ipc, "--data", data, "--universe", universe,
                      "--stop-workers", "--log-level", log_level, NULL};
     s_spawn (&kids, "broker", bargv);
+    /* the workers' caches share half this machine's memory: with cache
+       affinity they hold one copy of the universe between them, so a
+       universe up to that size is generated once */
+    char cachearg[32];
+    snprintf (cachearg, sizeof cachearg, "%zu",
+              zs_mem_cache_default ((int) workers) >> 20);
     for (int64_t i = 0; i < workers; i++) {
         char id[32];
         snprintf (id, sizeof id, "local-%lld", (long long) i + 1);
         char *wargv[] = {worker_bin, "--ipc", ipc, "--port", portarg,
                          "--threads", thrarg, "--data", data, "--id", id,
-                         "--log-level", log_level, NULL};
+                         "--cache-mb", cachearg, "--log-level", log_level,
+                         NULL};
         s_spawn (&kids, "worker", wargv);
     }
     /* the gateway, over the cluster's Unix sockets */

@@ -1,6 +1,7 @@
 /*  zscan-worker: configuration, then the worker.  */
 #include "zs_config.h"
 #include "zs_util.h"
+#include "zs_mem.h"
 #include "zs_worker.h"
 
 #include <stdio.h>
@@ -48,9 +49,11 @@ int main (int argc, char **argv)
          "batches queued per lane beyond the running one", &prefetch},
         {"out-hwm", 0, ZS_OPT_INT, "10000", "N",
          "results high-water mark per lane (then back-pressure)", &out_hwm},
-        {"cache-mb", 0, ZS_OPT_INT, "1024", "MB",
+        {"cache-mb", 0, ZS_OPT_INT, "0", "MB",
          "memory for the bars of every data source together (least "
-         "recently used out)", &cache_mb},
+         "recently used out); 0 = a quarter of this machine's memory, or "
+         "of its control group's limit when lower (at least 256)",
+         &cache_mb},
         {"preload", 0, ZS_OPT_STR, NULL, "SPEC",
          "load the bars of this universe (e.g. synthetic:10000) into the "
          "cache before taking work, so that the first scans need not "
@@ -131,7 +134,10 @@ int main (int argc, char **argv)
         cfg.heartbeat_ms = hb;
         cfg.prefetch = prefetch;
         cfg.out_hwm = out_hwm;
-        cfg.cache_bytes = (size_t) cache_mb << 20;
+        cfg.cache_bytes = cache_mb ? (size_t) cache_mb << 20
+                                   : zs_mem_cache_default (2);
+        zs_log (ZS_LOG_INFO, "cache: %zu MB for bars",
+                cfg.cache_bytes >> 20);
         cfg.symbol_delay_us = delay_us;
         cfg.preload = preload;
         char err[1024];

@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""Cost against work: end-to-end scans through a broker and 2 single-lane
+workers (as `zscan local` runs them, TCP on 127.0.0.1, each worker's cache
+at its default budget), started fresh for each shape of work:
+
+  universes of 10,000, 100,000 and 1,000,000 symbols x 1,260 bars, and
+  10,000 symbols x 252 and x 5,040 bars;
+
+for each: the first scan (cold: bars generated into the caches) and the
+second (warm), in symbols/s by the broker's own request-to-finished time
+(the `complete` record's elapsed), each worker's and the broker's peak
+memory (VmHWM) against the bytes of one copy of the universe's bars; and
+for the warm 10,000-symbol scan, `zscan scan --json > file` timed from
+the command's start to its exit against the broker's rate in the same
+scan.  Prints BENCH lines (see bench/run).
+
+ZS_BENCH_COST=10k,100k,1m,252,5040 picks shapes (all by default)."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = os.environ.get("ZSCAN_BIN", "build/bin")
+BYTES_PER_BAR = 5 * 8  # open, high, low, close, volume as doubles
+
+
+def free_base(count=6):
+    for _ in range(200):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        base = s.getsockname()[1]
+        s.close()
+        if base + count >= 65535:
+            continue
+        ok = True
+        for p in range(base, base + count):
+            t = socket.socket()
+            try:
+                t.bind(("127.0.0.1", p))
+            except OSError:
+                ok = False
+            t.close()
+            if not ok:
+                break
+        if ok:
+            return base
+    raise RuntimeError("no free ports")
+
+
+def peak_mb(pid):
+    try:
+        for line in open("/proc/%d/status" % pid):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
+
+
+class Cluster:
+    def __init__(self, bars):
+        self.port = free_base()
+        data = "synthetic:bars=%d" % bars
+        self.broker = subprocess.Popen(
+            [os.path.join(BIN, "zscan-broker"), "--bind", "127.0.0.1",
+             "--port", str(self.port), "--data", data,
+             "--log-level", "error"])
+        self.workers = [subprocess.Popen(
+            [os.path.join(BIN, "zscan-worker"), "--port", str(self.port),
+             "--threads", "1", "--id", "cost%d" % i, "--data", data,
+             "--log-level", "error"]) for i in range(2)]
+        time.sleep(0.5)  # the workers say hello
+
+    def scan(self, universe, out):
+        """One scan through `zscan scan --json > out`: (broker elapsed,
+        the command's wall time, symbols scanned)."""
+        t0 = time.monotonic()
+        with open(out, "wb") as f:
+            p = subprocess.run(
+                [os.path.join(BIN, "zscan"), "scan", "--port",
+                 str(self.port), "--universe", universe, "--json"],
+                stdout=f, stderr=subprocess.PIPE, timeout=1800)
+        wall = time.monotonic() - t0
+        if p.returncode != 0:
+            raise RuntimeError("zscan scan: %s" % p.stderr.decode())
+        last = b""
+        with open(out, "rb") as f:
+            f.seek(max(0, os.path.getsize(out) - 4096))
+            for line in f:
+                if line.startswith(b'{"type":"complete"'):
+                    last = line
+        done = json.loads(last)["data"]
+        return done["elapsed"], wall, done["scanned"]
+
+    def stop(self):
+        mem = [peak_mb(w.pid) for w in self.workers], peak_mb(self.broker.pid)
+        for p in self.workers + [self.broker]:
+            p.terminate()
+        for p in self.workers + [self.broker]:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        return mem
+
+
+SHAPES = {
+    "10k": (10000, 1260), "100k": (100000, 1260), "1m": (1000000, 1260),
+    "252": (10000, 252), "5040": (10000, 5040),
+}
+
+
+def main():
+    want = os.environ.get("ZS_BENCH_COST", "10k,100k,1m,252,5040").split(",")
+    out = tempfile.mktemp(prefix="zs-bench-cost-", suffix=".jsonl")
+    try:
+        for key in want:
+            n, bars = SHAPES[key]
+            label = "%s x %d bars" % ("{:,}".format(n), bars)
+            c = Cluster(bars)
+            try:
+                cold, cold_wall, got1 = c.scan("synthetic:%d" % n, out)
+                warm, warm_wall, got2 = c.scan("synthetic:%d" % n, out)
+            finally:
+                (w, b) = c.stop()
+            if got1 != n or got2 != n:
+                print("bench: %s: scanned %d and %d of %d" %
+                      (label, got1, got2, n), file=sys.stderr)
+                return 1
+            copy_mb = n * bars * BYTES_PER_BAR / 2 ** 20
+            print("BENCH\tcost: %s, first scan (cold), 2 workers\t%.0f\t"
+                  "sym/s\tthe second scan (warm)\t%.0f" %
+                  (label, n / cold, n / warm))
+            print("BENCH\tcost: %s, second scan (warm), 2 workers\t%.0f\t"
+                  "sym/s\t-\t-" % (label, n / warm))
+            print("BENCH\tcost: %s, both workers' peak memory together\t"
+                  "%.0f\tMB\tone copy of the universe's bars\t%.0f" %
+                  (label, w[0] + w[1], copy_mb))
+            print("BENCH\tcost: %s, peak memory of each worker (the "
+                  "larger)\t%.0f\tMB\t-\t-" % (label, max(w)))
+            print("BENCH\tcost: %s, broker's peak memory\t%.0f\tMB\t-\t-"
+                  % (label, b))
+            if key == "10k":
+                print("BENCH\tcost: zscan scan --json > file, warm 10,000 "
+                      "x 1,260 bars\t%.0f\tsym/s\tthe broker's request to "
+                      "finished, same scan\t%.0f" %
+                      (n / warm_wall, n / warm))
+            sys.stdout.flush()
+    finally:
+        if os.path.exists(out):
+            os.unlink(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

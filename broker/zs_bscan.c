@@ -523,6 +523,28 @@ static bool s_mine (const char *symbol, const uint64_t *seeds, size_t n,
     return who == mine;
 }
 
+/*  The asking worker's search position for this set of workers (all
+    positions start again at the front when the set changes: what was
+    another's may now be its own); NULL when the table is full. */
+static uint32_t *s_aff_pos (zs_bscan_t *self, const zs_affinity_t *aff)
+{
+    uint64_t set = aff->nseeds;
+    for (size_t k = 0; k < aff->nseeds; k++)
+        set += s_mix64 (aff->seeds[k]); /* the same whatever the order */
+    if (set != self->aff_set) {
+        self->aff_set = set;
+        self->naff = 0;
+    }
+    for (size_t k = 0; k < self->naff; k++)
+        if (self->aff_pos[k].seed == aff->mine)
+            return &self->aff_pos[k].next;
+    if (self->naff == ZS_BSCAN_AFF_WORKERS)
+        return NULL;
+    self->aff_pos[self->naff].seed = aff->mine;
+    self->aff_pos[self->naff].next = 0;
+    return &self->aff_pos[self->naff++].next;
+}
+
 zs_btask_t *zs_bscan_next_task (zs_bscan_t *self, uint64_t id,
                                 size_t nlanes, double batch_ms,
                                 uint32_t batch_min, uint32_t batch_max,
@@ -552,22 +574,26 @@ zs_btask_t *zs_bscan_next_task (zs_bscan_t *self, uint64_t id,
     }
     uint32_t k = 0;
     if (aff && aff->nseeds > 1) {
-        /* the lane's worker's own symbols first, from a window ahead of
-           the first not yet dispatched (the order is kept roughly: the
-           universe's priority), so that each worker scans, and caches,
-           its share */
-        uint64_t window = (uint64_t) n * 4 * aff->nseeds;
-        if (window > 8192)
-            window = 8192; /* each symbol is hashed once per worker: the
-                              loop stays well under a millisecond */
-        uint64_t end = (uint64_t) self->cursor + window;
-        if (end > self->total)
-            end = self->total;
-        for (uint32_t idx = self->cursor; idx < end && k < n; idx++)
-            if (!(self->flags[idx] & FLAG_TAKEN)
-                && s_mine (self->symlist.items[idx], aff->seeds, aff->nseeds,
-                           aff->mine))
+        /* the lane's worker's own symbols, in order (the universe's
+           priority), from where its last search stopped: each worker
+           scans, and caches, its share, however far ahead of the others
+           it runs */
+        uint32_t *pos = s_aff_pos (self, aff);
+        uint32_t idx = self->cursor;
+        if (pos && *pos > idx)
+            idx = *pos;
+        for (uint32_t hashed = 0; idx < self->total && k < n && hashed < 8192;
+             idx++) {
+            if (self->flags[idx] & FLAG_TAKEN)
+                continue;
+            hashed++; /* each symbol is hashed once per worker: the loop
+                         stays well under a millisecond */
+            if (s_mine (self->symlist.items[idx], aff->seeds, aff->nseeds,
+                        aff->mine))
                 t->index[k++] = idx;
+        }
+        if (pos)
+            *pos = idx;
     }
     /* none of its own near the front (or no affinity): the next ones, in
        order, whoever they belong to: no lane waits (the cursor is the

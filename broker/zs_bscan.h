@@ -54,6 +54,10 @@ typedef enum {
     ZS_BSCAN_FINISHED
 } zs_bscan_state_t;
 
+/* workers whose search positions a scan keeps (more: searched from the
+   front each time) */
+#define ZS_BSCAN_AFF_WORKERS 64
+
 struct zs_bscan_t {
     char id[ZS_ID_MAX + 1];
     zs_scan_def_t def;          /* owned copies of the strings           */
@@ -93,6 +97,15 @@ struct zs_bscan_t {
     zs_btask_t *queue_head, *queue_tail;
     zs_btask_t *inflight;       /* doubly linked                         */
     char **pnames_owned;
+    /* cache affinity: where each worker's search for its own symbols
+       stands (every symbol before it is taken or another's), for the
+       set of workers aff_set names; reset when that set changes */
+    struct {
+        uint64_t seed;
+        uint32_t next;
+    } aff_pos[ZS_BSCAN_AFF_WORKERS];
+    size_t naff;
+    uint64_t aff_set;
 };
 
 typedef struct {
@@ -156,10 +169,12 @@ uint64_t zs_bscan_hash (const char *text);
     cut sized to about batch_ms of work (batch_hint when set), never more
     than a fair share for nlanes lanes.  With aff (and more than one
     worker), the cut takes the asking worker's own symbols (rendezvous
-    hashing over the live workers) from a window ahead of the first one
-    not yet dispatched, so that each worker scans and caches one share of
-    the universe; when none of its own are near, the next ones in order
-    (work is stolen rather than waited for).  The task is put in flight
+    hashing over the live workers) in order, from where its last search
+    stopped, so that each worker scans and caches one share of the
+    universe however far ahead of the others it runs; a search hashes at
+    most 8,192 symbols.  When its own are all taken (or none were found
+    within that many), the next ones in order, whoever's they are (work is
+    stolen rather than waited for).  The task is put in flight
     (state SENT is the caller's to set).  NULL when there is no work. */
 zs_btask_t *zs_bscan_next_task (zs_bscan_t *self, uint64_t id,
                                 size_t nlanes, double batch_ms,

@@ -47,6 +47,25 @@ static int s_drain (zs_bscan_t *s, size_t lanes, uint32_t *sizes, int cap,
     return n;
 }
 
+/*  Which of two seeds a symbol belongs to under rendezvous hashing (the
+    broker's rule, written again here: mix each (symbol, seed), highest
+    wins). */
+static uint64_t s_mix (uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static int s_owner (const char *symbol, const uint64_t seeds[2])
+{
+    uint64_t h = zs_bscan_hash (symbol);
+    uint64_t a = s_mix (h ^ seeds[0]), b = s_mix (h ^ seeds[1]);
+    if (a != b)
+        return a > b ? 0 : 1;
+    return seeds[0] < seeds[1] ? 0 : 1;
+}
+
 int main (void)
 {
     char err[256];
@@ -148,6 +167,33 @@ int main (void)
     zs_bscan_requeue_front (s, a);
     t = zs_bscan_next_task (s, 9, 1, 5.0, 8, 4096, NULL);
     CHECK (t == a && t->id == 9 && t->n == 7, "the retry goes first");
+    zs_bscan_destroy (&s);
+
+    /* 6. cache affinity: a worker far ahead of the other (here the other
+       never asks) still takes only its own symbols until its share is
+       all taken, however far into the universe they lie (its search
+       goes on from where it stopped; a window from the front ran dry
+       after 8,192 symbols and it took the other's), then the other's */
+    s = s_scan ("synthetic:50000", src, liq, hist, 0);
+    zs_bscan_set_prior (s, 1.0);
+    uint64_t seeds[2] = {zs_bscan_hash ("wa"), zs_bscan_hash ("wb")};
+    zs_affinity_t aff = {seeds, 2, seeds[0]};
+    uint32_t own = 0, others = 0, first_other = 0;
+    uint64_t tid = 1000;
+    while ((t = zs_bscan_next_task (s, tid++, 2, 5.0, 8, 512, &aff))
+           != NULL)
+        for (uint32_t i = 0; i < t->n; i++) {
+            bool mine = s_owner (s->symlist.items[t->index[i]], seeds) == 0;
+            if (mine)
+                CHECK (others == 0, "own symbol %u after %u of the other's",
+                       t->index[i], others);
+            else if (others++ == 0)
+                first_other = own;
+            own += mine;
+        }
+    CHECK (own > 20000 && own + others == 50000 && first_other == own,
+           "own %u then the other's %u (first after %u)", own, others,
+           first_other);
     zs_bscan_destroy (&s);
 
     zhashx_destroy (&liq);

@@ -107,6 +107,20 @@ void zs_broker_scan_discard (zs_broker_t *self, zs_bscan_t *stub)
     s_unlist (self, stub);
 }
 
+/*  The key of a scan's universe for the holders' maps (its data source,
+    universe and order); false when it has none worth keeping (an explicit
+    list of symbols, or an order that changes from scan to scan). */
+static bool s_holders_key (const zs_bscan_t *scan, char *key, size_t cap)
+{
+    if (!scan->universe || strcmp (scan->universe, "explicit") == 0
+        || scan->priority == ZS_PRIO_SIGNALS)
+        return false;
+    int n = snprintf (key, cap, "%s|%s|%s",
+                      scan->def.data ? scan->def.data : "", scan->universe,
+                      zs_priority_name (scan->priority));
+    return n > 0 && (size_t) n < cap;
+}
+
 void zs_broker_scan_adopt (zs_broker_t *self, zs_bscan_t *stub,
                            zs_bscan_t *scan, bool sync)
 {
@@ -119,6 +133,10 @@ void zs_broker_scan_adopt (zs_broker_t *self, zs_bscan_t *stub,
     double *rate = (double *) zhashx_lookup (self->rates, scan->def_key);
     if (rate)
         zs_bscan_set_prior (scan, *rate);
+    char key[1024];
+    if (s_holders_key (scan, key, sizeof key))
+        zs_bscan_set_prior_holders (scan, zs_holders_take (self->holders,
+                                                           key));
     zhashx_insert (self->scans, scan->id, scan);
     zlistx_add_end (self->running, scan);
     if (stop != ZS_END_NONE) {
@@ -204,6 +222,14 @@ void zs_broker_scan_finish (zs_broker_t *self, zs_bscan_t *scan,
             zhashx_update (self->rates, scan->def_key, rate);
         }
     }
+    /* who was given which symbol: where the next scan of this universe
+       finds each one's bars */
+    char key[1024];
+    zs_holders_map_t *held = zs_bscan_take_holders (scan);
+    if (held && s_holders_key (scan, key, sizeof key))
+        zs_holders_put (self->holders, key, held);
+    else
+        zs_holders_map_destroy (&held);
     zs_bscan_release_arrays (scan);
     void *cursor = zlistx_find (self->running, scan);
     if (cursor)
@@ -434,6 +460,7 @@ zs_broker_t *zs_broker_new (const zs_broker_config_t *cfg, char *err,
         requests).  Sockets pick theirs with ZMQ_AFFINITY. */
     if (self->ctx)
         zmq_ctx_set (self->ctx, ZMQ_IO_THREADS, 2);
+    self->holders = zs_holders_new ();
     self->rates = zhashx_new ();
     zhashx_set_destructor (self->rates, s_free_str); /* a malloc'd double */
     self->history = zs_history_new ((size_t) cfg->history_mb << 20);
@@ -562,6 +589,7 @@ void zs_broker_destroy (zs_broker_t **self_p)
     }
     zs_history_destroy (&self->history);
     zhashx_destroy (&self->rates);
+    zs_holders_destroy (&self->holders);
     zs_msg_free (&self->result.mem_);
     zs_buf_free (&self->buf);
     free (self->batch[0].data);

@@ -87,6 +87,7 @@ struct zs_broker_t {
     uint64_t next_tag;
     zs_history_t *history;      /* what results-out carried, per scan      */
     zhashx_t *rates;            /* def key -> double: us per symbol        */
+    zs_holders_t *holders;      /* who holds each symbol, per universe     */
     zhashx_t *subs;             /* XPUB prefixes subscribed                */
 
     zhashx_t *scans;            /* id -> zs_bscan_t*                       */

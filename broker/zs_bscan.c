@@ -401,6 +401,8 @@ void zs_bscan_release_arrays (zs_bscan_t *self)
     self->flags = NULL;
     free (self->owner);
     self->owner = NULL;
+    zs_holders_map_destroy (&self->prior);
+    zs_holders_map_destroy (&self->held);
 }
 
 void zs_bscan_destroy (zs_bscan_t **self_p)
@@ -508,8 +510,8 @@ static uint64_t s_mix64 (uint64_t z)
     with the highest score for it.  A worker that joins takes over only
     the symbols it now scores highest on; one that leaves gives up only
     its own. */
-static bool s_mine (const char *symbol, const uint64_t *seeds, size_t n,
-                    uint64_t mine)
+static bool s_rendezvous (const char *symbol, const uint64_t *seeds,
+                          size_t n, uint64_t mine)
 {
     uint64_t h = zs_bscan_hash (symbol);
     uint64_t best = 0, who = 0;
@@ -523,18 +525,90 @@ static bool s_mine (const char *symbol, const uint64_t *seeds, size_t n,
     return who == mine;
 }
 
-/*  The asking worker's search position for this set of workers (all
-    positions start again at the front when the set changes: what was
-    another's may now be its own); NULL when the table is full. */
-static uint32_t *s_aff_pos (zs_bscan_t *self, const zs_affinity_t *aff)
+/*  Whether symbol idx is the asking worker's: the one that held it after
+    the last scan of this universe, while the same workers are live and
+    it is one of them; else its rendezvous owner. */
+static bool s_mine (const zs_bscan_t *self, uint32_t idx,
+                    const zs_affinity_t *aff)
+{
+    if (self->prior_on) {
+        uint8_t s = self->prior->slot[idx];
+        if (s && self->prior_live[s])
+            return self->prior->seeds[s] == aff->mine;
+    }
+    return s_rendezvous (self->symlist.items[idx], aff->seeds, aff->nseeds,
+                         aff->mine);
+}
+
+/*  A value naming the set of live workers (the same whatever their
+    order). */
+static uint64_t s_set (const zs_affinity_t *aff)
 {
     uint64_t set = aff->nseeds;
     for (size_t k = 0; k < aff->nseeds; k++)
-        set += s_mix64 (aff->seeds[k]); /* the same whatever the order */
-    if (set != self->aff_set) {
-        self->aff_set = set;
-        self->naff = 0;
-    }
+        set += s_mix64 (aff->seeds[k]);
+    return set;
+}
+
+/*  Notes the set of live workers: when it changed, every worker's search
+    starts again at the front (what was another's may now be its own),
+    and the last scan's holders count only if they were this set. */
+static void s_aff_set (zs_bscan_t *self, const zs_affinity_t *aff)
+{
+    uint64_t set = s_set (aff);
+    if (set == self->aff_set && (self->naff || self->prior_on))
+        return;
+    self->aff_set = set;
+    self->naff = 0;
+    self->prior_on = self->prior && self->prior->set == set;
+    if (self->prior_on)
+        for (size_t s = 1; s <= self->prior->nseeds; s++) {
+            self->prior_live[s] = false;
+            for (size_t k = 0; k < aff->nseeds; k++)
+                if (aff->seeds[k] == self->prior->seeds[s])
+                    self->prior_live[s] = true;
+        }
+}
+
+/*  Records who was given the task's symbols (the lane's worker), for the
+    next scan of this universe. */
+static void s_hold (zs_bscan_t *self, const zs_btask_t *t,
+                    const zs_affinity_t *aff)
+{
+    if (!aff || !aff->nseeds)
+        return;
+    if (!self->held)
+        self->held = zs_holders_map_new (self->total);
+    if (!self->held)
+        return;
+    uint8_t slot = zs_holders_slot (self->held, aff->mine);
+    for (uint32_t i = 0; i < t->n; i++)
+        if (t->index[i] < self->total)
+            self->held->slot[t->index[i]] = slot;
+    self->held->set = s_set (aff);
+}
+
+void zs_bscan_set_prior_holders (zs_bscan_t *self, zs_holders_map_t *map)
+{
+    zs_holders_map_destroy (&self->prior);
+    if (map && map->total != self->total)
+        zs_holders_map_destroy (&map);
+    self->prior = map;
+    self->prior_on = false;
+    self->naff = 0;
+}
+
+zs_holders_map_t *zs_bscan_take_holders (zs_bscan_t *self)
+{
+    zs_holders_map_t *map = self->held;
+    self->held = NULL;
+    return map;
+}
+
+/*  The asking worker's search position for the current set of workers
+    (see s_aff_set); NULL when the table is full. */
+static uint32_t *s_aff_pos (zs_bscan_t *self, const zs_affinity_t *aff)
+{
     for (size_t k = 0; k < self->naff; k++)
         if (self->aff_pos[k].seed == aff->mine)
             return &self->aff_pos[k].next;
@@ -556,6 +630,7 @@ zs_btask_t *zs_bscan_next_task (zs_bscan_t *self, uint64_t id,
         t->state = ZS_TASK_SENT;
         t->id = id;
         s_inflight_add (self, t);
+        s_hold (self, t, aff);
         return t;
     }
     while (self->cursor < self->total
@@ -578,6 +653,7 @@ zs_btask_t *zs_bscan_next_task (zs_bscan_t *self, uint64_t id,
            priority), from where its last search stopped: each worker
            scans, and caches, its share, however far ahead of the others
            it runs */
+        s_aff_set (self, aff);
         uint32_t *pos = s_aff_pos (self, aff);
         uint32_t idx = self->cursor;
         if (pos && *pos > idx)
@@ -588,8 +664,7 @@ zs_btask_t *zs_bscan_next_task (zs_bscan_t *self, uint64_t id,
                 continue;
             hashed++; /* each symbol is hashed once per worker: the loop
                          stays well under a millisecond */
-            if (s_mine (self->symlist.items[idx], aff->seeds, aff->nseeds,
-                        aff->mine))
+            if (s_mine (self, idx, aff))
                 t->index[k++] = idx;
         }
         if (pos)
@@ -618,6 +693,7 @@ zs_btask_t *zs_bscan_next_task (zs_bscan_t *self, uint64_t id,
     t->n = t->remaining = k;
     t->state = ZS_TASK_SENT;
     s_inflight_add (self, t);
+    s_hold (self, t, aff);
     return t;
 }
 

@@ -12,6 +12,7 @@
 #define ZS_BSCAN_H
 
 #include "zs_engine.h"
+#include "zs_holders.h"
 #include "zs_msg.h"
 
 #include <czmq.h>
@@ -106,6 +107,12 @@ struct zs_bscan_t {
     } aff_pos[ZS_BSCAN_AFF_WORKERS];
     size_t naff;
     uint64_t aff_set;
+    /* who held each symbol after the last scan of this universe (used
+       while the same workers are live), and who was given each one in
+       this scan (given back to the broker when it ends) */
+    zs_holders_map_t *prior, *held;
+    bool prior_live[ZS_HOLDERS_SEEDS + 1]; /* its slots, for aff_set     */
+    bool prior_on;                         /* its set is aff_set         */
 };
 
 typedef struct {
@@ -160,6 +167,18 @@ typedef struct {
     size_t nseeds;
     uint64_t mine;
 } zs_affinity_t;
+
+/*  Cache affinity's memory: map (owned by the scan from now on) says who
+    held each symbol after the last scan of the same universe; while the
+    same workers are live, each symbol goes to the one that held it (a
+    symbol one worker took from another at the end of that scan stays
+    with it) rather than to its rendezvous owner.  A map of another size
+    is dropped. */
+void zs_bscan_set_prior_holders (zs_bscan_t *self, zs_holders_map_t *map);
+
+/*  This scan's own record of who was given each symbol (the caller owns
+    it), or NULL when no task went out with affinity. */
+zs_holders_map_t *zs_bscan_take_holders (zs_bscan_t *self);
 
 /*  FNV-1a of a string: a worker's seed, and a symbol's, for rendezvous
     hashing. */

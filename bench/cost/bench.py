@@ -67,7 +67,8 @@ class Cluster:
         self.broker = subprocess.Popen(
             [os.path.join(BIN, "zscan-broker"), "--bind", "127.0.0.1",
              "--port", str(self.port), "--data", data,
-             "--log-level", "error"])
+             "--log-level", "error"]
+            + os.environ.get("ZS_BENCH_BROKER_ARGS", "").split())
         self.workers = [subprocess.Popen(
             [os.path.join(BIN, "zscan-worker"), "--port", str(self.port),
              "--threads", "1", "--id", "cost%d" % i, "--data", data,

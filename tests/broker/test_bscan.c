@@ -196,6 +196,60 @@ int main (void)
            first_other);
     zs_bscan_destroy (&s);
 
+    /* 7. the next scan of the universe, with the same workers, gives each
+       symbol to the worker that held it after the last one: wb takes
+       three batches of its own, then wa takes everything else (its own
+       and, when they are all taken, wb's); next time wa's share is all
+       it took (rendezvous would give it half).  With another set
+       of workers the map does not count (rendezvous again). */
+    s = s_scan ("synthetic:20000", src, liq, hist, 0);
+    zs_bscan_set_prior (s, 1.0);
+    zs_affinity_t fa = {seeds, 2, seeds[0]}, fb = {seeds, 2, seeds[1]};
+    uint32_t first_b = 0;
+    for (int i = 0; i < 3; i++) {
+        t = zs_bscan_next_task (s, tid++, 2, 5.0, 8, 512, &fb);
+        first_b += t ? t->n : 0;
+    }
+    while ((t = zs_bscan_next_task (s, tid++, 2, 5.0, 8, 512, &fa)) != NULL)
+        ;
+    zs_holders_map_t *held = zs_bscan_take_holders (s);
+    CHECK (held && held->total == 20000, "a record of who held what");
+    uint32_t held_b = 0;
+    for (uint32_t i = 0; held && i < 20000; i++)
+        held_b += held->seeds[held->slot[i]] == seeds[1];
+    CHECK (held_b == first_b, "wb held %u, took %u", held_b, first_b);
+    zs_bscan_destroy (&s);
+    s = s_scan ("synthetic:20000", src, liq, hist, 0);
+    zs_bscan_set_prior (s, 1.0);
+    zs_bscan_set_prior_holders (s, held);
+    /* wa alone asks: everything wa held (its own and what it took of
+       wb's, 20,000 - held_b) before any of wb's */
+    uint32_t got_a = 0, before_b = 0;
+    bool seen_b = false;
+    while ((t = zs_bscan_next_task (s, tid++, 2, 5.0, 8, 512, &fa)) != NULL)
+        for (uint32_t i = 0; i < t->n; i++) {
+            got_a++;
+            if (s->prior->seeds[s->prior->slot[t->index[i]]] == seeds[1])
+                seen_b = true;
+            else if (!seen_b)
+                before_b++;
+        }
+    CHECK (got_a == 20000 && before_b == 20000 - held_b,
+           "wa took %u of its own before wb's, want %u", before_b,
+           20000 - held_b);
+    zs_bscan_destroy (&s);
+    /* a third worker: the old map does not count */
+    uint64_t three[3] = {seeds[0], seeds[1], zs_bscan_hash ("wc")};
+    s = s_scan ("synthetic:20000", src, liq, hist, 0);
+    zs_bscan_set_prior (s, 1.0);
+    zs_holders_map_t *m = zs_holders_map_new (20000);
+    m->set = 1; /* some other set */
+    zs_bscan_set_prior_holders (s, m);
+    zs_affinity_t fc = {three, 3, three[2]};
+    t = zs_bscan_next_task (s, tid++, 3, 5.0, 8, 512, &fc);
+    CHECK (t && !s->prior_on, "another set: rendezvous");
+    zs_bscan_destroy (&s);
+
     zhashx_destroy (&liq);
     zhashx_destroy (&hist);
     zs_source_destroy (&src);

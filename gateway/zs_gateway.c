@@ -964,6 +964,9 @@ static int s_metrics (zs_gateway_t *self, s_pss_t *pss)
     M ("# TYPE zscan_gateway_bytes_sent_total counter\n"
        "zscan_gateway_bytes_sent_total %llu",
        (unsigned long long) self->m.bytes_sent);
+    M ("# TYPE zscan_gateway_frames_sent_total counter\n"
+       "zscan_gateway_frames_sent_total %llu",
+       (unsigned long long) self->m.frames_sent);
     s_buf_lit (b, "# TYPE zscan_gateway_clients_dropped_total counter\n");
     M ("zscan_gateway_clients_dropped_total{reason=\"behind\"} %llu",
        (unsigned long long) self->m.dropped_behind);

@@ -25,7 +25,8 @@
     ZS_BENCH_CLIENTS=N (default 1000), ZS_BENCH_IDLE=K (default 50000,
     fewer when the open-files limit is lower: said), ZS_BENCH_NOSSE=1
     (idle connections all WebSocket), ZS_BENCH_NOSRC=1 (all from
-    127.0.0.1), ZS_BENCH_ONLY=idle (only them).
+    127.0.0.1), ZS_BENCH_ONLY=idle (only them), =fanout (the gateway's
+    fan-out rounds), =relay, =zscan, =nchan.
 */
 #include "zs_bus.h"
 #include "zs_util.h"
@@ -541,6 +542,31 @@ static int s_scan (s_env_t *e, const char *universe, char *id, size_t cap)
 }
 
 /*  C clients of a scan of R records through the gateway: records/s. */
+/*  CPU seconds a process has used (user + system). */
+static double s_proc_cpu (pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread (buf, 1, sizeof buf - 1, f);
+    fclose (f);
+    buf[n] = 0;
+    char *p = strrchr (buf, ')');
+    unsigned long long ut = 0, st = 0;
+    /* after the name: state and 10 fields, then utime and stime */
+    if (!p || sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                              "%llu %llu",
+                      &ut, &st)
+                  != 2)
+        return 0;
+    return (double) (ut + st) / (double) sysconf (_SC_CLK_TCK);
+}
+
+/*  The gateway's CPU seconds in the last fan-out round. */
+static double s_fanout_cpu;
+
 static double s_fanout_zscan (s_env_t *e, int clients, int records)
 {
     char id[80], uni[64], path[160];
@@ -550,9 +576,11 @@ static double s_fanout_zscan (s_env_t *e, int clients, int records)
     snprintf (path, sizeof path, "/ws/results/%s", id);
     s_ws_t *cl = calloc ((size_t) clients, sizeof *cl);
     double t0 = s_now ();
+    double cpu0 = s_proc_cpu (e->gw);
     for (int i = 0; i < clients; i++)
         cl[i].fd = s_ws_open (e->http, path);
     double end = s_ws_run (cl, clients, 0, 120);
+    s_fanout_cpu = s_proc_cpu (e->gw) - cpu0;
     uint64_t total = 0;
     for (int i = 0; i < clients; i++)
         total += cl[i].records;
@@ -779,7 +807,7 @@ int main (int argc, char **argv)
     const char *only = getenv ("ZS_BENCH_ONLY");
     bool do_zscan = !only || strcmp (only, "nchan") != 0;
     bool do_nchan = !only || strcmp (only, "zscan") != 0;
-    double zscan = 0, ttfr[20] = {0};
+    double zscan = 0, zscan_core = 0, ttfr[20] = {0};
     long before = 0, after = 0;
     int opened = 0, held = 0;
     static char metrics[65536];
@@ -795,6 +823,8 @@ int main (int argc, char **argv)
     double rp50[2] = {-1, -1}, rp99[2] = {-1, -1};
     int rshort[2] = {0, 0};
     bool do_relay = !only || !strcmp (only, "relay") || !strcmp (only, "zscan");
+    if (only && !strcmp (only, "fanout")) /* the fan-out rounds only */
+        do_relay = do_nchan = false;
     if (only && !strcmp (only, "idle"))
         do_nchan = false; /* the idle connections only (profiling) */
     for (int i = 0; i < 2 && do_relay; i++) {
@@ -815,8 +845,29 @@ int main (int argc, char **argv)
     usleep (500000);
     for (int r = 0; r < 3 && !idle_only; r++) {
         double v = s_fanout_zscan (&e, clients, records);
-        if (v > zscan)
+        if (v > zscan) {
             zscan = v;
+            /* records per second of the gateway's own CPU time (the
+               clients share this machine's cores with it) */
+            zscan_core = s_fanout_cpu > 0
+                             ? (double) records * clients / s_fanout_cpu
+                             : 0;
+        }
+    }
+    if (getenv ("ZS_BENCH_LOG")) {
+        /* records and frames the gateway sent (batching) */
+        int mst = s_http (e.http, "GET", "/metrics", NULL, metrics,
+                          sizeof metrics);
+        for (char *l = metrics; mst == 200 && l && *l;) {
+            char *nl = strchr (l, '\n');
+            if (nl)
+                *nl = 0;
+            if (!strncmp (l, "zscan_gateway_records_sent_total", 32)
+                || !strncmp (l, "zscan_gateway_frames_sent_total", 31)
+                || !strncmp (l, "zscan_gateway_bytes_sent_total", 30))
+                fprintf (stderr, "bench: %s\n", l);
+            l = nl ? nl + 1 : NULL;
+        }
     }
     /* time to first record, median of 20 */
     for (int i = 0; i < 20 && !idle_only; i++) {
@@ -918,6 +969,11 @@ int main (int argc, char **argv)
                 "WebSocket clients, records delivered\t%.0f\trecords/s\t-"
                 "\t-\n",
                 records, clients, zscan);
+    if (do_zscan && zscan_core > 0)
+        printf ("BENCH\tgateway fan-out per gateway core: records "
+                "delivered per CPU-second of the gateway\t%.0f\t"
+                "records/s\t-\t-\n",
+                zscan_core);
     for (int i = 0; i < 2 && do_relay; i++) {
         int c = points[i][0] < clients ? points[i][0] : clients;
         char cut[96] = "";

@@ -26,7 +26,8 @@
     fewer when the open-files limit is lower: said), ZS_BENCH_NOSSE=1
     (idle connections all WebSocket), ZS_BENCH_NOSRC=1 (all from
     127.0.0.1), ZS_BENCH_ONLY=idle (only them), =fanout (the gateway's
-    fan-out rounds), =relay, =zscan, =nchan.
+    fan-out rounds), =relay, =zscan, =nchan; ZS_BENCH_SMAPS=1 prints the
+    gateway's largest mappings after the idle connections.
 */
 #include "zs_bus.h"
 #include "zs_util.h"
@@ -924,6 +925,16 @@ int main (int argc, char **argv)
             fprintf (stderr, "bench: signal %d\n", WTERMSIG (st));
     }
     after = s_rss_kb (e.gw);
+    if (getenv ("ZS_BENCH_SMAPS")) {
+        /* where the memory is: the gateway's largest mappings */
+        char cmd[128];
+        snprintf (cmd, sizeof cmd,
+                  "awk '/^[0-9a-f]+-/{m=$0} /^Rss:/{if ($2 > 1000) print "
+                  "$2, m}' /proc/%d/smaps | sort -n | tail -8 >&2",
+                  (int) e.gw);
+        if (system (cmd) != 0)
+            fprintf (stderr, "bench: cannot read smaps\n");
+    }
     /* what the gateway holds open, by its own count */
     held = 0;
     const char *kinds[] = {"ws", "sse"};

@@ -556,7 +556,7 @@ static uint64_t s_set (const zs_affinity_t *aff)
 static void s_aff_set (zs_bscan_t *self, const zs_affinity_t *aff)
 {
     uint64_t set = s_set (aff);
-    if (set == self->aff_set && (self->naff || self->prior_on))
+    if (set == self->aff_set)
         return;
     self->aff_set = set;
     self->naff = 0;
@@ -585,7 +585,7 @@ static void s_hold (zs_bscan_t *self, const zs_btask_t *t,
     for (uint32_t i = 0; i < t->n; i++)
         if (t->index[i] < self->total)
             self->held->slot[t->index[i]] = slot;
-    self->held->set = s_set (aff);
+    self->held->set = self->aff_set;
 }
 
 void zs_bscan_set_prior_holders (zs_bscan_t *self, zs_holders_map_t *map)
@@ -595,6 +595,7 @@ void zs_bscan_set_prior_holders (zs_bscan_t *self, zs_holders_map_t *map)
         zs_holders_map_destroy (&map);
     self->prior = map;
     self->prior_on = false;
+    self->aff_set = 0; /* the next dispatch looks at it again */
     self->naff = 0;
 }
 
@@ -624,6 +625,8 @@ zs_btask_t *zs_bscan_next_task (zs_bscan_t *self, uint64_t id,
                                 uint32_t batch_min, uint32_t batch_max,
                                 const zs_affinity_t *aff)
 {
+    if (aff && aff->nseeds)
+        s_aff_set (self, aff); /* the set of live workers, once */
     zs_btask_t *t = self->queue_head;
     if (t) {
         s_unlink (self, t);
@@ -653,7 +656,6 @@ zs_btask_t *zs_bscan_next_task (zs_bscan_t *self, uint64_t id,
            priority), from where its last search stopped: each worker
            scans, and caches, its share, however far ahead of the others
            it runs */
-        s_aff_set (self, aff);
         uint32_t *pos = s_aff_pos (self, aff);
         uint32_t idx = self->cursor;
         if (pos && *pos > idx)

@@ -82,12 +82,6 @@ static inline size_t s_keep_from (size_t n)
     return n > D ? n - D : 0;
 }
 
-/* min (max (a, lo), hi) for bar indices. */
-static inline size_t s_clamp (size_t a, size_t lo, size_t hi)
-{
-    return a < lo ? lo : a > hi ? hi : a;
-}
-
 #define ZS_KERNELS(SFX, ATTR, VT, VL, W)                                       \
     enum { G_##SFX = ZS_BLOCK / (W) };                                         \
     ATTR static inline __attribute__ ((always_inline))                         \
@@ -140,10 +134,6 @@ static inline size_t s_clamp (size_t a, size_t lo, size_t hi)
         }                                                                      \
         double alpha = 2.0 / ((double) p + 1);                                 \
         double oma = 1 - alpha;                                                \
-        size_t mid = s_clamp (s_keep_from (n), t, ch->t1);                     \
-        for (; t < mid; t++)                                                   \
-            FOR_G (g, G)                                                       \
-                e[g] = alpha * s_bar_##SFX (ch->c, ch, t, g) + oma * e[g];     \
         for (; t < ch->t1; t++) {                                              \
             FOR_G (g, G)                                                       \
                 e[g] = alpha * s_bar_##SFX (ch->c, ch, t, g) + oma * e[g];     \
@@ -208,20 +198,15 @@ static inline size_t s_clamp (size_t a, size_t lo, size_t hi)
         }                                                                      \
         double alpha = 1.0 / (double) p;                                       \
         double oma = 1 - alpha;                                                \
-        size_t mid = s_clamp (s_keep_from (n), t, ch->t1);                     \
-        for (; t < mid; t++)                                                   \
-            FOR_G (g, G) {                                                     \
-                s_moves_##SFX (ch, t, g, &up, &dn);                            \
-                au[g] = alpha * up + oma * au[g];                              \
-                ad[g] = alpha * dn + oma * ad[g];                              \
-            }                                                                  \
+        size_t keep = s_keep_from (n);                                         \
         for (; t < ch->t1; t++) {                                              \
             FOR_G (g, G) {                                                     \
                 s_moves_##SFX (ch, t, g, &up, &dn);                            \
                 au[g] = alpha * up + oma * au[g];                              \
                 ad[g] = alpha * dn + oma * ad[g];                              \
             }                                                                  \
-            s_rsi_keep_##SFX (au, ad, n, t, out);                              \
+            if (t >= keep)                                                     \
+                s_rsi_keep_##SFX (au, ad, n, t, out);                          \
         }                                                                      \
         s_put_##SFX (st->v[0], au);                                            \
         s_put_##SFX (st->v[1], ad);                                            \

@@ -17,37 +17,17 @@ scan.  Prints BENCH lines (see bench/run).
 ZS_BENCH_COST=10k,100k,1m,252,5040 picks shapes (all by default)."""
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "integration"))
+from zsharness import free_base  # noqa: E402
+
 BIN = os.environ.get("ZSCAN_BIN", "build/bin")
 BYTES_PER_BAR = 5 * 8  # open, high, low, close, volume as doubles
-
-
-def free_base(count=6):
-    for _ in range(200):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        base = s.getsockname()[1]
-        s.close()
-        if base + count >= 65535:
-            continue
-        ok = True
-        for p in range(base, base + count):
-            t = socket.socket()
-            try:
-                t.bind(("127.0.0.1", p))
-            except OSError:
-                ok = False
-            t.close()
-            if not ok:
-                break
-        if ok:
-            return base
-    raise RuntimeError("no free ports")
 
 
 def peak_mb(pid):

@@ -301,19 +301,18 @@ static void s_ws_sample (s_ws_t *c, const char *p, uint64_t len)
     }
 }
 
-static int s_ws_open (int port, const char *path)
+/*  A GET of path with the extra headers, the socket left non-blocking
+    (its answer is read by the caller's loop); -1 when it fails. */
+static int s_get_open (int port, const char *path, const char *headers)
 {
     int fd = s_connect (port);
     if (fd < 0)
         return -1;
     char req[512];
     int n = snprintf (req, sizeof req,
-                      "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: "
-                      "websocket\r\nConnection: Upgrade\r\n"
-                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                      "Sec-WebSocket-Version: 13\r\n\r\n",
-                      path);
-    if (write (fd, req, (size_t) n) != n) {
+                      "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n",
+                      path, headers);
+    if (n < 0 || (size_t) n >= sizeof req || write (fd, req, (size_t) n) != n) {
         close (fd);
         return -1;
     }
@@ -321,23 +320,18 @@ static int s_ws_open (int port, const char *path)
     return fd;
 }
 
+static int s_ws_open (int port, const char *path)
+{
+    return s_get_open (port, path,
+                       "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                       "Sec-WebSocket-Version: 13\r\n");
+}
+
 /*  An SSE stream of path, left unread (idle). */
 static int s_sse_open (int port, const char *path)
 {
-    int fd = s_connect (port);
-    if (fd < 0)
-        return -1;
-    char req[512];
-    int n = snprintf (req, sizeof req,
-                      "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: "
-                      "text/event-stream\r\n\r\n",
-                      path);
-    if (write (fd, req, (size_t) n) != n) {
-        close (fd);
-        return -1;
-    }
-    fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) | O_NONBLOCK);
-    return fd;
+    return s_get_open (port, path, "Accept: text/event-stream\r\n");
 }
 
 /*  Consumes what c->buf holds: the handshake, then frames.  A frame's

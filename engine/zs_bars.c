@@ -69,12 +69,18 @@ zs_bars_t *zs_bars_new (size_t n)
 
 zs_bars_t *zs_bars_new_dated (size_t n, const char *dates)
 {
+    return zs_bars_new_cols (n, dates, false);
+}
+
+zs_bars_t *zs_bars_new_cols (size_t n, const char *dates, bool close_only)
+{
     zs_bars_t *b = (zs_bars_t *) calloc (1, sizeof *b);
     if (!b)
         return NULL;
     size_t m = n ? n : 1;
-    /* one block: five columns then the dates */
-    double *block = (double *) malloc (5 * m * sizeof (double));
+    size_t ncols = close_only ? 1 : 5;
+    /* one block: the five columns (or close alone) */
+    double *block = (double *) malloc (ncols * m * sizeof (double));
     b->dates = dates ? (char *) dates : (char *) calloc (m, ZS_DATE_SLOT);
     b->dates_shared = dates != NULL;
     if (!block || !b->dates) {
@@ -85,12 +91,17 @@ zs_bars_t *zs_bars_new_dated (size_t n, const char *dates)
         return NULL;
     }
     b->n = n;
-    b->open = block;
-    b->high = block + m;
-    b->low = block + 2 * m;
-    b->close = block + 3 * m;
-    b->volume = block + 4 * m;
-    b->bytes = sizeof *b + 5 * m * sizeof (double)
+    b->close_only = close_only;
+    if (close_only)
+        b->close = block;
+    else {
+        b->open = block;
+        b->high = block + m;
+        b->low = block + 2 * m;
+        b->close = block + 3 * m;
+        b->volume = block + 4 * m;
+    }
+    b->bytes = sizeof *b + ncols * m * sizeof (double)
                + (dates ? 0 : m * ZS_DATE_SLOT);
     return b;
 }
@@ -98,11 +109,12 @@ zs_bars_t *zs_bars_new_dated (size_t n, const char *dates)
 void zs_bars_destroy (zs_bars_t **self_p)
 {
     if (self_p && *self_p) {
-        if (!(*self_p)->borrowed)
-            free ((*self_p)->open);
-        if (!(*self_p)->dates_shared)
-            free ((*self_p)->dates);
-        free (*self_p);
+        zs_bars_t *b = *self_p;
+        if (!b->borrowed)
+            free (b->close_only ? b->close : b->open);
+        if (!b->dates_shared)
+            free (b->dates);
+        free (b);
         *self_p = NULL;
     }
 }

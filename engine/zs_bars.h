@@ -14,6 +14,9 @@
 typedef struct {
     size_t n;          /* bars, oldest first                              */
     double *open, *high, *low, *close, *volume;
+    bool close_only;   /* only close is here (open, high, low and volume
+                          are NULL): what most scans read, a fifth of the
+                          memory (zs_source_load_block)                   */
     char *dates;       /* n slots of ZS_DATE_SLOT bytes, NUL-terminated   */
     bool dates_shared; /* dates belong to someone else (the source)       */
     bool borrowed;     /* the columns too (a memory-mapped store)         */
@@ -25,6 +28,8 @@ zs_bars_t *zs_bars_new (size_t n);
 /*  The same with dates that belong to someone else (n slots, shared by
     many symbols' bars: the synthetic source's); none are allocated. */
 zs_bars_t *zs_bars_new_dated (size_t n, const char *dates);
+/*  The same with the close column only when close_only. */
+zs_bars_t *zs_bars_new_cols (size_t n, const char *dates, bool close_only);
 void zs_bars_destroy (zs_bars_t **self_p);
 /* Date of bar i (borrowed). */
 const char *zs_bars_date (const zs_bars_t *self, size_t i);
@@ -50,10 +55,13 @@ int zs_source_load (zs_source_t *self, const char *symbol, zs_bars_ref_t *ref,
 /*  zs_source_load for up to 8 symbols at once: refs[j] and ok[j] for
     each, reasons[j] where not ok.  A synthetic source generates what its
     cache lacks together, one symbol per SIMD lane of isa (zs_kernels.h's
-    zs_isa_t). */
+    zs_isa_t); with close_only it may make and cache the close column
+    alone (a scan that reads nothing else), and bars it holds with close
+    only are made whole again when a later call wants every column. */
 void zs_source_load_block (zs_source_t *self, const char *const *symbols,
                            size_t m, zs_bars_ref_t *refs, bool *ok,
-                           char (*reasons)[ZS_REASON_MAX + 1], int isa);
+                           char (*reasons)[ZS_REASON_MAX + 1], int isa,
+                           bool close_only);
 /* Releases what zs_source_load returned. */
 void zs_bars_release (zs_bars_ref_t *ref);
 
@@ -66,10 +74,12 @@ zs_bars_t *zs_synth_generate (const char *symbol, uint64_t seed, size_t n,
 /*  Up to 8 symbols' bars at once, one per SIMD lane of isa (an
     instruction set of zs_kernels.h; ZS_ISA_SCALAR generates them one by
     one): bit-identical to zs_synth_generate's.  out[0..m) receive new
-    bars.  0, or -1 when out of memory (nothing kept) or m > 8. */
+    bars, with the close column alone when close_only (the same closes,
+    made with less work).  0, or -1 when out of memory (nothing kept) or
+    m > 8. */
 int zs_synth_generate_block (int isa, const char *const *symbols, size_t m,
                              uint64_t seed, size_t n, const char *dates,
-                             zs_bars_t **out);
+                             bool close_only, zs_bars_t **out);
 /*  A synthetic symbol's liquidity without its bars: its starting price
     times its base volume, the two draws of its character that set its
     dollar volume (the bars wander from them, so this ranks symbols as

@@ -195,6 +195,12 @@ const zs_bars_t *zs_cache_put (zs_cache_t *self, uint64_t source,
     fresh->bytes = bars->bytes + sizeof *fresh;
     pthread_mutex_lock (&self->lock);
     zs_cache_entry_t *e = s_find (self, source, h, symbol);
+    if (e && e->bars->close_only && !bars->close_only) {
+        /* whole bars replace the close column alone (whoever holds those
+           keeps them until their reference goes) */
+        s_unlist (self, e);
+        e = NULL;
+    }
     if (e) {
         /* another thread was quicker: use its bars */
         e->refs++;

@@ -34,7 +34,8 @@ const zs_bars_t *zs_cache_get (zs_cache_t *self, uint64_t source,
 
 /*  Files bars (the cache takes them) under (source, symbol) and returns
     the bars to use - these, or another thread's that were filed first
-    (these are then freed) - with a reference taken in *entry.  Evicts
+    (these are then freed; but whole bars replace an entry holding the
+    close column alone) - with a reference taken in *entry.  Evicts
     the least recently used entries past the budget, these too when they
     alone are over it (they then live until their reference goes).
     NULL with bars freed when out of memory. */

@@ -949,7 +949,9 @@ size_t zs_scanner_run (zs_scanner_t *self, const zs_scan_t *scan,
                        size_t n, zs_emit_fn *emit, void *arg)
 {
     zs_symresult_t *r = &self->result;
-    bool kernels = false, hl = false;
+    bool kernels = false, hl = false, close_only = true;
+    for (size_t k = 0; k < scan->nterms; k++)
+        close_only &= zs_term_close_only (&scan->terms[k]);
     for (size_t k = 0; k < scan->nterms; k++)
         if (zs_kernel_handles (scan->terms[k].kind)) {
             kernels = true;
@@ -967,9 +969,10 @@ size_t zs_scanner_run (zs_scanner_t *self, const zs_scan_t *scan,
         char reasons[ZS_BLOCK][ZS_REASON_MAX + 1];
         bool ok[ZS_BLOCK];
         bool same = m >= 2;
-        /* (bars a synthetic source lacks are made 8 at a time) */
+        /* (bars a synthetic source lacks are made 8 at a time, their
+           close column alone when the scan reads nothing else) */
         zs_source_load_block (source, symbols + i, m, refs, ok, reasons,
-                              self->isa);
+                              self->isa, close_only);
         for (size_t j = 0; j < m; j++)
             same &= ok[j] && refs[j].bars->n == refs[0].bars->n;
         /* a block of equal histories goes through the vector path: every

@@ -206,8 +206,13 @@ int zs_source_load (zs_source_t *self, const char *symbol, zs_bars_ref_t *ref,
     ref->cache = self->cache;
     ref->bars = zs_cache_get (self->cache, self->cache_id, symbol,
                               &ref->entry);
-    if (ref->bars)
+    if (ref->bars && !ref->bars->close_only)
         return 0;
+    if (ref->bars) { /* the close column alone: made whole */
+        zs_cache_release (self->cache, ref->entry);
+        ref->entry = NULL;
+        ref->bars = NULL;
+    }
     zs_bars_t *b = NULL;
     if (self->kind == S_SYNTHETIC) {
         b = zs_synth_generate (symbol, self->seed, self->bars, self->dates);
@@ -232,7 +237,8 @@ int zs_source_load (zs_source_t *self, const char *symbol, zs_bars_ref_t *ref,
 
 void zs_source_load_block (zs_source_t *self, const char *const *symbols,
                            size_t m, zs_bars_ref_t *refs, bool *ok,
-                           char (*reasons)[ZS_REASON_MAX + 1], int isa)
+                           char (*reasons)[ZS_REASON_MAX + 1], int isa,
+                           bool close_only)
 {
     if (self->kind != S_SYNTHETIC || m > 8) {
         for (size_t j = 0; j < m; j++)
@@ -256,6 +262,12 @@ void zs_source_load_block (zs_source_t *self, const char *const *symbols,
         ref->cache = self->cache;
         ref->bars = zs_cache_get (self->cache, self->cache_id, symbols[j],
                                   &ref->entry);
+        if (ref->bars && ref->bars->close_only && !close_only) {
+            /* the close column alone: made whole below */
+            zs_cache_release (self->cache, ref->entry);
+            ref->entry = NULL;
+            ref->bars = NULL;
+        }
         if (ref->bars)
             ok[j] = true;
         else {
@@ -267,7 +279,7 @@ void zs_source_load_block (zs_source_t *self, const char *const *symbols,
         return;
     zs_bars_t *made[8];
     if (zs_synth_generate_block (isa, miss, nmiss, self->seed, self->bars,
-                                 self->dates, made)
+                                 self->dates, close_only, made)
         != 0) {
         for (size_t k = 0; k < nmiss; k++)
             snprintf (reasons[where[k]], ZS_REASON_MAX + 1,

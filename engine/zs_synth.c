@@ -186,7 +186,9 @@ static void s_generate (uint64_t key, size_t n, double *o, double *h,
         open = open * k, close = close * k, high = high * k, low = low * k;
         double t = (volume + TWO52) - TWO52;
         t = t > volume ? t - 1.0 : t;
-        o[i] = open, h[i] = high, l[i] = low, c[i] = close, v[i] = t;
+        c[i] = close;
+        if (o) /* the other columns, unless close alone was asked for */
+            o[i] = open, h[i] = high, l[i] = low, v[i] = t;
         prev_close = close;
     }
 }
@@ -216,10 +218,10 @@ enum {
 #define ZS_SYNTH_DRAWS(SFX, ATTR)                                          \
     ATTR static inline __attribute__ ((always_inline)) void                \
         s_draws_##SFX (s_v8u lo, s_v8u hi, uint32_t base,                  \
-                       int32_t in[I_COUNT][8])                             \
+                       int32_t in[I_COUNT][8], int nd)                     \
     {                                                                      \
-        s_v8u d[DRAWS];                                                    \
-        for (int k = 0; k < DRAWS; k++) {                                  \
+        s_v8u d[DRAWS] = {{0}};                                            \
+        for (int k = 0; k < nd; k++) {                                     \
             s_v8u x = (lo + (base + (uint32_t) k) * GOLDEN) ^ hi;          \
             x ^= x >> 16;                                                  \
             x *= 0x7feb352dU;                                              \
@@ -250,12 +252,14 @@ enum {
 
 /*  The bars of 8 lanes as G = 8 / W vectors of W doubles (the machine's
     own width: independent chains the CPU overlaps), the same operations
-    as s_generate per lane, selects for its branches. */
-#define ZS_SYNTH_BLOCK(SFX, ATTR, VT, VL, VI, W)                           \
-    ZS_SYNTH_DRAWS (SFX, ATTR)                                             \
+    as s_generate per lane, selects for its branches.  FULL 0 makes the
+    closes alone: the draws after the return's (wicks, spike, volume) are
+    not hashed and nothing but close is computed or stored. */
+#define ZS_SYNTH_BLOCK(SFX, ISA, ATTR, VT, VL, VI, W, FULL)                \
     ATTR static void s_block_##SFX (const uint64_t key[8], size_t n,       \
                                     double *out[8][5], int m)              \
     {                                                                      \
+        enum { ND = (FULL) ? DRAWS : 9, NI = (FULL) ? I_COUNT : I_HIGH };  \
         enum { G = 8 / (W) };                                              \
         s_v8u lo, hi;                                                      \
         VT drift[G], vol[G], regime_left[G], flat_left[G];                 \
@@ -279,10 +283,10 @@ enum {
         }                                                                  \
         int32_t in[I_COUNT][8] __attribute__ ((aligned (64)));             \
         for (size_t i = 0; i < n; i++) {                                   \
-            s_draws_##SFX (lo, hi, (uint32_t) (i + 1) * DRAWS, in);        \
+            s_draws_##ISA (lo, hi, (uint32_t) (i + 1) * DRAWS, in, ND);    \
             for (int g = 0; g < G; g++) {                                  \
                 VT f[I_COUNT];                                             \
-                for (int j = 0; j < I_COUNT; j++) {                        \
+                for (int j = 0; j < NI; j++) {                             \
                     VI x;                                                  \
                     memcpy (&x, &in[j][g * (W)], sizeof x);                \
                     f[j] = __builtin_convertvector (x, VT);                \
@@ -323,6 +327,15 @@ enum {
                                 * 1.7320508075688772);                     \
                 r = SEL (VL, r < -0.5, zero - 0.5, r);                     \
                 VT close = open * (1.0 + r);                               \
+                if (!(FULL)) {                                             \
+                    close = SEL (VL, flat, pc, close);                     \
+                    close = close * SEL (VL, close < 0.5, one + 1.0, one); \
+                    for (int w = 0; w < (W); w++)                          \
+                        if (g * (W) + w < m)                               \
+                            out[g * (W) + w][3][i] = close[w];             \
+                    prev_close[g] = close;                                 \
+                    continue;                                              \
+                }                                                          \
                 VT up = SEL (VL, open > close, open, close);               \
                 VT dn = SEL (VL, open < close, open, close);               \
                 VT high = up * (1.0 + v_ * 0.6 * (f[I_HIGH]                \
@@ -368,17 +381,24 @@ enum {
 #define SEL(VL, m, a, b)                                                   \
     ((__typeof__ (a)) (((VL) (a) & (m)) | ((VL) (b) & ~(m))))
 
-ZS_SYNTH_BLOCK (sse2, , s_v2d, s_v2l, s_v2i, 2)
-ZS_SYNTH_BLOCK (avx2, __attribute__ ((target ("avx2"))), s_v4d, s_v4l,
-                s_v4i, 4)
-ZS_SYNTH_BLOCK (avx512, __attribute__ ((target ("avx512f"))), s_v8d, s_v8l,
-                s_v8i, 8)
+ZS_SYNTH_DRAWS (sse2, )
+ZS_SYNTH_DRAWS (avx2, __attribute__ ((target ("avx2"))))
+ZS_SYNTH_DRAWS (avx512, __attribute__ ((target ("avx512f"))))
+
+#define AVX2 __attribute__ ((target ("avx2")))
+#define AVX512 __attribute__ ((target ("avx512f")))
+ZS_SYNTH_BLOCK (sse2, sse2, , s_v2d, s_v2l, s_v2i, 2, 1)
+ZS_SYNTH_BLOCK (avx2, avx2, AVX2, s_v4d, s_v4l, s_v4i, 4, 1)
+ZS_SYNTH_BLOCK (avx512, avx512, AVX512, s_v8d, s_v8l, s_v8i, 8, 1)
+ZS_SYNTH_BLOCK (sse2_close, sse2, , s_v2d, s_v2l, s_v2i, 2, 0)
+ZS_SYNTH_BLOCK (avx2_close, avx2, AVX2, s_v4d, s_v4l, s_v4i, 4, 0)
+ZS_SYNTH_BLOCK (avx512_close, avx512, AVX512, s_v8d, s_v8l, s_v8i, 8, 0)
 
 /* ---------------------------------------------------------------------- */
 
-static zs_bars_t *s_bars (size_t n, const char *dates)
+static zs_bars_t *s_bars (size_t n, const char *dates, bool close_only)
 {
-    zs_bars_t *b = zs_bars_new_dated (n, dates);
+    zs_bars_t *b = zs_bars_new_cols (n, dates, close_only);
     if (!b)
         return NULL;
     if (!dates) {
@@ -396,7 +416,7 @@ static zs_bars_t *s_bars (size_t n, const char *dates)
 zs_bars_t *zs_synth_generate (const char *symbol, uint64_t seed, size_t n,
                               const char *dates)
 {
-    zs_bars_t *b = s_bars (n, dates);
+    zs_bars_t *b = s_bars (n, dates, false);
     if (b)
         s_generate (s_seed (symbol, seed), n, b->open, b->high, b->low,
                     b->close, b->volume);
@@ -405,7 +425,8 @@ zs_bars_t *zs_synth_generate (const char *symbol, uint64_t seed, size_t n,
 
 int zs_synth_generate_block (int isa_, const char *const *symbols,
                              size_t m, uint64_t seed, size_t n,
-                             const char *dates, zs_bars_t **out)
+                             const char *dates, bool close_only,
+                             zs_bars_t **out)
 {
     zs_isa_t isa = (zs_isa_t) isa_;
     if (m > 8)
@@ -415,32 +436,36 @@ int zs_synth_generate_block (int isa_, const char *const *symbols,
     for (size_t q = 0; q < m; q++)
         out[q] = NULL;
     uint64_t key[8];
-    double *cols[8][5];
+    double *cols[8][5] = {{NULL}};
     for (size_t q = 0; q < 8; q++) {
         /* lanes past m repeat the first symbol (computed, not kept) */
         key[q] = s_seed (symbols[q < m ? q : 0], seed);
         if (q >= m)
             continue;
-        if (!(out[q] = s_bars (n, dates))) {
+        zs_bars_t *b = s_bars (n, dates, close_only);
+        if (!(out[q] = b)) {
             for (size_t k = 0; k < q; k++)
                 zs_bars_destroy (&out[k]);
             return -1;
         }
-        cols[q][0] = out[q]->open;
-        cols[q][1] = out[q]->high;
-        cols[q][2] = out[q]->low;
-        cols[q][3] = out[q]->close;
-        cols[q][4] = out[q]->volume;
+        cols[q][0] = b->open;
+        cols[q][1] = b->high;
+        cols[q][2] = b->low;
+        cols[q][3] = b->close;
+        cols[q][4] = b->volume;
     }
     switch (m > 1 ? isa : ZS_ISA_SCALAR) {
     case ZS_ISA_AVX512:
-        s_block_avx512 (key, n, cols, (int) m);
+        (close_only ? s_block_avx512_close : s_block_avx512) (key, n, cols,
+                                                             (int) m);
         break;
     case ZS_ISA_AVX2:
-        s_block_avx2 (key, n, cols, (int) m);
+        (close_only ? s_block_avx2_close : s_block_avx2) (key, n, cols,
+                                                         (int) m);
         break;
     case ZS_ISA_SSE2:
-        s_block_sse2 (key, n, cols, (int) m);
+        (close_only ? s_block_sse2_close : s_block_sse2) (key, n, cols,
+                                                         (int) m);
         break;
     default:
         for (size_t q = 0; q < m; q++)

@@ -196,11 +196,31 @@ static void s_macd (const double *c, size_t n, size_t fast, size_t slow,
     }
 }
 
+bool zs_term_close_only (const zs_term_t *t)
+{
+    switch (t->kind) {
+    case ZS_T_OPEN:
+    case ZS_T_HIGH:
+    case ZS_T_LOW:
+    case ZS_T_VOLUME:
+    case ZS_T_ATR:
+    case ZS_T_HIGHEST:
+    case ZS_T_LOWEST:
+    case ZS_T_AVGVOL:
+    case ZS_T_VOLRATIO:
+        return false;
+    default:
+        return true;
+    }
+}
+
 void zs_term_eval (const zs_term_t *t, const zs_bars_t *b,
                    double out[ZS_TERM_DEPTH])
 {
     for (int i = 0; i < ZS_TERM_DEPTH; i++)
         out[i] = NAN;
+    if (b->close_only && !zs_term_close_only (t))
+        return;
     size_t n = b->n;
     size_t p = (size_t) t->p1;
     const double *series = NULL;
@@ -301,6 +321,8 @@ void zs_term_eval (const zs_term_t *t, const zs_bars_t *b,
 
 int zs_term_series (const zs_term_t *t, const zs_bars_t *b, double *out)
 {
+    if (b->close_only && !zs_term_close_only (t))
+        return -1;
     size_t n = b->n;
     size_t p = (size_t) t->p1;
     const double *series = t->kind == ZS_T_CLOSE    ? b->close

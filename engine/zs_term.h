@@ -25,8 +25,13 @@ typedef struct {
 /* Bars needed before the term is defined at the last bar. */
 size_t zs_term_warmup (const zs_term_t *t);
 
+/*  Whether the term reads the close column alone (not open, high, low or
+    volume): a scan of such terms can run on bars holding close only. */
+bool zs_term_close_only (const zs_term_t *t);
+
 /*  Computes the term's values at the last ZS_TERM_DEPTH bars: out[0] at
-    the last bar, out[1] one bar before...  NAN where undefined. */
+    the last bar, out[1] one bar before...  NAN where undefined (all NAN
+    when the term needs columns that b does not hold). */
 void zs_term_eval (const zs_term_t *t, const zs_bars_t *b,
                    double out[ZS_TERM_DEPTH]);
 

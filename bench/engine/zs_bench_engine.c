@@ -200,8 +200,9 @@ int main (void)
        rounds alternated, the best of 3 each; then the same into a cold
        cache (fresh memory: the page faults show) */
     char *dates = zs_synth_dates (NBARS);
-    double gen = 0, gen_before = 0, gen_cache = 0;
-    size_t bytes = 0;
+    double gen = 0, gen_before = 0, gen_cache = 0, gen_close = 0;
+    double gen_cache_close = 0;
+    size_t bytes = 0, bytes_close = 0;
     int isa = zs_isa_detect ();
     for (int round = 0; round < 3; round++) {
         double t0 = s_now ();
@@ -209,12 +210,25 @@ int main (void)
             zs_bars_t *made[8];
             zs_synth_generate_block (isa, (const char *const *) syms.items
                                               + i,
-                                     8, 0, NBARS, dates, made);
+                                     8, 0, NBARS, dates, false, made);
             for (int j = 0; j < 8; j++)
                 zs_bars_destroy (&made[j]);
         }
         double r = (NSYM / 4) / (s_now () - t0);
         gen = r > gen ? r : gen;
+        /* the close column alone (what a scan of close-only terms
+           makes) */
+        t0 = s_now ();
+        for (size_t i = 0; i < NSYM / 4; i += 8) {
+            zs_bars_t *made[8];
+            zs_synth_generate_block (isa, (const char *const *) syms.items
+                                              + i,
+                                     8, 0, NBARS, dates, true, made);
+            for (int j = 0; j < 8; j++)
+                zs_bars_destroy (&made[j]);
+        }
+        r = (NSYM / 4) / (s_now () - t0);
+        gen_close = r > gen_close ? r : gen_close;
         t0 = s_now ();
         for (size_t i = 0; i < NSYM / 4; i++) {
             zs_bars_t *b = zs_synth_before (syms.items[i], 0, NBARS, dates);
@@ -224,21 +238,27 @@ int main (void)
         gen_before = r > gen_before ? r : gen_before;
     }
     free (dates);
-    {
+    /* into a cold cache: the close column alone (another source, its own
+       fresh memory), then whole bars (kept for the scans below) */
+    zs_source_t *src_close = zs_source_open ("synthetic:bars=1260", 0, err,
+                                             sizeof err);
+    for (int whole = 0; whole < 2 && src_close; whole++) {
         double t0 = s_now ();
         for (size_t i = 0; i < NSYM; i += 8) {
             zs_bars_ref_t refs[8];
             bool ok[8];
             char why[8][ZS_REASON_MAX + 1];
-            zs_source_load_block (src, (const char *const *) syms.items + i,
-                                  8, refs, ok, why, isa);
+            zs_source_load_block (whole ? src : src_close,
+                                  (const char *const *) syms.items + i, 8,
+                                  refs, ok, why, isa, !whole);
             for (int j = 0; j < 8; j++) {
-                bytes += refs[j].bars->bytes;
+                *(whole ? &bytes : &bytes_close) += refs[j].bars->bytes;
                 zs_bars_release (&refs[j]);
             }
         }
-        gen_cache = NSYM / (s_now () - t0);
+        *(whole ? &gen_cache : &gen_cache_close) = NSYM / (s_now () - t0);
     }
+    zs_source_destroy (&src_close);
 
     /* the closes, contiguous, for the references */
     double *closes = (double *) malloc (sizeof (double) * NSYM * NBARS);
@@ -337,17 +357,24 @@ int main (void)
             "per SIMD block (%s)\t%.0f\tsym/s\tthe generator before (one "
             "symbol, draws as needed)\t%.0f\n",
             zs_isa_name ((zs_isa_t) isa), gen, gen_before);
+    printf ("BENCH\tengine: synthetic closes alone (what close-only scans "
+            "make), 1 thread (%s)\t%.0f\tsym/s\tthe generator before\t%.0f\n",
+            zs_isa_name ((zs_isa_t) isa), gen_close, gen_before);
     printf ("BENCH\tengine: synthetic bars into a cold cache (fresh memory), "
             "1 thread\t%.0f\tsym/s\tgeneration alone\t%.0f\n",
             gen_cache, gen);
+    printf ("BENCH\tengine: synthetic closes alone into a cold cache, "
+            "1 thread\t%.0f\tsym/s\twhole bars into a cold cache\t%.0f\n",
+            gen_cache_close, gen_cache);
     printf ("BENCH\tengine: default scan read from the store (mmap)\t%.0f\t"
             "sym/s\tthe same scan on bars in memory\t%.0f\n",
             store_rate, def_rate);
     printf ("BENCH\tengine: store open, every block checksummed\t%.0f\t"
             "sym/s\t-\t-\n",
             open_rate);
-    printf ("BENCH\tengine: memory held per symbol\t%.0f\tbytes\t-\t-\n",
-            (double) bytes / NSYM);
+    printf ("BENCH\tengine: memory held per symbol, close alone\t%.0f\t"
+            "bytes\twhole bars\t%.0f\n",
+            (double) bytes_close / NSYM, (double) bytes / NSYM);
     zs_scan_destroy (&def);
     zs_scan_destroy (&filter);
     zs_scanner_destroy (&scanner);

@@ -5,6 +5,7 @@
     with their exact position and reason); CSV files, good and malformed;
     universes; synthetic determinism. */
 #include "zs_bars.h"
+#include "zs_cache.h"
 #include "zs_kernels.h"
 #include "zs_store.h"
 #include "zs_term.h"
@@ -752,16 +753,32 @@ static void test_synth_lanes (void)
                 size_t m = 13 - first < 8 ? 13 - first : 8;
                 if (first == 5)
                     m = 3; /* a partial block */
-                zs_bars_t *out[8];
+                zs_bars_t *out[8], *closes[8];
                 CHECK (zs_synth_generate_block (isa, names + first, m, 7,
-                                                sizes[si], dates, out)
-                           == 0,
+                                                sizes[si], dates, false, out)
+                               == 0
+                           && zs_synth_generate_block (isa, names + first, m,
+                                                       7, sizes[si], dates,
+                                                       true, closes)
+                                  == 0,
                        "block");
                 for (size_t q = 0; q < m; q++) {
                     zs_bars_t *ref = zs_synth_generate (names[first + q], 7,
                                                         sizes[si], dates);
                     size_t bytes = sizes[si] * sizeof (double);
-                    CHECK (memcmp (ref->open, out[q]->open, bytes) == 0
+                    /* the close column alone: the same closes */
+                    CHECK (closes[q]->close_only && !closes[q]->open
+                               && !closes[q]->volume
+                               && memcmp (ref->close, closes[q]->close, bytes)
+                                      == 0
+                               && closes[q]->bytes * 4 < out[q]->bytes + 256,
+                           "%s close-only lanes differ from scalar: %s, %zu "
+                           "bars",
+                           zs_isa_name ((zs_isa_t) isa), names[first + q],
+                           sizes[si]);
+                    zs_bars_destroy (&closes[q]);
+                    CHECK (!out[q]->close_only
+                               && memcmp (ref->open, out[q]->open, bytes) == 0
                                && memcmp (ref->high, out[q]->high, bytes) == 0
                                && memcmp (ref->low, out[q]->low, bytes) == 0
                                && memcmp (ref->close, out[q]->close, bytes)
@@ -779,7 +796,9 @@ static void test_synth_lanes (void)
     free (dates);
     CHECK (paths >= 2, "only %d generator paths ran", paths);
     /* the source: blocks (with a cached one in the middle, and a bad
-       symbol) against one by one from a fresh source */
+       symbol) against one by one from a fresh source; then, when the
+       block was loaded with close alone, loaded whole */
+    for (int j_close_only = 0; j_close_only < 2; j_close_only++) {
     char err[256];
     zs_source_t *a = zs_source_open ("synthetic:bars=200", 0, err, sizeof err);
     zs_source_t *b = zs_source_open ("synthetic:bars=200", 0, err, sizeof err);
@@ -791,7 +810,8 @@ static void test_synth_lanes (void)
     zs_bars_ref_t refs[8];
     bool ok[8];
     char why[8][ZS_REASON_MAX + 1];
-    zs_source_load_block (a, syms, 8, refs, ok, why, zs_isa_detect ());
+    zs_source_load_block (a, syms, 8, refs, ok, why, zs_isa_detect (),
+                          j_close_only);
     for (int j = 0; j < 8; j++) {
         if (j == 3) {
             CHECK (!ok[j] && strstr (why[j], "not a valid symbol"),
@@ -802,6 +822,9 @@ static void test_synth_lanes (void)
         CHECK (ok[j] && zs_source_load (b, syms[j], &one, err, sizeof err)
                             == 0,
                "load %s", syms[j]);
+        /* S000003 was cached whole before: kept whole */
+        CHECK (refs[j].bars->close_only == (j_close_only && j != 2),
+               "%s: close_only %d", syms[j], refs[j].bars->close_only);
         CHECK (memcmp (one.bars->close, refs[j].bars->close,
                        200 * sizeof (double))
                        == 0
@@ -812,6 +835,108 @@ static void test_synth_lanes (void)
         zs_bars_release (&one);
         zs_bars_release (&refs[j]);
     }
+    /* bars cached with close alone are made whole when wanted whole */
+    if (j_close_only) {
+        zs_source_load_block (a, syms, 8, refs, ok, why, zs_isa_detect (),
+                              false);
+        for (int j = 0; j < 8; j++) {
+            if (j == 3)
+                continue;
+            zs_bars_ref_t one;
+            CHECK (ok[j] && !refs[j].bars->close_only
+                       && zs_source_load (b, syms[j], &one, err, sizeof err)
+                              == 0
+                       && memcmp (one.bars->high, refs[j].bars->high,
+                                  200 * sizeof (double))
+                              == 0
+                       && memcmp (one.bars->volume, refs[j].bars->volume,
+                                  200 * sizeof (double))
+                              == 0,
+                   "%s: not made whole", syms[j]);
+            zs_bars_release (&one);
+            zs_bars_release (&refs[j]);
+        }
+        zs_bars_ref_t one;
+        CHECK (zs_source_load (a, "S000001", &one, err, sizeof err) == 0
+                   && !one.bars->close_only,
+               "whole bars replaced in the cache");
+        zs_bars_release (&one);
+    }
+    zs_source_destroy (&a);
+    zs_source_destroy (&b);
+    }
+}
+
+/*  A scan of close-only terms caches the close column alone (a fifth of
+    the memory); a later scan reading high, low and volume on the same
+    source gets whole bars and the same results, bit for bit, as on a
+    fresh source. */
+typedef struct {
+    zs_symresult_t r[400];
+    size_t n;
+} s_results_t;
+
+static int s_keep_emit (void *arg, size_t i, const char *sym,
+                        const zs_symresult_t *r)
+{
+    (void) sym;
+    s_results_t *k = (s_results_t *) arg;
+    if (i < 400)
+        k->r[i] = *r, k->n = i + 1;
+    return 0;
+}
+
+static void test_close_only_cache (void)
+{
+    char err[512];
+    zs_source_t *a = zs_source_open ("synthetic:bars=400", 0, err, sizeof err);
+    zs_source_t *b = zs_source_open ("synthetic:bars=400", 0, err, sizeof err);
+    zs_strlist_t syms = {0};
+    zs_universe_expand ("synthetic:397", a, &syms, err, sizeof err);
+    zs_scanner_t *sc = zs_scanner_new ();
+    zs_scan_t *closes = zs_scan_compile (NULL, NULL, NULL, 0,
+                                         "rsi(14) < 45 and close > sma(50)",
+                                         err, sizeof err);
+    zs_scan_t *whole = zs_scan_compile (
+        NULL, NULL, NULL, 0,
+        "atr(14) > 0.02 * close and volratio(20) > 0.5 and high > open "
+        "and highest(30) > low",
+        err, sizeof err);
+    static s_results_t first, got, want;
+    zs_scanner_run (sc, closes, a, (const char *const *) syms.items,
+                    syms.size, s_keep_emit, &first);
+    zs_cache_stats_t st;
+    zs_cache_stats (zs_source_cache (a), &st);
+    CHECK (first.n == 397 && st.entries == 397
+               && st.bytes < 397 * (400 * 8 + 400),
+           "close-only scan: %zu results, %zu entries, %zu bytes cached",
+           first.n, st.entries, st.bytes);
+    zs_scanner_run (sc, whole, a, (const char *const *) syms.items,
+                    syms.size, s_keep_emit, &got);
+    zs_scanner_run (sc, whole, b, (const char *const *) syms.items,
+                    syms.size, s_keep_emit, &want);
+    zs_cache_stats (zs_source_cache (a), &st);
+    CHECK (st.entries == 397 && st.bytes > 397 * 5 * 400 * 8,
+           "made whole: %zu entries, %zu bytes", st.entries, st.bytes);
+    int differ = 0, signals = 0;
+    for (size_t i = 0; i < 397; i++) {
+        signals += want.r[i].signal;
+        differ += got.r[i].status != ZS_SYM_OK
+                  || got.r[i].signal != want.r[i].signal
+                  || memcmp (got.r[i].values, want.r[i].values,
+                             got.r[i].nvalues * sizeof (double))
+                         != 0
+                  || memcmp (&got.r[i].score, &want.r[i].score,
+                             sizeof (double))
+                         != 0;
+    }
+    CHECK (got.n == 397 && differ == 0 && signals > 0 && signals < 397,
+           "whole bars after close-only: %d of %zu differ (%d signals)",
+           differ, got.n, signals);
+    zs_scan_destroy (&closes);
+    zs_scan_destroy (&whole);
+    zs_scanner_destroy (&sc);
+    zs_strlist_clear (&syms);
     zs_source_destroy (&a);
     zs_source_destroy (&b);
 }
@@ -1149,6 +1274,7 @@ int main (void)
     test_universes ();
     test_determinism ();
     test_synth_lanes ();
+    test_close_only_cache ();
     test_store ();
     test_isa_paths ();
     return ZS_TEST_END ("engine");

@@ -220,8 +220,9 @@ enum {
         s_draws_##SFX (s_v8u lo, s_v8u hi, uint32_t base,                  \
                        int32_t in[I_COUNT][8], int nd)                     \
     {                                                                      \
-        s_v8u d[DRAWS] = {{0}};                                            \
-        for (int k = 0; k < nd; k++) {                                     \
+        s_v8u d[DRAWS];                                                    \
+        _Pragma ("GCC unroll 12") for (int k = 0; k < nd; k++)             \
+        {                                                                  \
             s_v8u x = (lo + (base + (uint32_t) k) * GOLDEN) ^ hi;          \
             x ^= x >> 16;                                                  \
             x *= 0x7feb352dU;                                              \
@@ -242,12 +243,14 @@ enum {
                     + (d[6] & 0xffffU);                                    \
         v[I_RET] = (d[7] >> 16) + (d[7] & 0xffffU) + (d[8] >> 16)          \
                    + (d[8] & 0xffffU);                                     \
-        v[I_HIGH] = d[9] >> 16;                                            \
-        v[I_LOW] = d[9] & 0xffffU;                                         \
-        v[I_SPIKE] = d[10] >> 16;                                          \
-        v[I_SPIKESZ] = d[10] & 0xffffU;                                    \
-        v[I_VOLUME] = d[11] >> 8;                                          \
-        memcpy (in, v, sizeof v);                                          \
+        if (nd == DRAWS) {                                                 \
+            v[I_HIGH] = d[9] >> 16;                                        \
+            v[I_LOW] = d[9] & 0xffffU;                                     \
+            v[I_SPIKE] = d[10] >> 16;                                      \
+            v[I_SPIKESZ] = d[10] & 0xffffU;                                \
+            v[I_VOLUME] = d[11] >> 8;                                      \
+        }                                                                  \
+        memcpy (in, v, (nd == DRAWS ? I_COUNT : I_HIGH) * sizeof v[0]);    \
     }
 
 /*  The bars of 8 lanes as G = 8 / W vectors of W doubles (the machine's
@@ -286,7 +289,8 @@ enum {
             s_draws_##ISA (lo, hi, (uint32_t) (i + 1) * DRAWS, in, ND);    \
             for (int g = 0; g < G; g++) {                                  \
                 VT f[I_COUNT];                                             \
-                for (int j = 0; j < NI; j++) {                             \
+                _Pragma ("GCC unroll 14") for (int j = 0; j < NI; j++)     \
+                {                                                          \
                     VI x;                                                  \
                     memcpy (&x, &in[j][g * (W)], sizeof x);                \
                     f[j] = __builtin_convertvector (x, VT);                \

@@ -52,27 +52,6 @@ static inline void s_put (zs_buf_t *b, const void *p, size_t n)
 
 #define S_LIT(b, s) s_put ((b), (s), sizeof (s) - 1)
 
-#define s_pow10_c0 1ULL
-#define s_pow10_c1 10ULL
-#define s_pow10_c2 100ULL
-#define s_pow10_c3 1000ULL
-#define s_pow10_c4 10000ULL
-#define s_pow10_c5 100000ULL
-#define s_pow10_c6 1000000ULL
-#define s_pow10_c7 10000000ULL
-#define s_pow10_c8 100000000ULL
-#define s_pow10_c9 1000000000ULL
-#define s_pow10_c10 10000000000ULL
-#define s_pow10_c11 100000000000ULL
-#define s_pow10_c12 1000000000000ULL
-#define s_pow10_c13 10000000000000ULL
-#define s_pow10_c14 100000000000000ULL
-#define s_pow10_c15 1000000000000000ULL
-#define s_pow10_c16 10000000000000000ULL
-#define s_pow10_c17 100000000000000000ULL
-#define s_pow10_c18 1000000000000000000ULL
-#define s_pow10_c19 10000000000000000000ULL
-
 static const uint64_t s_pow10[20] = {1ULL,
                                      10ULL,
                                      100ULL,
@@ -94,41 +73,63 @@ static const uint64_t s_pow10[20] = {1ULL,
                                      1000000000000000000ULL,
                                      10000000000000000000ULL};
 
-/*  x / 10^q, q in 0..19: each case a division by a constant, which the
-    compiler turns into a multiplication (a division by a variable costs
-    tens of cycles; a number needs several). */
-static inline uint64_t s_div10 (uint64_t x, int q)
+/* 10^k as 128-bit integers, k = 0..21 */
+#define P19 ((u128) 10000000000000000000ULL)
+static const u128 s_p10t[22] = {
+    1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+    10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+    100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+    100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+    100000000000000000ULL, 1000000000000000000ULL, P19, P19 * 10,
+    P19 * 100};
+#undef P19
+
+/*  "00" "01" ... "99": two digits per division (the divisions of one
+    number form a chain of dependent multiplications). */
+static const char s_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
+/*  The decimal digits of d, most significant first (no terminator);
+    returns their count (1..20).  Eight digits at a time in 32 bits. */
+static int s_digits (uint64_t d, char *out)
 {
-    switch (q) {
-#define D(n)                                                               \
-    case n:                                                                \
-        return x / s_pow10_c##n;
-        D (0) D (1) D (2) D (3) D (4) D (5) D (6) D (7) D (8) D (9)
-        D (10) D (11) D (12) D (13) D (14) D (15) D (16) D (17) D (18)
-        D (19)
-#undef D
-    default:
-        return 0;
+    char tmp[24];
+    char *p = tmp + sizeof tmp;
+    while (d >= 100000000ULL) {
+        uint32_t lo = (uint32_t) (d % 100000000ULL);
+        d /= 100000000ULL;
+        for (int i = 0; i < 4; i++) {
+            p -= 2;
+            memcpy (p, s_pairs + 2 * (lo % 100), 2);
+            lo /= 100;
+        }
     }
+    uint32_t v = (uint32_t) d;
+    while (v >= 100) {
+        p -= 2;
+        memcpy (p, s_pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy (p, s_pairs + 2 * v, 2);
+    }
+    else
+        *--p = (char) ('0' + v);
+    int n = (int) (tmp + sizeof tmp - p);
+    memcpy (out, p, (size_t) n);
+    return n;
 }
 
-static u128 s_p10 (int k)
-{
-    return k < 20 ? (u128) s_pow10[k] : (u128) s_pow10[19] * s_pow10[k - 19];
-}
-
-/*  Writes digits (a decimal integer d, ndig digits) times 10^exp in the
-    form %g would choose: positional when the leading digit's exponent is
-    in -5..16, else d.ddde+XX.  Returns the length. */
+/*  Writes digits (a decimal integer d > 0) times 10^exp in the form %g
+    would choose: positional when the leading digit's exponent is in
+    -5..16, else d.ddde+XX.  Returns the length (and terminates). */
 static size_t s_format (char *out, uint64_t d, int exp)
 {
     char dig[24];
-    int n = 0;
-    while (d) {
-        dig[n++] = (char) ('0' + d % 10);
-        d /= 10;
-    }
-    /* dig holds the digits backwards */
+    int n = s_digits (d, dig);
     int lead = exp + n - 1; /* exponent of the leading digit */
     char *p = out;
     if (lead >= -5 && lead < 17) {
@@ -137,26 +138,37 @@ static size_t s_format (char *out, uint64_t d, int exp)
             *p++ = '.';
             for (int z = 0; z < -lead - 1; z++)
                 *p++ = '0';
-            for (int i = n - 1; i >= 0; i--)
-                *p++ = dig[i];
-        } else {
-            for (int i = n - 1; i >= 0; i--) {
-                *p++ = dig[i];
-                if (n - 1 - i == lead && i > 0)
-                    *p++ = '.';
-            }
+            memcpy (p, dig, (size_t) n);
+            p += n;
+        }
+        else if (lead >= n - 1) { /* an integer: its zeros */
+            memcpy (p, dig, (size_t) n);
+            p += n;
             for (int z = 0; z < exp; z++)
                 *p++ = '0';
         }
-    } else {
-        *p++ = dig[n - 1];
+        else {
+            memcpy (p, dig, (size_t) lead + 1);
+            p += lead + 1;
+            *p++ = '.';
+            memcpy (p, dig + lead + 1, (size_t) (n - lead - 1));
+            p += n - lead - 1;
+        }
+    }
+    else {
+        *p++ = dig[0];
         if (n > 1) {
             *p++ = '.';
-            for (int i = n - 2; i >= 0; i--)
-                *p++ = dig[i];
+            memcpy (p, dig + 1, (size_t) n - 1);
+            p += n - 1;
         }
-        p += sprintf (p, "e%c%02d", lead < 0 ? '-' : '+',
-                      lead < 0 ? -lead : lead);
+        *p++ = 'e';
+        *p++ = lead < 0 ? '-' : '+';
+        int a = lead < 0 ? -lead : lead;
+        if (a >= 100)
+            *p++ = (char) ('0' + a / 100);
+        memcpy (p, s_pairs + 2 * (a % 100), 2);
+        p += 2;
     }
     *p = 0;
     return (size_t) (p - out);
@@ -178,7 +190,7 @@ static size_t s_fast (double v, char *out)
     /* k: about the least scale with v * 10^k >= 10^17 (from the binary
        exponent; off by one either way is harmless: the bounds below have
        17 or 18 digits, and room for at least one integer) */
-    int d10 = (int) floor ((be - 1023) * 0.30102999566398120);
+    int d10 = ((be - 1023) * 78913) >> 18; /* floor of e * log10(2) */
     int k = 17 - d10;
     if (k < 1 || k > 21)
         return 0;
@@ -186,10 +198,10 @@ static size_t s_fast (double v, char *out)
     /* numerators over 2^sh: v is 4m, its neighbours' midpoints 4m-2 and
        4m+2 (4m-1 below a power of two, where the gap halves) */
     bool pow2 = (bits & ((1ULL << 52) - 1)) == 0 && be > 1;
-    u128 scale = s_p10 (k);
+    u128 scale = s_p10t[k];
     u128 vn = (u128) (4 * m) * scale;
-    u128 ln = (u128) (4 * m - (pow2 ? 1 : 2)) * scale;
-    u128 un = (u128) (4 * m + 2) * scale;
+    u128 ln = vn - (pow2 ? scale : 2 * scale);
+    u128 un = vn + 2 * scale;
     bool even = (m & 1) == 0; /* round-half-even: ties go to v */
     /* the integers c with ln <= c * 2^sh <= un (strict when odd) */
     u128 lo128 = ln >> sh;
@@ -201,41 +213,31 @@ static size_t s_fast (double v, char *out)
     if (lo128 > hi128 || hi128 >= (u128) s_pow10[19])
         return 0;
     uint64_t lo = (uint64_t) lo128, hi = (uint64_t) hi128;
-    /* the largest q with a multiple of 10^q in [lo, hi]: every interval
-       of 10^q0 <= hi - lo + 1 integers holds one, so q >= q0; it is
-       larger only when the interval straddles a rounder number: go up
-       while lo - 1 and hi still part at the next power */
-    uint64_t w = hi - lo + 1;
-    int q = 0;
-    while (q < 18 && s_pow10[q + 1] <= w)
-        q++;
-    while (q < 18 && s_div10 (lo - 1, q + 1) != s_div10 (hi, q + 1))
-        q++;
-    uint64_t pw = s_pow10[q];
-    uint64_t first = s_div10 (lo + pw - 1, q) * pw, last = s_div10 (hi, q) * pw;
-    /* of those (fewer than ten), the nearest to v: v rounded to 10^q */
+    /* the largest q with a multiple of 10^q in [lo, hi]: while lo - 1
+       and hi part at the next power of ten (each step a division by the
+       constant 10: a multiplication); a and b are then (lo - 1) / 10^q
+       and hi / 10^q, so the multiples are 10^q times a + 1 .. b */
     uint64_t vr = (uint64_t) (vn >> sh);
-    uint64_t c = s_div10 (vr + pw / 2, q) * pw;
-    if (c < first)
-        c = first;
-    if (c > last)
-        c = last;
-    if (c != first || c != last) {
-        /* a tie or a rounding edge: compare the two around v exactly */
-        uint64_t below = s_div10 (vr, q) * pw, above = below + pw;
-        if (below < first)
-            below = first;
-        if (above > last)
-            above = last;
-        u128 db = vn - ((u128) below << sh);
-        u128 da = ((u128) above << sh) - vn;
-        if ((u128) below << sh > vn)
-            db = ((u128) below << sh) - vn;
-        if ((u128) above << sh < vn)
-            da = vn - ((u128) above << sh);
-        c = da < db ? above : below;
+    uint64_t a = lo - 1, b = hi, t = vr;
+    int q = 0;
+    while (q < 18 && a / 10 != b / 10) {
+        a /= 10;
+        b /= 10;
+        t /= 10;
+        q++;
     }
-    uint64_t digits = s_div10 (c, q);
+    uint64_t pw = s_pow10[q];
+    uint64_t digits = b; /* one multiple: that one */
+    if (a + 1 != b) {
+        /* of those (fewer than ten), the nearest to v: compare the two
+           around it exactly (a tie goes below) */
+        uint64_t below = t < a + 1 ? a + 1 : t;
+        uint64_t above = t + 1 > b ? b : t + 1;
+        u128 bn = (u128) (below * pw) << sh, an = (u128) (above * pw) << sh;
+        u128 db = bn > vn ? bn - vn : vn - bn;
+        u128 da = an > vn ? an - vn : vn - an;
+        digits = da < db ? above : below;
+    }
     int exp = q - k;
     while (digits && digits % 10 == 0) {
         digits /= 10;
@@ -270,15 +272,7 @@ size_t zs_json_double (double v, char *buf)
     }
     /* small integers: their digits */
     if (a < 9007199254740992.0 && a == (double) (uint64_t) a) {
-        uint64_t u = (uint64_t) a;
-        char tmp[24];
-        int n = 0;
-        do {
-            tmp[n++] = (char) ('0' + u % 10);
-            u /= 10;
-        } while (u);
-        while (n)
-            *p++ = tmp[--n];
+        p += s_digits ((uint64_t) a, p);
         *p = 0;
         return (size_t) (p - buf);
     }
@@ -324,6 +318,22 @@ static int s_utf8 (const unsigned char *s)
 void zs_json_string (zs_buf_t *out, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
+    /* the common case: printable ASCII with nothing to escape, copied
+       whole between its quotes */
+    const unsigned char *q = (const unsigned char *) s;
+    while (*q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\')
+        q++;
+    if (!*q) {
+        size_t n = (size_t) (q - (const unsigned char *) s);
+        if (s_room (out, n + 2) == 0) {
+            char *d = out->data + out->size;
+            d[0] = '"';
+            memcpy (d + 1, s, n);
+            d[n + 1] = '"';
+            out->size += n + 2;
+        }
+        return;
+    }
     s_put (out, "\"", 1);
     const unsigned char *p = (const unsigned char *) s;
     const unsigned char *run = p;
@@ -370,49 +380,19 @@ void zs_json_string (zs_buf_t *out, const char *s)
 /* ---------------------------------------------------------------------- */
 /*  Records                                                                */
 
-static void s_lit (zs_buf_t *out, const char *s)
-{
-    s_put (out, s, strlen (s));
-}
-
-static void s_key (zs_buf_t *out, const char *k)
-{
-    /* keys are ours: plain ASCII, no escaping */
-    s_put (out, ",\"", 2);
-    s_put (out, k, strlen (k));
-    s_put (out, "\":", 2);
-}
-
-static void s_first_key (zs_buf_t *out, const char *k)
-{
-    s_put (out, "\"", 1);
-    s_put (out, k, strlen (k));
-    s_put (out, "\":", 2);
-}
-
+/*  Numbers are written in place (room for the longest first). */
 static void s_num (zs_buf_t *out, double v)
 {
-    if (!isfinite (v)) {
-        s_lit (out, "null");
-        return;
-    }
-    char b[40];
-    size_t n = zs_json_double (v, b);
-    s_put (out, b, n);
+    if (!isfinite (v))
+        S_LIT (out, "null");
+    else if (s_room (out, 40) == 0)
+        out->size += zs_json_double (v, out->data + out->size);
 }
 
 static void s_uint (zs_buf_t *out, uint64_t v)
 {
-    char b[24];
-    int n = 0;
-    char tmp[24];
-    do {
-        tmp[n++] = (char) ('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (int i = 0; i < n; i++)
-        b[i] = tmp[n - 1 - i];
-    s_put (out, b, (size_t) n);
+    if (s_room (out, 24) == 0)
+        out->size += (size_t) s_digits (v, out->data + out->size);
 }
 
 static void s_str_or_null (zs_buf_t *out, const char *s)
@@ -420,35 +400,38 @@ static void s_str_or_null (zs_buf_t *out, const char *s)
     if (s)
         zs_json_string (out, s);
     else
-        s_lit (out, "null");
+        S_LIT (out, "null");
 }
 
 static void s_head (zs_buf_t *out, const char *type, uint64_t pos)
 {
-    s_lit (out, "{\"type\":\"");
-    s_lit (out, type);
-    s_lit (out, "\",\"seq\":");
+    S_LIT (out, "{\"type\":\"");
+    s_put (out, type, strlen (type));
+    S_LIT (out, "\",\"seq\":");
     s_uint (out, pos);
-    s_lit (out, ",\"data\":{");
+    S_LIT (out, ",\"data\":{");
 }
 
 static void s_result (zs_buf_t *out, const zs_result_t *r)
 {
-    s_first_key (out, "scan");
+    S_LIT (out, "\"" "scan" "\":");
     zs_json_string (out, r->scan);
-    s_key (out, "symbol");
+    S_LIT (out, ",\"" "symbol" "\":");
     zs_json_string (out, r->symbol);
-    s_key (out, "index");
+    S_LIT (out, ",\"" "index" "\":");
     s_uint (out, r->index);
-    s_key (out, "signal");
-    s_lit (out, r->signal ? "true" : "false");
-    s_key (out, "score");
+    S_LIT (out, ",\"" "signal" "\":");
+    if (r->signal)
+        S_LIT (out, "true");
+    else
+        S_LIT (out, "false");
+    S_LIT (out, ",\"" "score" "\":");
     s_num (out, r->score);
-    s_key (out, "time");
+    S_LIT (out, ",\"" "time" "\":");
     s_str_or_null (out, r->time);
-    s_key (out, "price");
+    S_LIT (out, ",\"" "price" "\":");
     s_num (out, r->price);
-    s_key (out, "values");
+    S_LIT (out, ",\"" "values" "\":");
     s_put (out, "{", 1);
     for (size_t i = 0; i < r->nvalues; i++) {
         if (i)
@@ -459,25 +442,25 @@ static void s_result (zs_buf_t *out, const zs_result_t *r)
     }
     s_put (out, "}", 1);
     if (r->error) {
-        s_key (out, "error");
+        S_LIT (out, ",\"" "error" "\":");
         zs_json_string (out, r->error);
     }
     if (r->note) {
-        s_key (out, "note");
+        S_LIT (out, ",\"" "note" "\":");
         zs_json_string (out, r->note);
     }
-    s_key (out, "worker");
+    S_LIT (out, ",\"" "worker" "\":");
     zs_json_string (out, r->worker);
 }
 
 static void s_def (zs_buf_t *out, const zs_scan_def_t *d)
 {
     if (d->strategy) {
-        s_key (out, "strategy");
+        S_LIT (out, ",\"" "strategy" "\":");
         zs_json_string (out, d->strategy);
     }
     if (d->nparams) {
-        s_key (out, "params");
+        S_LIT (out, ",\"" "params" "\":");
         s_put (out, "{", 1);
         for (size_t i = 0; i < d->nparams; i++) {
             if (i)
@@ -489,84 +472,84 @@ static void s_def (zs_buf_t *out, const zs_scan_def_t *d)
         s_put (out, "}", 1);
     }
     if (d->filter) {
-        s_key (out, "filter");
+        S_LIT (out, ",\"" "filter" "\":");
         zs_json_string (out, d->filter);
     }
     if (d->data) {
-        s_key (out, "data");
+        S_LIT (out, ",\"" "data" "\":");
         zs_json_string (out, d->data);
     }
 }
 
 static void s_started (zs_buf_t *out, const zs_ev_started_t *e)
 {
-    s_first_key (out, "scan");
+    S_LIT (out, "\"" "scan" "\":");
     zs_json_string (out, e->scan);
-    s_key (out, "total");
+    S_LIT (out, ",\"" "total" "\":");
     s_uint (out, e->total);
     if (e->universe) {
-        s_key (out, "universe");
+        S_LIT (out, ",\"" "universe" "\":");
         zs_json_string (out, e->universe);
     }
     s_def (out, &e->def);
-    s_key (out, "priority");
+    S_LIT (out, ",\"" "priority" "\":");
     zs_json_string (out, zs_priority_name (e->priority));
-    s_key (out, "max_signals");
+    S_LIT (out, ",\"" "max_signals" "\":");
     s_uint (out, e->max_signals);
-    s_key (out, "max_symbols");
+    S_LIT (out, ",\"" "max_symbols" "\":");
     s_uint (out, e->max_symbols);
-    s_key (out, "timeout_seconds");
+    S_LIT (out, ",\"" "timeout_seconds" "\":");
     s_num (out, e->timeout_seconds);
-    s_key (out, "time");
+    S_LIT (out, ",\"" "time" "\":");
     s_num (out, e->time);
 }
 
 static void s_progress (zs_buf_t *out, const zs_ev_progress_t *e)
 {
-    s_first_key (out, "scan");
+    S_LIT (out, "\"" "scan" "\":");
     zs_json_string (out, e->scan);
-    s_key (out, "total");
+    S_LIT (out, ",\"" "total" "\":");
     s_uint (out, e->total);
-    s_key (out, "done");
+    S_LIT (out, ",\"" "done" "\":");
     s_uint (out, e->done);
-    s_key (out, "signals");
+    S_LIT (out, ",\"" "signals" "\":");
     s_uint (out, e->signals);
-    s_key (out, "failed");
+    S_LIT (out, ",\"" "failed" "\":");
     s_uint (out, e->failed);
-    s_key (out, "busy");
+    S_LIT (out, ",\"" "busy" "\":");
     s_uint (out, e->busy);
-    s_key (out, "elapsed");
+    S_LIT (out, ",\"" "elapsed" "\":");
     s_num (out, e->elapsed);
-    s_key (out, "rate");
+    S_LIT (out, ",\"" "rate" "\":");
     s_num (out, e->rate);
-    s_key (out, "eta");
+    S_LIT (out, ",\"" "eta" "\":");
     s_num (out, e->eta >= 0 ? e->eta : NAN);
 }
 
 static void s_finished (zs_buf_t *out, const zs_ev_finished_t *e)
 {
     double saved = e->total ? (double) e->unscanned / (double) e->total : 0;
-    s_first_key (out, "scan");
+    S_LIT (out, "\"" "scan" "\":");
     zs_json_string (out, e->scan);
-    s_key (out, "reason");
+    S_LIT (out, ",\"" "reason" "\":");
     zs_json_string (out, zs_end_reason_name (e->reason));
-    s_key (out, "total");
+    S_LIT (out, ",\"" "total" "\":");
     s_uint (out, e->total);
-    s_key (out, "scanned");
+    S_LIT (out, ",\"" "scanned" "\":");
     s_uint (out, e->scanned);
-    s_key (out, "signals");
+    S_LIT (out, ",\"" "signals" "\":");
     s_uint (out, e->signals);
-    s_key (out, "results");
+    S_LIT (out, ",\"" "results" "\":");
     s_uint (out, e->results);
-    s_key (out, "failed");
+    S_LIT (out, ",\"" "failed" "\":");
     s_uint (out, e->failed);
-    s_key (out, "unscanned");
+    S_LIT (out, ",\"" "unscanned" "\":");
     s_uint (out, e->unscanned);
-    s_key (out, "work_saved");
+    S_LIT (out, ",\"" "work_saved" "\":");
     s_num (out, saved);
-    s_key (out, "elapsed");
+    S_LIT (out, ",\"" "elapsed" "\":");
     s_num (out, e->elapsed);
-    s_key (out, "first_result_ms");
+    S_LIT (out, ",\"" "first_result_ms" "\":");
     s_num (out, e->first_result_ms >= 0 ? e->first_result_ms : NAN);
 }
 

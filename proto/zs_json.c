@@ -315,24 +315,46 @@ static int s_utf8 (const unsigned char *s)
     return n;
 }
 
+/*  1 for the bytes a JSON string holds as they are: printable ASCII
+    other than the quote and the backslash. */
+static const unsigned char s_plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x10 */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0x20 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0x30 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0x40 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,  /* 0x50 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0x60 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0x70 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x80 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x90 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0xa0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0xb0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0xc0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0xd0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0xe0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0xf0 */
+};
+
 void zs_json_string (zs_buf_t *out, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
-    /* the common case: printable ASCII with nothing to escape, copied
-       whole between its quotes */
-    const unsigned char *q = (const unsigned char *) s;
-    while (*q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\')
-        q++;
-    if (!*q) {
-        size_t n = (size_t) (q - (const unsigned char *) s);
-        if (s_room (out, n + 2) == 0) {
-            char *d = out->data + out->size;
-            d[0] = '"';
-            memcpy (d + 1, s, n);
-            d[n + 1] = '"';
-            out->size += n + 2;
+    /* the common case: printable ASCII with nothing to escape, copied as
+       it is scanned (a table says which bytes pass as they are) */
+    if (s_room (out, 64) == 0) {
+        const unsigned char *q = (const unsigned char *) s;
+        char *d = out->data + out->size;
+        size_t lim = out->cap - out->size - 2, i = 0;
+        while (i < lim && s_plain[q[i]]) {
+            d[1 + i] = (char) q[i];
+            i++;
         }
-        return;
+        if (!q[i]) {
+            d[0] = '"';
+            d[1 + i] = '"';
+            out->size += i + 2;
+            return;
+        }
     }
     s_put (out, "\"", 1);
     const unsigned char *p = (const unsigned char *) s;

@@ -91,36 +91,48 @@ static const char s_pairs[201] =
     "34353637383940414243444546474849505152535455565758596061626364656667"
     "6869707172737475767778798081828384858687888990919293949596979899";
 
-/*  The decimal digits of d, most significant first (no terminator);
-    returns their count (1..20).  Eight digits at a time in 32 bits. */
+/*  Exactly eight digits of v < 10^8 (leading zeros kept): two levels of
+    division, so the four pairs do not wait on one another. */
+static inline void s_digits8 (uint32_t v, char *p)
+{
+    uint32_t hi = v / 10000, lo = v % 10000;
+    memcpy (p, s_pairs + 2 * (hi / 100), 2);
+    memcpy (p + 2, s_pairs + 2 * (hi % 100), 2);
+    memcpy (p + 4, s_pairs + 2 * (lo / 100), 2);
+    memcpy (p + 6, s_pairs + 2 * (lo % 100), 2);
+}
+
+/*  The digits of v < 10^8 without leading zeros (at least one). */
+static inline int s_digits_short (uint32_t v, char *out)
+{
+    char tmp[8];
+    s_digits8 (v, tmp);
+    int skip = 0;
+    while (skip < 7 && tmp[skip] == '0')
+        skip++;
+    memcpy (out, tmp + skip, 8);
+    return 8 - skip;
+}
+
+/*  The decimal digits of d, most significant first (no terminator; up to
+    eight bytes past them may be written); returns their count (1..20):
+    eight at a time in 32 bits. */
 static int s_digits (uint64_t d, char *out)
 {
-    char tmp[24];
-    char *p = tmp + sizeof tmp;
-    while (d >= 100000000ULL) {
-        uint32_t lo = (uint32_t) (d % 100000000ULL);
-        d /= 100000000ULL;
-        for (int i = 0; i < 4; i++) {
-            p -= 2;
-            memcpy (p, s_pairs + 2 * (lo % 100), 2);
-            lo /= 100;
-        }
+    if (d < 100000000ULL)
+        return s_digits_short ((uint32_t) d, out);
+    uint64_t hi = d / 100000000ULL;
+    uint32_t lo = (uint32_t) (d % 100000000ULL);
+    int n;
+    if (hi < 100000000ULL)
+        n = s_digits_short ((uint32_t) hi, out);
+    else {
+        n = s_digits_short ((uint32_t) (hi / 100000000ULL), out);
+        s_digits8 ((uint32_t) (hi % 100000000ULL), out + n);
+        n += 8;
     }
-    uint32_t v = (uint32_t) d;
-    while (v >= 100) {
-        p -= 2;
-        memcpy (p, s_pairs + 2 * (v % 100), 2);
-        v /= 100;
-    }
-    if (v >= 10) {
-        p -= 2;
-        memcpy (p, s_pairs + 2 * v, 2);
-    }
-    else
-        *--p = (char) ('0' + v);
-    int n = (int) (tmp + sizeof tmp - p);
-    memcpy (out, p, (size_t) n);
-    return n;
+    s_digits8 (lo, out + n);
+    return n + 8;
 }
 
 /*  Writes digits (a decimal integer d > 0) times 10^exp in the form %g

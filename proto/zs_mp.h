@@ -109,9 +109,12 @@ static inline int zs_mp_read_uint (zs_mp_t *mp, uint64_t *v)
 static inline int zs_mp_read_double (zs_mp_t *mp, double *v)
 {
     if (mp->end - mp->p >= 9 && *mp->p == 0xcb) {
-        uint64_t bits = 0;
-        for (int i = 1; i <= 8; i++)
-            bits = (bits << 8) | mp->p[i];
+        /* big-endian on the wire: one load and a byte swap */
+        uint64_t bits;
+        __builtin_memcpy (&bits, mp->p + 1, sizeof bits);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        bits = __builtin_bswap64 (bits);
+#endif
         __builtin_memcpy (v, &bits, sizeof *v);
         mp->p += 9;
         return 0;

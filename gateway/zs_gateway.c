@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <libwebsockets.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -990,6 +991,14 @@ static int s_metrics (zs_gateway_t *self, s_pss_t *pss)
        ls.bytes);
     M ("# TYPE zscan_gateway_log_scans gauge\nzscan_gateway_log_scans %zu",
        ls.logs);
+    /* the process's heap as malloc sees it: held by live allocations,
+       free inside the heap (fragments it cannot give back), and mapped
+       on its own (large blocks) */
+    struct mallinfo2 mi = mallinfo2 ();
+    s_buf_lit (b, "# TYPE zscan_gateway_heap_bytes gauge\n");
+    M ("zscan_gateway_heap_bytes{state=\"in_use\"} %zu", mi.uordblks);
+    M ("zscan_gateway_heap_bytes{state=\"free\"} %zu", mi.fordblks);
+    M ("zscan_gateway_heap_bytes{state=\"mapped\"} %zu", mi.hblkhd);
     M ("# TYPE zscan_bus_records_total counter\nzscan_bus_records_total "
        "%llu",
        (unsigned long long) bs.records);

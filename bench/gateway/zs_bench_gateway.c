@@ -920,6 +920,10 @@ int main (int argc, char **argv)
     }
     after = s_rss_kb (e.gw);
     if (getenv ("ZS_BENCH_SMAPS")) {
+        /* the gateway's heap by its own count (malloc's), then */
+        for (const char *h = strstr (out, "zscan_gateway_heap_bytes{"); h;
+             h = strstr (h + 1, "zscan_gateway_heap_bytes{"))
+            fprintf (stderr, "bench: %.*s\n", (int) strcspn (h, "\n"), h);
         /* where the memory is: the gateway's largest mappings */
         char cmd[128];
         snprintf (cmd, sizeof cmd,

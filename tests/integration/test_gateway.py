@@ -274,7 +274,14 @@ with Cluster(workers=2, threads=1, data="synthetic:bars=60",
               and metric("zscan_gateway_records_sent_total") > 1000
               # frames carry several records when a client is behind
               and 0 < metric("zscan_gateway_frames_sent_total")
-              <= metric("zscan_gateway_records_sent_total"),
+              <= metric("zscan_gateway_records_sent_total")
+              # the heap by malloc's count: the log's records among what
+              # is in use (in the heap, or mapped on their own)
+              and metric('zscan_gateway_heap_bytes{state="in_use"}')
+              + metric('zscan_gateway_heap_bytes{state="mapped"}')
+              > metric("zscan_gateway_log_bytes") > 0
+              and metric('zscan_gateway_heap_bytes{state="free"}')
+              is not None,
               "metrics: %s" % text[:500])
         health = gw.json("GET", "/healthz")
         check(health["status"] == "ok", "health: %r" % health)

@@ -92,10 +92,15 @@ struct s_pss_t {
     bool head_due;          /* its headers are still to be written      */
     bool greet_due;         /* SSE: the retry line is still to go        */
     bool ka_due;            /* a keep-alive is due                       */
-    unsigned char *wbuf;    /* WebSocket: the last frame written, kept
-                               until the next writable callback (with
-                               permessage-deflate lws may still be
-                               reading it)                               */
+    bool deflate;           /* WebSocket: the client offered
+                               permessage-deflate (lws takes it)        */
+    unsigned char *wbuf;    /* WebSocket with permessage-deflate: the
+                               last frame written, kept until the next
+                               writable callback (lws may still be
+                               compressing from it); others write from
+                               the gateway's one frame buffer, which
+                               lws has copied what it could not send
+                               from when lws_write returns              */
     size_t wcap;
 };
 
@@ -106,6 +111,7 @@ typedef struct {
     uint64_t dropped_behind, dropped_stall, dropped_evicted;
     uint64_t rejected[6];       /* 400 401 404 405 413 415/503          */
     uint64_t bad_frames;        /* WebSocket frames we do not take      */
+    size_t wbuf_bytes;          /* held by streams' own frame buffers    */
     uint64_t latency[9];        /* gateway's relay: <0.1,0.25,0.5,1,2.5,
                                    5,10,50 ms, more                      */
     uint64_t refused_draining;
@@ -757,6 +763,17 @@ static int s_export_chunk (zs_gateway_t *self, s_pss_t *pss,
     return 0;
 }
 
+
+/*  A WebSocket stream's own frame buffer goes (it is counted in
+    /metrics: idle streams should hold none). */
+static void s_wbuf_free (zs_gateway_t *self, s_pss_t *pss)
+{
+    self->m.wbuf_bytes -= pss->wcap;
+    free (pss->wbuf);
+    pss->wbuf = NULL;
+    pss->wcap = 0;
+}
+
 /*  A stream's writable callback: what it has not sent, one frame. */
 static int s_stream_write (zs_gateway_t *self, s_pss_t *pss)
 {
@@ -855,17 +872,17 @@ static int s_stream_write (zs_gateway_t *self, s_pss_t *pss)
         pss->want_us = 0;
         /* idle: its frame buffer goes (an idle stream holds only its
            cursor) */
-        free (pss->wbuf);
-        pss->wbuf = NULL;
-        pss->wcap = 0;
+        s_wbuf_free (self, pss);
         if (last)
             return s_end (self, pss, 1000, "complete");
         return 0;
     }
     size_t need = LWS_PRE + f.size + 16;
     unsigned char *frame = self->frame;
-    if (pss->kind == K_WS) {
-        /* its own buffer: lws may read it after this call returns */
+    if (pss->kind == K_WS && pss->deflate) {
+        /* its own buffer: lws may read it after this call returns (it
+           goes at the next writable callback with nothing to send,
+           asked for below) */
         if (need > pss->wcap) {
             unsigned char *nb = (unsigned char *) realloc (pss->wbuf, need);
             if (!nb) {
@@ -873,6 +890,7 @@ static int s_stream_write (zs_gateway_t *self, s_pss_t *pss)
                 return -1;
             }
             pss->wbuf = nb;
+            self->m.wbuf_bytes += need - pss->wcap;
             pss->wcap = need;
         }
         frame = pss->wbuf;
@@ -914,7 +932,7 @@ static int s_stream_write (zs_gateway_t *self, s_pss_t *pss)
     }
     /* it wrote: the stall clock starts again when more is waiting */
     pss->want_us = more ? now : 0;
-    if (more)
+    if (more || pss->wbuf)
         lws_callback_on_writable (pss->wsi);
     return 0;
 }
@@ -991,6 +1009,9 @@ static int s_metrics (zs_gateway_t *self, s_pss_t *pss)
        ls.bytes);
     M ("# TYPE zscan_gateway_log_scans gauge\nzscan_gateway_log_scans %zu",
        ls.logs);
+    M ("# TYPE zscan_gateway_stream_buffer_bytes gauge\n"
+       "zscan_gateway_stream_buffer_bytes %zu",
+       self->m.wbuf_bytes);
     /* the process's heap as malloc sees it: held by live allocations,
        free inside the heap (fragments it cannot give back), and mapped
        on its own (large blocks) */
@@ -1384,6 +1405,9 @@ static int s_ws_established (zs_gateway_t *self, s_pss_t *pss,
     pss->scan[idlen] = 0;
     s_arg_u64 (wsi, "after", &pss->cursor);
     pss->signals = s_arg_flag (wsi, "signals");
+    char ext[256] = "";
+    lws_hdr_copy (wsi, ext, sizeof ext, WSI_TOKEN_EXTENSIONS);
+    pss->deflate = strstr (ext, "permessage-deflate") != NULL;
     char b[16];
     const char *batch = s_arg (wsi, "batch", b, sizeof b);
     pss->batch = !batch || strcmp (batch, "0") != 0;
@@ -1603,8 +1627,7 @@ static int s_callback (struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_CLOSED:
         s_unwatch (self, pss);
         s_stream_count (self, pss, false);
-        free (pss->wbuf);
-        pss->wbuf = NULL;
+        s_wbuf_free (self, pss);
         break;
     default:
         break;
@@ -1614,8 +1637,10 @@ static int s_callback (struct lws *wsi, enum lws_callback_reasons reason,
 
 static const struct lws_protocols s_protocols[] = {
     /* the first protocol takes plain HTTP and upgrades without a
-       subprotocol; rx buffer: client frames are tiny ({"action":"stop"}) */
-    {"zscan", s_callback, sizeof (s_pss_t), 1024, 0, NULL, 0},
+       subprotocol; rx buffer: client frames are tiny ({"action":"stop"});
+       lws gives each WebSocket connection one, so it is kept small (a
+       longer frame arrives in pieces, and is refused) */
+    {"zscan", s_callback, sizeof (s_pss_t), 256, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0}};
 
 static const struct lws_extension s_extensions[] = {

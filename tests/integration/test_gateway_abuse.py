@@ -130,10 +130,14 @@ with Cluster(workers=2, threads=1, data="synthetic:bars=60") as cluster:
             b"Sec-WebSocket-Version: 13\r\n\r\n")
 
         # (on a scan still running: a finished one may close first)
-        s1 = gw.start(universe="synthetic:2000000")["scan_id"]
+        # (a filter that never signals, read as signals and events only:
+        # a Python reader is not outrun and cut before its frame counts)
+        s1 = gw.start(universe="synthetic:2000000",
+                      filter="close < 0")["scan_id"]
 
         async def bad_frame():
-            async with websockets.connect(gw.ws + "/ws/results/" + s1) as w:
+            async with websockets.connect(gw.ws + "/ws/results/" + s1
+                                          + "?signals=1") as w:
                 await w.send("hello")
                 try:
                     while True:
@@ -144,6 +148,28 @@ with Cluster(workers=2, threads=1, data="synthetic:bars=60") as cluster:
 
         check(asyncio.run(bad_frame()) == 1003,
               "a frame that is not a stop closes with 1003")
+        # quiet WebSocket streams (no permessage-deflate) hold no frame
+        # buffer of their own once their records went: 20 of them on the
+        # running scan, reading what they are sent
+        quiet = [raw_upgrade(gw.port, "/ws/results/%s?signals=1" % s1)
+                 for _ in range(20)]
+        time.sleep(1.0)
+        for q in quiet:
+            q.setblocking(False)
+            try:
+                while q.recv(65536):
+                    pass
+            except OSError:
+                pass
+        status, text = gw.request("GET", "/metrics")
+        held = metric(text.decode(), "zscan_gateway_stream_buffer_bytes")
+        conns = metric(text.decode(), 'zscan_gateway_connections{kind="ws"}')
+        check(held == 0 and conns >= 20,
+              "quiet streams hold frame buffers: %r bytes (%r open)"
+              % (held, conns))
+        for q in quiet:
+            q.close()
+        log("ok: 20 quiet WebSocket streams hold no frame buffer")
         gw.json("POST", "/scan/stop/" + s1)
         # after the end, ?after=last closes at once: nothing more to come
         last = gw.json("GET", "/scan/stats/" + sid)["seq"]
@@ -169,11 +195,13 @@ with Cluster(workers=2, threads=1, data="synthetic:bars=60") as cluster:
             "a big header, a bad upgrade, a bad frame, 1000 connects: "
             "still serving" % len(cases))
 
-        # SIGTERM with streams open (signals and events only: a reader in
-        # Python keeps up with those, where the whole scan, 500k+
-        # records/s, would outrun it and be cut for falling behind before
-        # the signal came)
-        s2 = gw.start(universe="synthetic:2000000")["scan_id"]
+        # SIGTERM with streams open (signals and events only, of a filter
+        # that never signals: a reader in Python keeps up with those,
+        # where the whole scan, 500k+ records/s, or even its signals,
+        # would outrun it, and the gateway would rightly cut it for
+        # falling behind its log before the signal came)
+        s2 = gw.start(universe="synthetic:2000000",
+                      filter="close < 0")["scan_id"]
         results = {}
 
         def sse():

@@ -112,6 +112,7 @@ typedef struct {
     uint64_t rejected[6];       /* 400 401 404 405 413 415/503          */
     uint64_t bad_frames;        /* WebSocket frames we do not take      */
     size_t wbuf_bytes;          /* held by streams' own frame buffers    */
+    uint64_t writes_buffered;   /* writes lws could not send at once     */
     uint64_t latency[9];        /* gateway's relay: <0.1,0.25,0.5,1,2.5,
                                    5,10,50 ms, more                      */
     uint64_t refused_draining;
@@ -913,6 +914,10 @@ static int s_stream_write (zs_gateway_t *self, s_pss_t *pss)
     zs_buf_free (&f);
     if (n < (int) sent)
         return -1;
+    /* lws kept part of it to send later: the client's socket was full
+       (a slow reader), or lws cut the write (see tx_packet_size) */
+    if (lws_partial_buffered (pss->wsi))
+        self->m.writes_buffered++;
     self->m.records_sent += count;
     self->m.bytes_sent += sent;
     self->m.frames_sent++;
@@ -986,6 +991,9 @@ static int s_metrics (zs_gateway_t *self, s_pss_t *pss)
     M ("# TYPE zscan_gateway_frames_sent_total counter\n"
        "zscan_gateway_frames_sent_total %llu",
        (unsigned long long) self->m.frames_sent);
+    M ("# TYPE zscan_gateway_writes_buffered_total counter\n"
+       "zscan_gateway_writes_buffered_total %llu",
+       (unsigned long long) self->m.writes_buffered);
     s_buf_lit (b, "# TYPE zscan_gateway_clients_dropped_total counter\n");
     M ("zscan_gateway_clients_dropped_total{reason=\"behind\"} %llu",
        (unsigned long long) self->m.dropped_behind);
@@ -1639,8 +1647,13 @@ static const struct lws_protocols s_protocols[] = {
     /* the first protocol takes plain HTTP and upgrades without a
        subprotocol; rx buffer: client frames are tiny ({"action":"stop"});
        lws gives each WebSocket connection one, so it is kept small (a
-       longer frame arrives in pieces, and is refused) */
-    {"zscan", s_callback, sizeof (s_pss_t), 256, 0, NULL, 0},
+       longer frame arrives in pieces, and is refused).  tx_packet_size:
+       lws hands the socket at most this much of a write at once (when 0,
+       the rx buffer's size!) and keeps the rest in a buffer of its own,
+       sent one piece per writable callback: a whole frame goes at once,
+       the kernel taking what its buffer holds */
+    {"zscan", s_callback, sizeof (s_pss_t), 256, 0, NULL,
+     FRAME_MAX + 1024},
     {NULL, NULL, 0, 0, 0, NULL, 0}};
 
 static const struct lws_extension s_extensions[] = {

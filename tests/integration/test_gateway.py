@@ -258,6 +258,51 @@ with Cluster(workers=2, threads=1, data="synthetic:bars=60",
         log("ok: 300 SSE streams at once (more than lws's 256 header "
             "slots), the gateway still answers")
 
+        # 4d. a reader that keeps up gets whole frames in one write each
+        # (lws cuts a write into pieces of the protocol's tx_packet_size,
+        # or of its rx buffer's size when that is 0, and sends one piece
+        # per writable callback: a gateway doing so buffers nearly every
+        # frame)
+        s6 = gw.start(universe="synthetic:20000")["scan_id"]
+        deadline = time.time() + 60
+        while (gw.json("GET", "/scan/stats/" + s6)["state"] != "finished"
+               and time.time() < deadline):
+            time.sleep(0.2)
+
+        def counters():
+            _, t = gw.request("GET", "/metrics")
+            got = {}
+            for line in t.decode().splitlines():
+                for name in ("zscan_gateway_frames_sent_total",
+                             "zscan_gateway_writes_buffered_total"):
+                    if line.startswith(name + " "):
+                        got[name] = float(line.split()[1])
+            return got
+
+        before = counters()
+        fast = socket.create_connection(("127.0.0.1", gw.port), timeout=20)
+        fast.sendall(("GET /ws/results/%s HTTP/1.1\r\nHost: x\r\n"
+                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      "Sec-WebSocket-Version: 13\r\n\r\n" % s6).encode())
+        got = 0
+        while True:
+            chunk = fast.recv(1 << 20)
+            if not chunk:
+                break
+            got += len(chunk)
+        fast.close()
+        after = counters()
+        frames = (after["zscan_gateway_frames_sent_total"]
+                  - before["zscan_gateway_frames_sent_total"])
+        buffered = (after["zscan_gateway_writes_buffered_total"]
+                    - before["zscan_gateway_writes_buffered_total"])
+        check(got > 20000 * 100 and frames >= 20 and buffered <= frames / 4,
+              "a fast reader: %d bytes in %d frames, %d of them buffered "
+              "by lws" % (got, frames, buffered))
+        log("ok: a fast reader got %d bytes in %d frames, %d buffered"
+            % (got, frames, buffered))
+
         # 5. metrics and health
         status, text = gw.request("GET", "/metrics")
         text = text.decode()

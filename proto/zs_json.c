@@ -140,7 +140,9 @@ static int s_digits (uint64_t d, char *out)
     -5..16, else d.ddde+XX.  Returns the length (and terminates). */
 static size_t s_format (char *out, uint64_t d, int exp)
 {
-    char dig[24];
+    /* the digits, then copied 20 bytes at a time (a constant size: no
+       call; out has room for 40, dig for the reads past its digits) */
+    char dig[40] = {0};
     int n = s_digits (d, dig);
     int lead = exp + n - 1; /* exponent of the leading digit */
     char *p = out;
@@ -150,20 +152,20 @@ static size_t s_format (char *out, uint64_t d, int exp)
             *p++ = '.';
             for (int z = 0; z < -lead - 1; z++)
                 *p++ = '0';
-            memcpy (p, dig, (size_t) n);
+            memcpy (p, dig, 20);
             p += n;
         }
         else if (lead >= n - 1) { /* an integer: its zeros */
-            memcpy (p, dig, (size_t) n);
+            memcpy (p, dig, 20);
             p += n;
             for (int z = 0; z < exp; z++)
                 *p++ = '0';
         }
         else {
-            memcpy (p, dig, (size_t) lead + 1);
+            memcpy (p, dig, 20);
             p += lead + 1;
             *p++ = '.';
-            memcpy (p, dig + lead + 1, (size_t) (n - lead - 1));
+            memcpy (p, dig + lead + 1, 20);
             p += n - lead - 1;
         }
     }
@@ -171,7 +173,7 @@ static size_t s_format (char *out, uint64_t d, int exp)
         *p++ = dig[0];
         if (n > 1) {
             *p++ = '.';
-            memcpy (p, dig + 1, (size_t) n - 1);
+            memcpy (p, dig + 1, 20);
             p += n - 1;
         }
         *p++ = 'e';

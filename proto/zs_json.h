@@ -52,7 +52,8 @@ int zs_json_record (zs_json_t *self, uint64_t pos, const void *data,
 
 /*  The shortest decimal form of v that strtod reads back as v exactly
     (v finite), e.g. "0.1", "26", "1e-05", "101.24999999999999".  buf holds
-    at least 32 bytes; returns the length written (NUL-terminated). */
+    at least 40 bytes (it may be written past the number's end); returns
+    the length written (NUL-terminated). */
 size_t zs_json_double (double v, char *buf);
 
 /*  Appends s as a JSON string (quoted, escaped; bytes that are not UTF-8

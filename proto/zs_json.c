@@ -105,7 +105,7 @@ static inline void s_digits8 (uint32_t v, char *p)
 /*  The digits of v < 10^8 without leading zeros (at least one). */
 static inline int s_digits_short (uint32_t v, char *out)
 {
-    char tmp[8];
+    char tmp[16] = {0}; /* the 8 bytes copied may start 7 in */
     s_digits8 (v, tmp);
     int skip = 0;
     while (skip < 7 && tmp[skip] == '0')

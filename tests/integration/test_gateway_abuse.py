@@ -284,15 +284,20 @@ with Cluster(workers=2, threads=1, data="synthetic:bars=60") as cluster:
 
             async def wss(url):
                 async with websockets.connect(url, ssl=ctx) as w:
-                    n = 0
+                    kinds = {}
                     async for frame in w:
-                        n += len(frame.split("\n"))
-                    return n, w.close_code
+                        for line in frame.split("\n"):
+                            t = json.loads(line)["type"]
+                            kinds[t] = kinds.get(t, 0) + 1
+                    return kinds, w.close_code
 
-            n, code = asyncio.run(wss("wss://127.0.0.1:%d/ws/results/%s"
-                                      "?token=s3cret" % (tg.port, sid3)))
-            check(n == 302 and code == 1000, "WSS with the token: %d %r"
-                  % (n, code))
+            # (progress records come every 250 ms while it runs: as many
+            # as its time took, none when it was quick)
+            kinds, code = asyncio.run(wss("wss://127.0.0.1:%d/ws/results/%s"
+                                          "?token=s3cret" % (tg.port, sid3)))
+            check(kinds.get("result") == 300 and kinds.get("started") == 1
+                  and kinds.get("complete") == 1 and code == 1000,
+                  "WSS with the token: %r %r" % (kinds, code))
             refused = False
             try:
                 asyncio.run(wss("wss://127.0.0.1:%d/ws/results/%s"

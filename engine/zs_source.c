@@ -184,6 +184,23 @@ const char *zs_source_uri (const zs_source_t *self)
 /* ---------------------------------------------------------------------- */
 /*  Loading                                                                */
 
+/*  The cache's bars of symbol into ref when it holds them as wanted
+    (whole, or close_only and anything); bars with the close column alone
+    when whole ones are wanted do not count (they are made whole). */
+static bool s_cached (zs_source_t *self, const char *symbol, bool close_only,
+                      zs_bars_ref_t *ref)
+{
+    ref->cache = self->cache;
+    ref->bars = zs_cache_get (self->cache, self->cache_id, symbol,
+                              &ref->entry);
+    if (ref->bars && ref->bars->close_only && !close_only) {
+        zs_cache_release (self->cache, ref->entry);
+        ref->entry = NULL;
+        ref->bars = NULL;
+    }
+    return ref->bars != NULL;
+}
+
 int zs_source_load (zs_source_t *self, const char *symbol, zs_bars_ref_t *ref,
                     char *err, size_t errlen)
 {
@@ -203,16 +220,8 @@ int zs_source_load (zs_source_t *self, const char *symbol, zs_bars_ref_t *ref,
         ref->bars = &ref->view;
         return 0;
     }
-    ref->cache = self->cache;
-    ref->bars = zs_cache_get (self->cache, self->cache_id, symbol,
-                              &ref->entry);
-    if (ref->bars && !ref->bars->close_only)
+    if (s_cached (self, symbol, false, ref))
         return 0;
-    if (ref->bars) { /* the close column alone: made whole */
-        zs_cache_release (self->cache, ref->entry);
-        ref->entry = NULL;
-        ref->bars = NULL;
-    }
     zs_bars_t *b = NULL;
     if (self->kind == S_SYNTHETIC) {
         b = zs_synth_generate (symbol, self->seed, self->bars, self->dates);
@@ -259,16 +268,7 @@ void zs_source_load_block (zs_source_t *self, const char *const *symbols,
                       "'%.40s' is not a valid symbol", symbols[j]);
             continue;
         }
-        ref->cache = self->cache;
-        ref->bars = zs_cache_get (self->cache, self->cache_id, symbols[j],
-                                  &ref->entry);
-        if (ref->bars && ref->bars->close_only && !close_only) {
-            /* the close column alone: made whole below */
-            zs_cache_release (self->cache, ref->entry);
-            ref->entry = NULL;
-            ref->bars = NULL;
-        }
-        if (ref->bars)
+        if (s_cached (self, symbols[j], close_only, ref))
             ok[j] = true;
         else {
             miss[nmiss] = symbols[j];

@@ -135,10 +135,10 @@ with Cluster(workers=2, threads=1, data="synthetic:bars=60") as cluster:
         s1 = gw.start(universe="synthetic:2000000",
                       filter="close < 0")["scan_id"]
 
-        async def bad_frame():
+        async def bad_frame(text="hello"):
             async with websockets.connect(gw.ws + "/ws/results/" + s1
                                           + "?signals=1") as w:
-                await w.send("hello")
+                await w.send(text)
                 try:
                     while True:
                         await asyncio.wait_for(w.recv(), 10)
@@ -148,6 +148,12 @@ with Cluster(workers=2, threads=1, data="synthetic:bars=60") as cluster:
 
         check(asyncio.run(bad_frame()) == 1003,
               "a frame that is not a stop closes with 1003")
+        # a stop longer than 255 bytes (the documented bound) is refused
+        # too, and the scan goes on
+        check(asyncio.run(bad_frame('{"action":"stop"' + " " * 300 + "}"))
+              == 1003
+              and gw.json("GET", "/scan/stats/" + s1)["state"] == "running",
+              "a 318-byte stop frame closes with 1003, the scan runs on")
         # quiet WebSocket streams (no permessage-deflate) hold no frame
         # buffer of their own once their records went: 20 of them on the
         # running scan, reading what they are sent

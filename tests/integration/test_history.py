@@ -15,7 +15,9 @@
 """
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 
 import zmq
@@ -72,6 +74,25 @@ with Cluster(workers=1, threads=1, data="synthetic:bars=60",
           % (len(full), len(lines)))
     check(lines[0]["type"] == "started" and lines[-1]["type"] == "complete",
           "from started to complete")
+    # into a file, its JSON lines leave in large writes (stdio's default
+    # 4 KB buffer cost a write(2) per 4 KB: 300 for this scan)
+    tmp = tempfile.mkdtemp(prefix="zscan-tail-")
+    trace = os.path.join(tmp, "tail.strace")
+    with open(os.path.join(tmp, "tail.jsonl"), "wb") as f:
+        run = subprocess.run(
+            ["strace", "-f", "-qq", "-e", "trace=write", "-o", trace,
+             os.path.join(BIN, "zscan"), "tail", "h1", "--json",
+             "--port", str(cluster.base)],
+            stdout=f, stderr=subprocess.PIPE, timeout=60)
+        size = f.tell()
+    writes = [x for x in open(trace) if "write(1," in x]
+    check(run.returncode == 0 and size > 1000000
+          and size / len(writes) >= 16384,
+          "zscan tail --json > file: %d bytes in %d writes (want >= 16 KB "
+          "each): exit %d" % (size, len(writes), run.returncode))
+    shutil.rmtree(tmp, ignore_errors=True)
+    log("ok: zscan tail into a file: %d bytes in %d writes"
+        % (size, len(writes)))
     out = zscan(cluster, "tail", "h1", "--after", "5000")
     lines = [json.loads(x) for x in out.stdout.decode().splitlines()]
     check(out.returncode == 0

@@ -208,63 +208,37 @@ typedef double s_v8d __attribute__ ((vector_size (64)));
 typedef long long s_v8l __attribute__ ((vector_size (64)));
 typedef int32_t s_v8i __attribute__ ((vector_size (32)));
 
-/*  The integers a bar needs, per lane, before they become doubles. */
-enum {
-    I_REGIME, I_DRIFT, I_VOLA, I_VOLB, I_FLAT, I_FLATLEN, I_GAP, I_GAPG,
-    I_RET, I_HIGH, I_LOW, I_SPIKE, I_SPIKESZ, I_VOLUME, I_COUNT
-};
-
-/*  The hashes for 8 lanes at once (32-bit lanes: one AVX2 register),
-    then split into what each use takes, as int32 (all < 2^31). */
-#define ZS_SYNTH_DRAWS(SFX, ATTR)                                          \
-    ATTR static inline __attribute__ ((always_inline)) void                \
-        s_draws_##SFX (s_v8u lo, s_v8u hi, uint32_t base,                  \
-                       int32_t in[I_COUNT][8], int nd)                     \
+/*  Draw k of a bar for 8 lanes (32-bit lanes: one AVX2 register); lb is
+    lo + base * GOLDEN (the bar's counter base: (base + k) * GOLDEN is
+    base * GOLDEN + k * GOLDEN, modulo 2^32). */
+#define ZS_SYNTH_HASH(SFX, ATTR)                                           \
+    ATTR static inline __attribute__ ((always_inline)) s_v8u s_hash_##SFX ( \
+        s_v8u lb, s_v8u hi, uint32_t k)                                    \
     {                                                                      \
-        s_v8u d[DRAWS];                                                    \
-        s_v8u lb = lo + base * GOLDEN; /* (base + k) * G = base*G + k*G */ \
-        _Pragma ("GCC unroll 12") for (int k = 0; k < nd; k++)             \
-        {                                                                  \
-            s_v8u x = (lb + (uint32_t) k * GOLDEN) ^ hi;                   \
-            x ^= x >> 16;                                                  \
-            x *= 0x7feb352dU;                                              \
-            x ^= x >> 15;                                                  \
-            x *= 0x846ca68bU;                                              \
-            x ^= x >> 16;                                                  \
-            d[k] = x;                                                      \
-        }                                                                  \
-        s_v8u v[I_COUNT];                                                  \
-        v[I_REGIME] = d[0] >> 25;                                          \
-        v[I_DRIFT] = d[1] >> 8;                                            \
-        v[I_VOLA] = d[2] >> 16;                                            \
-        v[I_VOLB] = d[2] & 0xffffU;                                        \
-        v[I_FLAT] = d[3] >> 16;                                            \
-        v[I_FLATLEN] = ((d[3] & 0xffffU) * 11U) >> 16;                     \
-        v[I_GAP] = d[4] >> 16;                                             \
-        v[I_GAPG] = (d[5] >> 16) + (d[5] & 0xffffU) + (d[6] >> 16)         \
-                    + (d[6] & 0xffffU);                                    \
-        v[I_RET] = (d[7] >> 16) + (d[7] & 0xffffU) + (d[8] >> 16)          \
-                   + (d[8] & 0xffffU);                                     \
-        if (nd == DRAWS) {                                                 \
-            v[I_HIGH] = d[9] >> 16;                                        \
-            v[I_LOW] = d[9] & 0xffffU;                                     \
-            v[I_SPIKE] = d[10] >> 16;                                      \
-            v[I_SPIKESZ] = d[10] & 0xffffU;                                \
-            v[I_VOLUME] = d[11] >> 8;                                      \
-        }                                                                  \
-        memcpy (in, v, (nd == DRAWS ? I_COUNT : I_HIGH) * sizeof v[0]);    \
+        s_v8u x = (lb + k * GOLDEN) ^ hi;                                  \
+        x ^= x >> 16;                                                      \
+        x *= 0x7feb352dU;                                                  \
+        x ^= x >> 15;                                                      \
+        x *= 0x846ca68bU;                                                  \
+        x ^= x >> 16;                                                      \
+        return x;                                                          \
     }
 
 /*  The bars of 8 lanes as G = 8 / W vectors of W doubles (the machine's
     own width: independent chains the CPU overlaps), the same operations
-    as s_generate per lane, selects for its branches.  FULL 0 makes the
-    closes alone: the draws after the return's (wicks, spike, volume) are
-    not hashed and nothing but close is computed or stored. */
+    as s_generate per lane, selects for its branches.
+
+    A bar's draws are hashed only when some lane uses them: the return's
+    and the gap test's always, a new regime's when a lane's regime ends
+    (every 15 to 142 bars), a flat stretch's when a lane may start one
+    (a symbol with flats that is not in one), the gap's size when a lane
+    gaps (2% of bars).  Draws are counters, not a stream: one not hashed
+    changes nothing else, and lanes that do not use a draw discard it.
+    FULL 0 makes the closes alone: no wicks, spike or volume. */
 #define ZS_SYNTH_BLOCK(SFX, ISA, ATTR, VT, VL, VI, W, FULL)                \
     ATTR static void s_block_##SFX (const uint64_t key[8], size_t n,       \
                                     double *out[8][5], int m)              \
     {                                                                      \
-        enum { ND = (FULL) ? DRAWS : 9, NI = (FULL) ? I_COUNT : I_HIGH };  \
         enum { G = 8 / (W) };                                              \
         s_v8u lo, hi;                                                      \
         VT drift[G], vol[G], regime_left[G], flat_left[G];                 \
@@ -286,50 +260,106 @@ enum {
             flat_left[g] = zero;                                           \
             vol[g] = base_vol[g];                                          \
         }                                                                  \
-        int32_t in[I_COUNT][8] __attribute__ ((aligned (64)));             \
         for (size_t i = 0; i < n; i++) {                                   \
-            s_draws_##ISA (lo, hi, (uint32_t) (i + 1) * DRAWS, in, ND);    \
+            s_v8u lb = lo + (uint32_t) (i + 1) * DRAWS * GOLDEN;           \
+            /* a new regime where one ends */                              \
+            VL sw[G];                                                      \
+            bool any = false;                                              \
             for (int g = 0; g < G; g++) {                                  \
-                VT f[I_COUNT];                                             \
-                _Pragma ("GCC unroll 14") for (int j = 0; j < NI; j++)     \
-                {                                                          \
-                    VI x;                                                  \
-                    memcpy (&x, &in[j][g * (W)], sizeof x);                \
-                    f[j] = s_cvt_##ISA (x);                                \
+                sw[g] = regime_left[g] == zero;                            \
+                any |= s_any_##ISA (sw[g]);                                \
+            }                                                              \
+            if (any) {                                                     \
+                s_v8u d1 = s_hash_##ISA (lb, hi, 1);                       \
+                s_v8u d2 = s_hash_##ISA (lb, hi, 2);                       \
+                s_v8u ir = s_hash_##ISA (lb, hi, 0) >> 25, id = d1 >> 8;   \
+                s_v8u iva = d2 >> 16, ivb = d2 & 0xffffU;                  \
+                for (int g = 0; g < G; g++) {                              \
+                    regime_left[g] = SEL (VL, sw[g],                       \
+                                          15.0 + s_cvt_##ISA (ir, g),      \
+                                          regime_left[g]);                 \
+                    drift[g] = SEL (VL, sw[g],                             \
+                                    (s_cvt_##ISA (id, g)                   \
+                                         * (1.0 / 16777216.0)              \
+                                     - 0.48)                               \
+                                        * 0.004,                           \
+                                    drift[g]);                             \
+                    vol[g] = SEL (                                         \
+                        VL, sw[g],                                         \
+                        base_vol[g]                                        \
+                            * (0.5                                         \
+                               + 2.0                                       \
+                                     * ((s_cvt_##ISA (iva, g)              \
+                                         * (1.0 / 65536.0))                \
+                                        * (s_cvt_##ISA (ivb, g)            \
+                                           * (1.0 / 65536.0)))),           \
+                        vol[g]);                                           \
                 }                                                          \
-                VL sw = regime_left[g] == zero;                            \
-                regime_left[g] = SEL (VL, sw, 15.0 + f[I_REGIME],          \
-                                      regime_left[g]);                     \
-                drift[g] = SEL (VL, sw,                                    \
-                                (f[I_DRIFT] * (1.0 / 16777216.0) - 0.48)   \
-                                    * 0.004,                               \
-                                drift[g]);                                 \
-                vol[g] = SEL (VL, sw,                                      \
-                              base_vol[g]                                  \
-                                  * (0.5                                   \
-                                     + 2.0 * ((f[I_VOLA] * (1.0 / 65536.0)) \
-                                              * (f[I_VOLB]                 \
-                                                 * (1.0 / 65536.0)))),     \
-                              vol[g]);                                     \
+            }                                                              \
+            /* a flat stretch may start where a lane has them, not in one */ \
+            VL may[G];                                                     \
+            any = false;                                                   \
+            for (int g = 0; g < G; g++) {                                  \
                 regime_left[g] = regime_left[g] - 1.0;                     \
-                VL start = has_flats[g] & (flat_left[g] == zero)           \
-                           & (f[I_FLAT] * (1.0 / 65536.0) < 0.01);         \
-                flat_left[g] = SEL (VL, start, 5.0 + f[I_FLATLEN],         \
-                                    flat_left[g]);                         \
+                may[g] = has_flats[g] & (flat_left[g] == zero);            \
+                any |= s_any_##ISA (may[g]);                               \
+            }                                                              \
+            if (any) {                                                     \
+                s_v8u d3 = s_hash_##ISA (lb, hi, 3);                       \
+                s_v8u ifl = d3 >> 16, ilen = ((d3 & 0xffffU) * 11U) >> 16; \
+                for (int g = 0; g < G; g++) {                              \
+                    VL start = may[g]                                      \
+                               & (s_cvt_##ISA (ifl, g) * (1.0 / 65536.0)   \
+                                  < 0.01);                                 \
+                    flat_left[g] = SEL (VL, start,                         \
+                                        5.0 + s_cvt_##ISA (ilen, g),       \
+                                        flat_left[g]);                     \
+                }                                                          \
+            }                                                              \
+            /* the gap's size where a lane gaps */                         \
+            s_v8u igap = s_hash_##ISA (lb, hi, 4) >> 16;                   \
+            VL gaps[G];                                                    \
+            VT gap[G];                                                     \
+            any = false;                                                   \
+            for (int g = 0; g < G; g++) {                                  \
+                gaps[g] = s_cvt_##ISA (igap, g) * (1.0 / 65536.0) < 0.02;  \
+                any |= s_any_##ISA (gaps[g]);                              \
+                gap[g] = zero;                                             \
+            }                                                              \
+            if (any) {                                                     \
+                s_v8u d5 = s_hash_##ISA (lb, hi, 5);                       \
+                s_v8u d6 = s_hash_##ISA (lb, hi, 6);                       \
+                s_v8u igg = (d5 >> 16) + (d5 & 0xffffU) + (d6 >> 16)       \
+                            + (d6 & 0xffffU);                              \
+                for (int g = 0; g < G; g++)                                \
+                    gap[g] = SEL (VL, gaps[g],                             \
+                                  ((s_cvt_##ISA (igg, g) * (1.0 / 65536.0) \
+                                    - 2.0)                                 \
+                                   * 1.7320508075688772)                   \
+                                      * vol[g] * 3.0,                      \
+                                  zero);                                   \
+            }                                                              \
+            s_v8u d7 = s_hash_##ISA (lb, hi, 7);                           \
+            s_v8u d8 = s_hash_##ISA (lb, hi, 8);                           \
+            s_v8u iret = (d7 >> 16) + (d7 & 0xffffU) + (d8 >> 16)          \
+                         + (d8 & 0xffffU);                                 \
+            s_v8u d9 = {0}, d10 = {0}, ivolume = {0};                      \
+            if (FULL) {                                                    \
+                d9 = s_hash_##ISA (lb, hi, 9);                             \
+                d10 = s_hash_##ISA (lb, hi, 10);                           \
+                ivolume = s_hash_##ISA (lb, hi, 11) >> 8;                  \
+            }                                                              \
+            for (int g = 0; g < G; g++) {                                  \
                 VL flat = flat_left[g] > zero;                             \
                 flat_left[g] = SEL (VL, flat, flat_left[g] - 1.0,          \
                                     flat_left[g]);                         \
                 VT v_ = vol[g];                                            \
-                VT gap = SEL (VL, f[I_GAP] * (1.0 / 65536.0) < 0.02,       \
-                              ((f[I_GAPG] * (1.0 / 65536.0) - 2.0)         \
-                               * 1.7320508075688772)                       \
-                                  * v_ * 3.0,                              \
-                              zero);                                       \
                 VT pc = prev_close[g];                                     \
-                VT open = pc * (1.0 + gap);                                \
+                VT open = pc * (1.0 + gap[g]);                             \
                 VT r = drift[g]                                            \
                        + v_                                                \
-                             * ((f[I_RET] * (1.0 / 65536.0) - 2.0)         \
+                             * ((s_cvt_##ISA (iret, g) * (1.0 / 65536.0)   \
+                                 - 2.0)                                    \
                                 * 1.7320508075688772);                     \
                 r = SEL (VL, r < -0.5, zero - 0.5, r);                     \
                 VT close = open * (1.0 + r);                               \
@@ -344,18 +374,20 @@ enum {
                 }                                                          \
                 VT up = SEL (VL, open > close, open, close);               \
                 VT dn = SEL (VL, open < close, open, close);               \
-                VT high = up * (1.0 + v_ * 0.6 * (f[I_HIGH]                \
+                VT high = up * (1.0 + v_ * 0.6 * (s_cvt_##ISA (d9 >> 16, g) \
                                                   * (1.0 / 65536.0)));     \
-                VT low = dn * (1.0 - v_ * 0.6 * (f[I_LOW]                  \
+                VT low = dn * (1.0 - v_ * 0.6 * (s_cvt_##ISA (d9 & 0xffffU, \
+                                                              g)           \
                                                  * (1.0 / 65536.0)));      \
                 low = SEL (VL, low <= zero, dn * 0.5, low);                \
-                VT spike = SEL (VL, f[I_SPIKE] * (1.0 / 65536.0) < 0.02,   \
-                                3.0 + 5.0 * (f[I_SPIKESZ]                  \
-                                             * (1.0 / 65536.0)),           \
-                                one);                                      \
+                VT spike = SEL (                                           \
+                    VL, s_cvt_##ISA (d10 >> 16, g) * (1.0 / 65536.0) < 0.02, \
+                    3.0 + 5.0 * (s_cvt_##ISA (d10 & 0xffffU, g)            \
+                                 * (1.0 / 65536.0)),                       \
+                    one);                                                  \
                 VT ex = v_ - base_vol[g];                                  \
                 ex = SEL (VL, ex > zero, ex, zero);                        \
-                VT uv = f[I_VOLUME] * (1.0 / 16777216.0);                  \
+                VT uv = s_cvt_##ISA (ivolume, g) * (1.0 / 16777216.0);     \
                 VT volume = base_volume[g] * (0.6 + 0.8 * uv)              \
                             * (1.0 + 20.0 * ex) * spike;                   \
                 open = SEL (VL, flat, pc, open);                           \
@@ -389,23 +421,41 @@ enum {
 
 #define AVX2 __attribute__ ((target ("avx2")))
 #define AVX512 __attribute__ ((target ("avx512f")))
-ZS_SYNTH_DRAWS (sse2, )
-ZS_SYNTH_DRAWS (avx2, AVX2)
-ZS_SYNTH_DRAWS (avx512, AVX512)
+ZS_SYNTH_HASH (sse2, )
+ZS_SYNTH_HASH (avx2, AVX2)
+ZS_SYNTH_HASH (avx512, AVX512)
 
-/*  int32 to double, W lanes.  GCC's generic conversion of 8 lanes splits
-    in two halves and joins them (four instructions where AVX-512 has
-    one): the intrinsic for that path. */
-static inline s_v2d s_cvt_sse2 (s_v2i x)
+/*  Whether any lane of a mask is set; group g of 8 draws (each < 2^31)
+    as W doubles.  GCC's generic conversion of 8 lanes splits in two
+    halves and joins them (four instructions where AVX-512 has one): the
+    intrinsic for that path. */
+static inline bool s_any_sse2 (s_v2l m)
 {
-    return __builtin_convertvector (x, s_v2d);
+    return _mm_movemask_pd ((__m128d) m) != 0;
 }
-AVX2 static inline s_v4d s_cvt_avx2 (s_v4i x)
+static inline s_v2d s_cvt_sse2 (s_v8u x, int g)
 {
-    return __builtin_convertvector (x, s_v4d);
+    s_v2i y;
+    memcpy (&y, (const char *) &x + g * sizeof y, sizeof y);
+    return __builtin_convertvector (y, s_v2d);
 }
-AVX512 static inline s_v8d s_cvt_avx512 (s_v8i x)
+AVX2 static inline bool s_any_avx2 (s_v4l m)
 {
+    return _mm256_movemask_pd ((__m256d) m) != 0;
+}
+AVX2 static inline s_v4d s_cvt_avx2 (s_v8u x, int g)
+{
+    s_v4i y;
+    memcpy (&y, (const char *) &x + g * sizeof y, sizeof y);
+    return __builtin_convertvector (y, s_v4d);
+}
+AVX512 static inline bool s_any_avx512 (s_v8l m)
+{
+    return _mm512_test_epi64_mask ((__m512i) m, (__m512i) m) != 0;
+}
+AVX512 static inline s_v8d s_cvt_avx512 (s_v8u x, int g)
+{
+    (void) g;
     return (s_v8d) _mm512_cvtepi32_pd ((__m256i) x);
 }
 

@@ -15,7 +15,7 @@ int main (int argc, char **argv)
          *preload = NULL, *ipc = NULL, *curve_cert = NULL,
          *curve_server = NULL;
     int64_t port = 0, threads = 0, hb = 0, prefetch = 0, out_hwm = 0,
-            cache_mb = 0, delay_us = 0;
+            cache_mb = 0, delay_us = 0, prefault_mb = 64;
     zs_opt_t opts[] = {
         {"broker", 'b', ZS_OPT_STR, "127.0.0.1", "HOST",
          "the broker's host name or address", &broker},
@@ -54,6 +54,12 @@ int main (int argc, char **argv)
          "recently used out); 0 = a quarter of this machine's memory, or "
          "of its control group's limit when lower (at least 256)",
          &cache_mb},
+        {"prefault-mb", 0, ZS_OPT_INT, "64", "MB",
+         "memory the lanes touch while idle, for the bars the first scans "
+         "will cache, so that those scans do not wait for the kernel to "
+         "supply it page by page (0 = none; at most a quarter of the "
+         "cache)",
+         &prefault_mb},
         {"preload", 0, ZS_OPT_STR, NULL, "SPEC",
          "load the bars of this universe (e.g. synthetic:10000) into the "
          "cache before taking work, so that the first scans need not "
@@ -95,7 +101,8 @@ int main (int argc, char **argv)
     }
     else if (port < 1 || port > 65530 || threads < 0 || threads > 1024
              || hb < 10 || prefetch < 0 || prefetch > 64 || out_hwm < 1
-             || cache_mb < 0 || delay_us < 0 || delay_us > 10000000) {
+             || cache_mb < 0 || prefault_mb < 0 || prefault_mb > 1048576
+             || delay_us < 0 || delay_us > 10000000) {
         fprintf (stderr, "zscan-worker: an option is out of range (see "
                          "--help)\n");
         rc = 2;
@@ -136,8 +143,11 @@ int main (int argc, char **argv)
         cfg.out_hwm = out_hwm;
         cfg.cache_bytes = cache_mb ? (size_t) cache_mb << 20
                                    : zs_mem_cache_default (2);
-        zs_log (ZS_LOG_INFO, "cache: %zu MB for bars",
-                cfg.cache_bytes >> 20);
+        cfg.prefault_bytes = (size_t) prefault_mb << 20;
+        if (cfg.prefault_bytes > cfg.cache_bytes / 4)
+            cfg.prefault_bytes = cfg.cache_bytes / 4;
+        zs_log (ZS_LOG_INFO, "cache: %zu MB for bars (%zu MB touched ahead)",
+                cfg.cache_bytes >> 20, cfg.prefault_bytes >> 20);
         cfg.symbol_delay_us = delay_us;
         cfg.preload = preload;
         char err[1024];

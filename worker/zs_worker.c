@@ -1,6 +1,7 @@
 /*  zs_worker.c - the worker's main thread: hello, heartbeats, control
     (cancel, shutdown, broker heartbeat) and the lanes' lifetimes.  */
 #include "zs_worker.h"
+#include "zs_prefault.h"
 #include "zs_kernels.h"
 #include "zs_bars.h"
 #include "zs_msg.h"
@@ -307,6 +308,8 @@ static int s_start_lanes (zs_worker_t *self)
     self->args = (zs_lane_arg_t *) calloc (n, sizeof (zs_lane_arg_t));
     if (!self->threads || !self->args)
         return -1;
+    if (self->shared.cfg.prefault_bytes)
+        zs_prefault_keep (); /* what the lanes touch ahead stays */
     /* lanes leave SIGINT/SIGTERM to the main thread */
     sigset_t block, old;
     sigemptyset (&block);

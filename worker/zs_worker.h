@@ -30,6 +30,8 @@ typedef struct {
     int64_t prefetch;         /* tasks queued per lane beyond the running one */
     int64_t out_hwm;          /* results high-water mark (then back-pressure) */
     size_t cache_bytes;       /* bars of every source together          */
+    size_t prefault_bytes;    /* memory the lanes touch ahead while idle,
+                                 for the bars they will cache (0: none)   */
     int64_t symbol_delay_us;  /* extra time per symbol (tests, demos)      */
     const char *preload;      /* universe whose bars load before any work  */
     zs_curve_client_t curve;  /* CURVE keys for every socket (off: .on 0)  */

@@ -326,7 +326,8 @@ typedef int32_t s_v8i __attribute__ ((vector_size (32)));
                 any |= s_any_##ISA (gaps[g]);                              \
                 gap[g] = zero;                                             \
             }                                                              \
-            if (any) {                                                     \
+            bool gapped = any;                                             \
+            if (gapped) {                                                  \
                 s_v8u d5 = s_hash_##ISA (lb, hi, 5);                       \
                 s_v8u d6 = s_hash_##ISA (lb, hi, 6);                       \
                 s_v8u igg = (d5 >> 16) + (d5 & 0xffffU) + (d6 >> 16)       \
@@ -355,7 +356,13 @@ typedef int32_t s_v8i __attribute__ ((vector_size (32)));
                                     flat_left[g]);                         \
                 VT v_ = vol[g];                                            \
                 VT pc = prev_close[g];                                     \
-                VT open = pc * (1.0 + gap[g]);                             \
+                /* no lane gaps, none is flat, none halves: those steps  \
+                   would give back what they take (x * 1.0, a select of  \
+                   nothing), so the close's chain from bar to bar is one \
+                   multiplication most days */                           \
+                VT open = pc;                                              \
+                if (gapped)                                                \
+                    open = pc * (1.0 + gap[g]);                            \
                 VT r = drift[g]                                            \
                        + v_                                                \
                              * ((s_cvt_##ISA (iret, g) * (1.0 / 65536.0)   \
@@ -363,9 +370,13 @@ typedef int32_t s_v8i __attribute__ ((vector_size (32)));
                                 * 1.7320508075688772);                     \
                 r = SEL (VL, r < -0.5, zero - 0.5, r);                     \
                 VT close = open * (1.0 + r);                               \
+                bool flats = s_any_##ISA (flat);                           \
                 if (!(FULL)) {                                             \
-                    close = SEL (VL, flat, pc, close);                     \
-                    close = close * SEL (VL, close < 0.5, one + 1.0, one); \
+                    if (flats)                                             \
+                        close = SEL (VL, flat, pc, close);                 \
+                    VL halves = close < 0.5;                               \
+                    if (s_any_##ISA (halves))                              \
+                        close = close * SEL (VL, halves, one + 1.0, one);  \
                     for (int w = 0; w < (W); w++)                          \
                         if (g * (W) + w < m)                               \
                             out[g * (W) + w][3][i] = close[w];             \
@@ -390,15 +401,20 @@ typedef int32_t s_v8i __attribute__ ((vector_size (32)));
                 VT uv = s_cvt_##ISA (ivolume, g) * (1.0 / 16777216.0);     \
                 VT volume = base_volume[g] * (0.6 + 0.8 * uv)              \
                             * (1.0 + 20.0 * ex) * spike;                   \
-                open = SEL (VL, flat, pc, open);                           \
-                close = SEL (VL, flat, pc, close);                         \
-                high = SEL (VL, flat, pc, high);                           \
-                low = SEL (VL, flat, pc, low);                             \
-                volume = SEL (VL, flat, base_volume[g] * 0.05 * uv,        \
-                              volume);                                     \
-                VT k2 = SEL (VL, close < 0.5, one + 1.0, one);             \
-                open = open * k2, close = close * k2, high = high * k2,    \
-                low = low * k2;                                            \
+                if (flats) {                                               \
+                    open = SEL (VL, flat, pc, open);                       \
+                    close = SEL (VL, flat, pc, close);                     \
+                    high = SEL (VL, flat, pc, high);                       \
+                    low = SEL (VL, flat, pc, low);                         \
+                    volume = SEL (VL, flat, base_volume[g] * 0.05 * uv,    \
+                                  volume);                                 \
+                }                                                          \
+                VL halves = close < 0.5;                                   \
+                if (s_any_##ISA (halves)) {                                \
+                    VT k2 = SEL (VL, halves, one + 1.0, one);              \
+                    open = open * k2, close = close * k2,                  \
+                    high = high * k2, low = low * k2;                      \
+                }                                                          \
                 VT t = (volume + TWO52) - TWO52;                           \
                 t = SEL (VL, t > volume, t - 1.0, t);                      \
                 for (int w = 0; w < (W); w++) {                            \

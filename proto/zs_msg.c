@@ -12,6 +12,7 @@
     tasks decode in one pass).
 */
 #include "zs_msg.h"
+#include "zs_msg_int.h"
 #include "zs_mp.h"
 
 #include <assert.h>
@@ -22,8 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_SKIP_DEPTH 8
 
 /* ---------------------------------------------------------------------- */
 /*  Buffers                                                                */
@@ -209,30 +208,6 @@ bool zs_symbol_ok (const char *s)
 /* ---------------------------------------------------------------------- */
 /*  Field tables                                                           */
 
-typedef enum {
-    K_U64,     /* uint64_t                                                */
-    K_U32,     /* uint32_t                                                */
-    K_BOOL,    /* bool                                                    */
-    K_DBL,     /* double, finite                                          */
-    K_DBLNAN,  /* double; nil or absent = NAN                             */
-    K_ID,      /* scan id / broker id                                     */
-    K_SYM,     /* symbol                                                  */
-    K_NAME,    /* 1..ZS_NAME_MAX bytes                                    */
-    K_WID,     /* 1..ZS_WORKER_ID_MAX bytes                               */
-    K_TEXT,    /* 0..ZS_TEXT_MAX bytes                                    */
-    K_FILTER,  /* 1..ZS_FILTER_MAX bytes                                  */
-    K_PRIO,    /* zs_priority_t as a string                               */
-    K_REASON,  /* zs_end_reason_t as a string                             */
-    K_STATE,   /* zs_scan_state_t as a string                             */
-    K_VIEW,    /* zs_view_t as a string                                   */
-    K_DEF,     /* zs_scan_def_t as a map                                  */
-    K_TSYMS,   /* const char ** + size_t count (off2): 1..TASK max       */
-    K_USYMS,   /* const char ** + size_t count (off2): 0..UNIVERSE max   */
-    K_IDX,     /* uint32_t * whose count must equal the symbols'          */
-    K_VALUES,  /* zs_value_t[] + size_t count (off2)                      */
-    K_INFOS,   /* zs_scan_info_t * + size_t count (off2)                  */
-    K_WORKERS  /* zs_worker_info_t * + size_t count (off2)                */
-} s_kind_t;
 
 typedef struct {
     const char *key;
@@ -547,8 +522,8 @@ _Static_assert (sizeof s_all_descs / sizeof s_all_descs[0]
                 "one descriptor per message type");
 
 /*  The field table of the entries of an array-of-maps field. */
-static void s_entry_table (s_kind_t kind, const s_field_t **fields,
-                           size_t *n, size_t *size)
+static void s_entry_table (zs_fkind_t kind, const s_field_t **fields, size_t *n,
+                           size_t *size)
 {
     if (kind == K_WORKERS) {
         *fields = s_worker_info_fields;
@@ -565,10 +540,7 @@ static void s_entry_table (s_kind_t kind, const s_field_t **fields,
 /* ---------------------------------------------------------------------- */
 /*  Errors                                                                 */
 
-static int s_fail (char *err, size_t errlen, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static int s_fail (char *err, size_t errlen, const char *fmt, ...)
+int zs_msg_fail (char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen) {
         va_list ap;
@@ -582,22 +554,17 @@ static int s_fail (char *err, size_t errlen, const char *fmt, ...)
 /* ---------------------------------------------------------------------- */
 /*  String checks shared by encoder and decoder                            */
 
-/*  Checks a string of kind against its limits and charset; returns NULL
-    when fine, or what is wrong. */
-static const char *s_check_chars (s_kind_t kind, const char *s,
-                                  size_t len);
-
-static const char *s_check_str (s_kind_t kind, const char *s, size_t len)
+const char *zs_msg_check_str (zs_fkind_t kind, const char *s, size_t len)
 {
     /* an id's or a symbol's charset holds no NUL byte */
     if (kind != K_ID && kind != K_SYM && memchr (s, 0, len))
         return "contains a NUL byte";
-    return s_check_chars (kind, s, len);
+    return zs_msg_check_chars (kind, s, len);
 }
 
-/*  s_check_str without the NUL check: for C strings, whose length strlen
+/*  zs_msg_check_str without the NUL check: for C strings, whose length strlen
     gave, so they hold no NUL. */
-static const char *s_check_chars (s_kind_t kind, const char *s, size_t len)
+const char *zs_msg_check_chars (zs_fkind_t kind, const char *s, size_t len)
 {
     switch (kind) {
     case K_ID:
@@ -713,16 +680,16 @@ static int s_enc_field (s_enc_t *e, const s_field_t *f, const void *base)
     case K_DBL: {
         double v = *(const double *) p;
         if (!isfinite (v))
-            return s_fail (e->err, e->errlen, "%s: not a finite number",
-                           f->key);
+            return zs_msg_fail (e->err, e->errlen, "%s: not a finite number",
+                                f->key);
         msgpack_pack_double (&e->pk, v);
         return 0;
     }
     case K_DBLNAN: {
         double v = *(const double *) p;
         if (isinf (v))
-            return s_fail (e->err, e->errlen, "%s: not a finite number",
-                           f->key);
+            return zs_msg_fail (e->err, e->errlen, "%s: not a finite number",
+                                f->key);
         if (isnan (v))
             msgpack_pack_nil (&e->pk);
         else
@@ -732,28 +699,28 @@ static int s_enc_field (s_enc_t *e, const s_field_t *f, const void *base)
     case K_PRIO: {
         unsigned v = (unsigned) *(const zs_priority_t *) p;
         if (v > ZS_PRIO_SIGNALS)
-            return s_fail (e->err, e->errlen, "%s: bad value", f->key);
+            return zs_msg_fail (e->err, e->errlen, "%s: bad value", f->key);
         s_pack_str (e, s_prio_names[v]);
         return 0;
     }
     case K_REASON: {
         unsigned v = (unsigned) *(const zs_end_reason_t *) p;
         if (v > ZS_END_FAILED)
-            return s_fail (e->err, e->errlen, "%s: bad value", f->key);
+            return zs_msg_fail (e->err, e->errlen, "%s: bad value", f->key);
         s_pack_str (e, s_reason_names[v]);
         return 0;
     }
     case K_STATE: {
         unsigned v = (unsigned) *(const zs_scan_state_t *) p;
         if (v > ZS_STATE_PLANNING)
-            return s_fail (e->err, e->errlen, "%s: bad value", f->key);
+            return zs_msg_fail (e->err, e->errlen, "%s: bad value", f->key);
         s_pack_str (e, s_state_names[v]);
         return 0;
     }
     case K_VIEW: {
         unsigned v = (unsigned) *(const zs_view_t *) p;
         if (v > ZS_VIEW_EVENTS)
-            return s_fail (e->err, e->errlen, "%s: bad value", f->key);
+            return zs_msg_fail (e->err, e->errlen, "%s: bad value", f->key);
         s_pack_str (e, s_view_names[v]);
         return 0;
     }
@@ -766,13 +733,14 @@ static int s_enc_field (s_enc_t *e, const s_field_t *f, const void *base)
         size_t max = f->kind == K_TSYMS ? ZS_TASK_SYMBOLS_MAX
                                         : ZS_UNIVERSE_MAX;
         if (n > max || (f->kind == K_TSYMS && n == 0) || (n && !syms))
-            return s_fail (e->err, e->errlen, "%s: %zu symbols (want %s..%zu)",
-                           f->key, n, f->kind == K_TSYMS ? "1" : "0", max);
+            return zs_msg_fail (e->err, e->errlen,
+                                "%s: %zu symbols (want %s..%zu)", f->key, n,
+                                f->kind == K_TSYMS ? "1" : "0", max);
         msgpack_pack_array (&e->pk, n);
         for (size_t i = 0; i < n; i++) {
-            if (!syms[i] || s_check_str (K_SYM, syms[i], strlen (syms[i])))
-                return s_fail (e->err, e->errlen, "%s[%zu] is not a symbol",
-                               f->key, i);
+            if (!syms[i] || zs_msg_check_str (K_SYM, syms[i], strlen (syms[i])))
+                return zs_msg_fail (e->err, e->errlen,
+                                    "%s[%zu] is not a symbol", f->key, i);
             s_pack_str (e, syms[i]);
         }
         return 0;
@@ -781,7 +749,7 @@ static int s_enc_field (s_enc_t *e, const s_field_t *f, const void *base)
         const uint32_t *idx = *(const uint32_t *const *) p;
         size_t n = *(const size_t *) s_at (base, f->off2);
         if (n && !idx)
-            return s_fail (e->err, e->errlen, "%s missing", f->key);
+            return zs_msg_fail (e->err, e->errlen, "%s missing", f->key);
         msgpack_pack_array (&e->pk, n);
         for (size_t i = 0; i < n; i++)
             msgpack_pack_uint32 (&e->pk, idx[i]);
@@ -791,22 +759,25 @@ static int s_enc_field (s_enc_t *e, const s_field_t *f, const void *base)
         const zs_value_t *vals = (const zs_value_t *) p;
         size_t n = *(const size_t *) s_at (base, f->off2);
         if (n > ZS_VALUES_MAX)
-            return s_fail (e->err, e->errlen, "%s: more than %d values",
-                           f->key, ZS_VALUES_MAX);
+            return zs_msg_fail (e->err, e->errlen, "%s: more than %d values",
+                                f->key, ZS_VALUES_MAX);
         msgpack_pack_map (&e->pk, n);
         for (size_t i = 0; i < n; i++) {
             if (!vals[i].name
-                || s_check_str (K_NAME, vals[i].name, strlen (vals[i].name)))
-                return s_fail (e->err, e->errlen, "%s[%zu]: bad name",
-                               f->key, i);
+                || zs_msg_check_str (K_NAME, vals[i].name,
+                                     strlen (vals[i].name)))
+                return zs_msg_fail (e->err, e->errlen, "%s[%zu]: bad name",
+                                    f->key, i);
             for (size_t j = 0; j < i; j++)
                 if (strcmp (vals[j].name, vals[i].name) == 0)
-                    return s_fail (e->err, e->errlen,
-                                   "%s: '%s' given twice", f->key,
-                                   vals[i].name);
+                    return zs_msg_fail (e->err, e->errlen,
+                                        "%s: '%s' given twice", f->key,
+                                        vals[i].name);
             if (isinf (vals[i].value))
-                return s_fail (e->err, e->errlen, "%s.%s: not a finite "
-                               "number", f->key, vals[i].name);
+                return zs_msg_fail (e->err, e->errlen,
+                                    "%s.%s: not a finite "
+                                    "number",
+                                    f->key, vals[i].name);
             s_pack_str (e, vals[i].name);
             if (isnan (vals[i].value))
                 msgpack_pack_nil (&e->pk);
@@ -821,10 +792,10 @@ static int s_enc_field (s_enc_t *e, const s_field_t *f, const void *base)
         size_t n = *(const size_t *) s_at (base, f->off2);
         const s_field_t *sub;
         size_t nsub, size;
-        s_entry_table ((s_kind_t) f->kind, &sub, &nsub, &size);
+        s_entry_table ((zs_fkind_t) f->kind, &sub, &nsub, &size);
         if (n > ZS_LIST_MAX || (n && !items))
-            return s_fail (e->err, e->errlen, "%s: %zu entries (max %d)",
-                           f->key, n, ZS_LIST_MAX);
+            return zs_msg_fail (e->err, e->errlen, "%s: %zu entries (max %d)",
+                                f->key, n, ZS_LIST_MAX);
         msgpack_pack_array (&e->pk, n);
         for (size_t i = 0; i < n; i++)
             if (s_enc_fields (e, sub, nsub, items + i * size, NULL) != 0)
@@ -834,10 +805,11 @@ static int s_enc_field (s_enc_t *e, const s_field_t *f, const void *base)
     default: {
         const char *s = *(const char *const *) p;
         if (!s)
-            return s_fail (e->err, e->errlen, "%s is required", f->key);
-        const char *why = s_check_str ((s_kind_t) f->kind, s, strlen (s));
+            return zs_msg_fail (e->err, e->errlen, "%s is required", f->key);
+        const char *why =
+            zs_msg_check_str ((zs_fkind_t) f->kind, s, strlen (s));
         if (why)
-            return s_fail (e->err, e->errlen, "%s %s", f->key, why);
+            return zs_msg_fail (e->err, e->errlen, "%s %s", f->key, why);
         s_pack_str (e, s);
         return 0;
     }
@@ -847,30 +819,31 @@ static int s_enc_field (s_enc_t *e, const s_field_t *f, const void *base)
 static int s_enc_def (s_enc_t *e, const zs_scan_def_t *d)
 {
     if (d->strategy && d->filter)
-        return s_fail (e->err, e->errlen,
-                       "def: strategy and filter are exclusive");
+        return zs_msg_fail (e->err, e->errlen,
+                            "def: strategy and filter are exclusive");
     if (d->nparams > ZS_PARAMS_MAX)
-        return s_fail (e->err, e->errlen, "def: more than %d params",
-                       ZS_PARAMS_MAX);
-    size_t n = (d->data != NULL) + (d->strategy != NULL)
-               + (d->filter != NULL) + (d->nparams > 0);
+        return zs_msg_fail (e->err, e->errlen, "def: more than %d params",
+                            ZS_PARAMS_MAX);
+    size_t n = (d->data != NULL) + (d->strategy != NULL) + (d->filter != NULL)
+               + (d->nparams > 0);
     msgpack_pack_map (&e->pk, n);
     const char *why;
     if (d->data) {
-        if ((why = s_check_str (K_TEXT, d->data, strlen (d->data))))
-            return s_fail (e->err, e->errlen, "def.data %s", why);
+        if ((why = zs_msg_check_str (K_TEXT, d->data, strlen (d->data))))
+            return zs_msg_fail (e->err, e->errlen, "def.data %s", why);
         s_pack_str (e, "data");
         s_pack_str (e, d->data);
     }
     if (d->strategy) {
-        if ((why = s_check_str (K_NAME, d->strategy, strlen (d->strategy))))
-            return s_fail (e->err, e->errlen, "def.strategy %s", why);
+        if ((why =
+                 zs_msg_check_str (K_NAME, d->strategy, strlen (d->strategy))))
+            return zs_msg_fail (e->err, e->errlen, "def.strategy %s", why);
         s_pack_str (e, "strategy");
         s_pack_str (e, d->strategy);
     }
     if (d->filter) {
-        if ((why = s_check_str (K_FILTER, d->filter, strlen (d->filter))))
-            return s_fail (e->err, e->errlen, "def.filter %s", why);
+        if ((why = zs_msg_check_str (K_FILTER, d->filter, strlen (d->filter))))
+            return zs_msg_fail (e->err, e->errlen, "def.filter %s", why);
         s_pack_str (e, "filter");
         s_pack_str (e, d->filter);
     }
@@ -879,18 +852,19 @@ static int s_enc_def (s_enc_t *e, const zs_scan_def_t *d)
         msgpack_pack_map (&e->pk, d->nparams);
         for (size_t i = 0; i < d->nparams; i++) {
             if (!d->pnames[i]
-                || s_check_str (K_NAME, d->pnames[i], strlen (d->pnames[i])))
-                return s_fail (e->err, e->errlen, "def.params[%zu]: bad name",
-                               i);
+                || zs_msg_check_str (K_NAME, d->pnames[i],
+                                     strlen (d->pnames[i])))
+                return zs_msg_fail (e->err, e->errlen,
+                                    "def.params[%zu]: bad name", i);
             if (!isfinite (d->pvalues[i]))
-                return s_fail (e->err, e->errlen,
-                               "def.params.%s: not a finite number",
-                               d->pnames[i]);
+                return zs_msg_fail (e->err, e->errlen,
+                                    "def.params.%s: not a finite number",
+                                    d->pnames[i]);
             for (size_t j = 0; j < i; j++)
                 if (strcmp (d->pnames[i], d->pnames[j]) == 0)
-                    return s_fail (e->err, e->errlen,
-                                   "def.params: '%s' given twice",
-                                   d->pnames[i]);
+                    return zs_msg_fail (e->err, e->errlen,
+                                        "def.params: '%s' given twice",
+                                        d->pnames[i]);
             s_pack_str (e, d->pnames[i]);
             msgpack_pack_double (&e->pk, d->pvalues[i]);
         }
@@ -940,8 +914,8 @@ static int s_encode (const s_desc_t *desc, const void *m, zs_buf_t *out,
     }
     if (out->size - start > ZS_MSG_MAX) {
         out->size = start;
-        return s_fail (err, errlen, "message larger than %u bytes",
-                       (unsigned) ZS_MSG_MAX);
+        return zs_msg_fail (err, errlen, "message larger than %u bytes",
+                            (unsigned) ZS_MSG_MAX);
     }
     return 0;
 }
@@ -982,10 +956,10 @@ static const char *s_copy_str (s_dec_t *d, const char *s, uint32_t len)
     return dst;
 }
 
-static int s_dec_str_len (s_dec_t *d, const char *key, s_kind_t kind,
+static int s_dec_str_len (s_dec_t *d, const char *key, zs_fkind_t kind,
                           const char **out, uint32_t *lenp);
 
-static int s_dec_str (s_dec_t *d, const char *key, s_kind_t kind,
+static int s_dec_str (s_dec_t *d, const char *key, zs_fkind_t kind,
                       const char **out)
 {
     uint32_t len;
@@ -993,17 +967,17 @@ static int s_dec_str (s_dec_t *d, const char *key, s_kind_t kind,
 }
 
 /*  Like s_dec_str, and gives the string's length. */
-static int s_dec_str_len (s_dec_t *d, const char *key, s_kind_t kind,
+static int s_dec_str_len (s_dec_t *d, const char *key, zs_fkind_t kind,
                           const char **out, uint32_t *lenp)
 {
     const char *s;
     uint32_t len;
     if (zs_mp_read_str (&d->mp, &s, &len) != 0)
-        return s_fail (d->err, d->errlen, "%s: want a string, got %s", key,
-                       zs_mp_kind_name (zs_mp_peek (&d->mp)));
-    const char *why = s_check_str (kind, s, len);
+        return zs_msg_fail (d->err, d->errlen, "%s: want a string, got %s", key,
+                            zs_mp_kind_name (zs_mp_peek (&d->mp)));
+    const char *why = zs_msg_check_str (kind, s, len);
     if (why)
-        return s_fail (d->err, d->errlen, "%s %s", key, why);
+        return zs_msg_fail (d->err, d->errlen, "%s %s", key, why);
     *out = s_copy_str (d, s, len);
     *lenp = len;
     return 0;
@@ -1015,12 +989,12 @@ static int s_dec_enum (s_dec_t *d, const char *key, const char *const *names,
     const char *s;
     uint32_t len;
     if (zs_mp_read_str (&d->mp, &s, &len) != 0)
-        return s_fail (d->err, d->errlen, "%s: want a string, got %s", key,
-                       zs_mp_kind_name (zs_mp_peek (&d->mp)));
+        return zs_msg_fail (d->err, d->errlen, "%s: want a string, got %s", key,
+                            zs_mp_kind_name (zs_mp_peek (&d->mp)));
     int i = s_find_name (names, n, s, len);
     if (i < 0)
-        return s_fail (d->err, d->errlen, "%s: unknown value '%.*s'", key,
-                       (int) (len > 32 ? 32 : len), s);
+        return zs_msg_fail (d->err, d->errlen, "%s: unknown value '%.*s'", key,
+                            (int) (len > 32 ? 32 : len), s);
     *out = i;
     return 0;
 }
@@ -1029,12 +1003,12 @@ static int s_dec_uint (s_dec_t *d, const char *key, uint64_t max,
                        uint64_t *out)
 {
     if (zs_mp_read_uint (&d->mp, out) != 0)
-        return s_fail (d->err, d->errlen,
-                       "%s: want a non-negative integer, got %s", key,
-                       zs_mp_kind_name (zs_mp_peek (&d->mp)));
+        return zs_msg_fail (d->err, d->errlen,
+                            "%s: want a non-negative integer, got %s", key,
+                            zs_mp_kind_name (zs_mp_peek (&d->mp)));
     if (*out > max)
-        return s_fail (d->err, d->errlen, "%s: %llu is out of range", key,
-                       (unsigned long long) *out);
+        return zs_msg_fail (d->err, d->errlen, "%s: %llu is out of range", key,
+                            (unsigned long long) *out);
     return 0;
 }
 
@@ -1046,12 +1020,12 @@ static int s_dec_double (s_dec_t *d, const char *key, bool nil_ok,
         return 0;
     }
     if (zs_mp_read_double (&d->mp, out) != 0)
-        return s_fail (d->err, d->errlen, "%s: want a number, got %s", key,
-                       zs_mp_kind_name (zs_mp_peek (&d->mp)));
+        return zs_msg_fail (d->err, d->errlen, "%s: want a number, got %s", key,
+                            zs_mp_kind_name (zs_mp_peek (&d->mp)));
     if (!nil_ok && !isfinite (*out))
-        return s_fail (d->err, d->errlen, "%s: not a finite number", key);
+        return zs_msg_fail (d->err, d->errlen, "%s: not a finite number", key);
     if (nil_ok && isinf (*out))
-        return s_fail (d->err, d->errlen, "%s: not a finite number", key);
+        return zs_msg_fail (d->err, d->errlen, "%s: not a finite number", key);
     return 0;
 }
 
@@ -1068,14 +1042,14 @@ static int s_dec_def (s_dec_t *d, zs_scan_def_t *def)
 {
     uint32_t n;
     if (zs_mp_read_map (&d->mp, &n) != 0)
-        return s_fail (d->err, d->errlen, "def: want a map, got %s",
-                       zs_mp_kind_name (zs_mp_peek (&d->mp)));
+        return zs_msg_fail (d->err, d->errlen, "def: want a map, got %s",
+                            zs_mp_kind_name (zs_mp_peek (&d->mp)));
     unsigned seen = 0;
     for (uint32_t i = 0; i < n; i++) {
         const char *k;
         uint32_t klen;
         if (zs_mp_read_str (&d->mp, &k, &klen) != 0)
-            return s_fail (d->err, d->errlen, "def: keys must be strings");
+            return zs_msg_fail (d->err, d->errlen, "def: keys must be strings");
         int which = s_key_is (k, klen, "data")       ? 0
                     : s_key_is (k, klen, "strategy") ? 1
                     : s_key_is (k, klen, "filter")   ? 2
@@ -1083,13 +1057,13 @@ static int s_dec_def (s_dec_t *d, zs_scan_def_t *def)
                                                      : -1;
         if (which < 0) {
             if (zs_mp_skip (&d->mp, MAX_SKIP_DEPTH) != 0)
-                return s_fail (d->err, d->errlen,
-                               "def: malformed value of unknown key");
+                return zs_msg_fail (d->err, d->errlen,
+                                    "def: malformed value of unknown key");
             continue;
         }
         if (seen & (1u << which))
-            return s_fail (d->err, d->errlen, "def: duplicate key '%.*s'",
-                           (int) klen, k);
+            return zs_msg_fail (d->err, d->errlen, "def: duplicate key '%.*s'",
+                                (int) klen, k);
         seen |= 1u << which;
         int rc = 0;
         if (which == 0)
@@ -1101,12 +1075,12 @@ static int s_dec_def (s_dec_t *d, zs_scan_def_t *def)
         else {
             uint32_t np;
             if (zs_mp_read_map (&d->mp, &np) != 0)
-                return s_fail (d->err, d->errlen,
-                               "def.params: want a map, got %s",
-                               zs_mp_kind_name (zs_mp_peek (&d->mp)));
+                return zs_msg_fail (d->err, d->errlen,
+                                    "def.params: want a map, got %s",
+                                    zs_mp_kind_name (zs_mp_peek (&d->mp)));
             if (np > ZS_PARAMS_MAX)
-                return s_fail (d->err, d->errlen,
-                               "def.params: more than %d", ZS_PARAMS_MAX);
+                return zs_msg_fail (d->err, d->errlen,
+                                    "def.params: more than %d", ZS_PARAMS_MAX);
             def->nparams = np;
             /* names compared as they are on the wire: the same verdict
                whether this pass copies strings or only counts */
@@ -1124,17 +1098,17 @@ static int s_dec_def (s_dec_t *d, zs_scan_def_t *def)
                 for (uint32_t q = 0; q < j && rc == 0; q++)
                     if (rawlen[q] == rawlen[j]
                         && memcmp (raw[q], raw[j], rawlen[j]) == 0)
-                        rc = s_fail (d->err, d->errlen,
-                                     "def.params: '%.*s' given twice",
-                                     (int) rawlen[j], raw[j]);
+                        rc = zs_msg_fail (d->err, d->errlen,
+                                          "def.params: '%.*s' given twice",
+                                          (int) rawlen[j], raw[j]);
             }
         }
         if (rc != 0)
             return rc;
     }
     if (def->strategy && def->filter)
-        return s_fail (d->err, d->errlen,
-                       "def: strategy and filter are exclusive");
+        return zs_msg_fail (d->err, d->errlen,
+                            "def: strategy and filter are exclusive");
     return 0;
 }
 
@@ -1156,8 +1130,8 @@ static int s_dec_field (s_dec_t *d, const s_field_t *f, void *base)
         return 0;
     case K_BOOL:
         if (zs_mp_read_bool (&d->mp, (bool *) p) != 0)
-            return s_fail (d->err, d->errlen, "%s: want a boolean, got %s",
-                           f->key, zs_mp_kind_name (zs_mp_peek (&d->mp)));
+            return zs_msg_fail (d->err, d->errlen, "%s: want a boolean, got %s",
+                                f->key, zs_mp_kind_name (zs_mp_peek (&d->mp)));
         return 0;
     case K_DBL:
         return s_dec_double (d, f->key, false, (double *) p);
@@ -1189,13 +1163,13 @@ static int s_dec_field (s_dec_t *d, const s_field_t *f, void *base)
     case K_USYMS: {
         uint32_t n;
         if (zs_mp_read_array (&d->mp, &n) != 0)
-            return s_fail (d->err, d->errlen, "%s: want an array, got %s",
-                           f->key, zs_mp_kind_name (zs_mp_peek (&d->mp)));
-        size_t max = f->kind == K_TSYMS ? ZS_TASK_SYMBOLS_MAX
-                                        : ZS_UNIVERSE_MAX;
+            return zs_msg_fail (d->err, d->errlen, "%s: want an array, got %s",
+                                f->key, zs_mp_kind_name (zs_mp_peek (&d->mp)));
+        size_t max = f->kind == K_TSYMS ? ZS_TASK_SYMBOLS_MAX : ZS_UNIVERSE_MAX;
         if (n > max || (f->kind == K_TSYMS && n == 0))
-            return s_fail (d->err, d->errlen, "%s: %u symbols (want %s..%zu)",
-                           f->key, n, f->kind == K_TSYMS ? "1" : "0", max);
+            return zs_msg_fail (d->err, d->errlen,
+                                "%s: %u symbols (want %s..%zu)", f->key, n,
+                                f->kind == K_TSYMS ? "1" : "0", max);
         const char **arr = (const char **) s_reserve (
             d, (size_t) n * sizeof (char *), sizeof (char *));
         for (uint32_t i = 0; i < n; i++) {
@@ -1212,10 +1186,10 @@ static int s_dec_field (s_dec_t *d, const s_field_t *f, void *base)
     case K_IDX: {
         uint32_t n;
         if (zs_mp_read_array (&d->mp, &n) != 0)
-            return s_fail (d->err, d->errlen, "%s: want an array, got %s",
-                           f->key, zs_mp_kind_name (zs_mp_peek (&d->mp)));
+            return zs_msg_fail (d->err, d->errlen, "%s: want an array, got %s",
+                                f->key, zs_mp_kind_name (zs_mp_peek (&d->mp)));
         if (n > ZS_TASK_SYMBOLS_MAX)
-            return s_fail (d->err, d->errlen, "%s: too long", f->key);
+            return zs_msg_fail (d->err, d->errlen, "%s: too long", f->key);
         uint32_t *arr = (uint32_t *) s_reserve (
             d, (size_t) n * sizeof (uint32_t), sizeof (uint32_t));
         for (uint32_t i = 0; i < n; i++) {
@@ -1231,11 +1205,11 @@ static int s_dec_field (s_dec_t *d, const s_field_t *f, void *base)
     case K_VALUES: {
         uint32_t n;
         if (zs_mp_read_map (&d->mp, &n) != 0)
-            return s_fail (d->err, d->errlen, "%s: want a map, got %s",
-                           f->key, zs_mp_kind_name (zs_mp_peek (&d->mp)));
+            return zs_msg_fail (d->err, d->errlen, "%s: want a map, got %s",
+                                f->key, zs_mp_kind_name (zs_mp_peek (&d->mp)));
         if (n > ZS_VALUES_MAX)
-            return s_fail (d->err, d->errlen, "%s: more than %d", f->key,
-                           ZS_VALUES_MAX);
+            return zs_msg_fail (d->err, d->errlen, "%s: more than %d", f->key,
+                                ZS_VALUES_MAX);
         zs_value_t *vals = (zs_value_t *) p;
         /* names compared as they are on the wire (see def.params) */
         const char *raw[ZS_VALUES_MAX];
@@ -1250,9 +1224,9 @@ static int s_dec_field (s_dec_t *d, const s_field_t *f, void *base)
             for (uint32_t j = 0; j < i; j++)
                 if (lens[j] == lens[i] && raw[j][0] == raw[i][0]
                     && memcmp (raw[j], raw[i], lens[i]) == 0)
-                    return s_fail (d->err, d->errlen,
-                                   "%s: '%.*s' given twice", f->key,
-                                   (int) lens[i], raw[i]);
+                    return zs_msg_fail (d->err, d->errlen,
+                                        "%s: '%.*s' given twice", f->key,
+                                        (int) lens[i], raw[i]);
         }
         *(size_t *) ((char *) base + f->off2) = n;
         return 0;
@@ -1261,16 +1235,15 @@ static int s_dec_field (s_dec_t *d, const s_field_t *f, void *base)
     case K_WORKERS: {
         uint32_t n;
         if (zs_mp_read_array (&d->mp, &n) != 0)
-            return s_fail (d->err, d->errlen, "%s: want an array, got %s",
-                           f->key, zs_mp_kind_name (zs_mp_peek (&d->mp)));
+            return zs_msg_fail (d->err, d->errlen, "%s: want an array, got %s",
+                                f->key, zs_mp_kind_name (zs_mp_peek (&d->mp)));
         if (n > ZS_LIST_MAX)
-            return s_fail (d->err, d->errlen, "%s: more than %d", f->key,
-                           ZS_LIST_MAX);
+            return zs_msg_fail (d->err, d->errlen, "%s: more than %d", f->key,
+                                ZS_LIST_MAX);
         const s_field_t *sub;
         size_t nsub, size;
-        s_entry_table ((s_kind_t) f->kind, &sub, &nsub, &size);
-        char *arr = (char *) s_reserve (d, (size_t) n * size,
-                                        sizeof (double));
+        s_entry_table ((zs_fkind_t) f->kind, &sub, &nsub, &size);
+        char *arr = (char *) s_reserve (d, (size_t) n * size, sizeof (double));
         union {
             zs_scan_info_t info;
             zs_worker_info_t worker;
@@ -1286,7 +1259,7 @@ static int s_dec_field (s_dec_t *d, const s_field_t *f, void *base)
         return 0;
     }
     default:
-        return s_dec_str (d, f->key, (s_kind_t) f->kind, (const char **) p);
+        return s_dec_str (d, f->key, (zs_fkind_t) f->kind, (const char **) p);
     }
 }
 
@@ -1297,9 +1270,9 @@ static int s_dec_fields (s_dec_t *d, const s_field_t *fields, size_t n,
 {
     uint32_t count;
     if (zs_mp_read_map (&d->mp, &count) != 0)
-        return s_fail (d->err, d->errlen, "%s: want a map, got %s",
-                       type ? "body" : "entry",
-                       zs_mp_kind_name (zs_mp_peek (&d->mp)));
+        return zs_msg_fail (d->err, d->errlen, "%s: want a map, got %s",
+                            type ? "body" : "entry",
+                            zs_mp_kind_name (zs_mp_peek (&d->mp)));
     uint64_t seen = 0;
     size_t hint = 0;
     bool seen_v = false, seen_type = false;
@@ -1308,43 +1281,46 @@ static int s_dec_fields (s_dec_t *d, const s_field_t *fields, size_t n,
         uint32_t klen;
         if (zs_mp_read_str (&d->mp, &k, &klen) != 0) {
             if (d->mp.p >= d->mp.end)
-                return s_fail (d->err, d->errlen,
-                               "truncated: the map ends after %u of its %u "
-                               "entries",
-                               i, count);
+                return zs_msg_fail (
+                    d->err, d->errlen,
+                    "truncated: the map ends after %u of its %u "
+                    "entries",
+                    i, count);
             if (zs_mp_peek (&d->mp) == ZS_MP_STR)
-                return s_fail (d->err, d->errlen,
-                               "truncated: key %u runs past the end", i + 1);
-            return s_fail (d->err, d->errlen, "keys must be strings, got %s",
-                           zs_mp_kind_name (zs_mp_peek (&d->mp)));
+                return zs_msg_fail (d->err, d->errlen,
+                                    "truncated: key %u runs past the end",
+                                    i + 1);
+            return zs_msg_fail (d->err, d->errlen,
+                                "keys must be strings, got %s",
+                                zs_mp_kind_name (zs_mp_peek (&d->mp)));
         }
         if (type && s_key_is (k, klen, "v")) {
             uint64_t v;
             if (seen_v)
-                return s_fail (d->err, d->errlen, "duplicate key 'v'");
+                return zs_msg_fail (d->err, d->errlen, "duplicate key 'v'");
             seen_v = true;
             if (zs_mp_read_uint (&d->mp, &v) != 0)
-                return s_fail (d->err, d->errlen,
-                               "v: want the protocol version number");
+                return zs_msg_fail (d->err, d->errlen,
+                                    "v: want the protocol version number");
             if (v != ZS_PROTO_VERSION)
-                return s_fail (d->err, d->errlen,
-                               "unsupported protocol version %llu (this "
-                               "is version %d)",
-                               (unsigned long long) v, ZS_PROTO_VERSION);
+                return zs_msg_fail (d->err, d->errlen,
+                                    "unsupported protocol version %llu (this "
+                                    "is version %d)",
+                                    (unsigned long long) v, ZS_PROTO_VERSION);
             continue;
         }
         if (type && s_key_is (k, klen, "type")) {
             const char *t;
             uint32_t tlen;
             if (seen_type)
-                return s_fail (d->err, d->errlen, "duplicate key 'type'");
+                return zs_msg_fail (d->err, d->errlen, "duplicate key 'type'");
             seen_type = true;
             if (zs_mp_read_str (&d->mp, &t, &tlen) != 0)
-                return s_fail (d->err, d->errlen, "type: want a string");
+                return zs_msg_fail (d->err, d->errlen, "type: want a string");
             if (!s_key_is (t, tlen, type))
-                return s_fail (d->err, d->errlen,
-                               "type is '%.*s', want '%s'",
-                               (int) (tlen > 32 ? 32 : tlen), t, type);
+                return zs_msg_fail (d->err, d->errlen,
+                                    "type is '%.*s', want '%s'",
+                                    (int) (tlen > 32 ? 32 : tlen), t, type);
             continue;
         }
         /* encoders write fields in table order, skipping absent ones:
@@ -1363,26 +1339,26 @@ static int s_dec_fields (s_dec_t *d, const s_field_t *fields, size_t n,
         hint = j + 1;
         if (j == n) { /* unknown: skip, for forward compatibility */
             if (zs_mp_skip (&d->mp, MAX_SKIP_DEPTH) != 0)
-                return s_fail (d->err, d->errlen,
-                               "malformed value of unknown key '%.*s'",
-                               (int) (klen > 32 ? 32 : klen), k);
+                return zs_msg_fail (d->err, d->errlen,
+                                    "malformed value of unknown key '%.*s'",
+                                    (int) (klen > 32 ? 32 : klen), k);
             continue;
         }
         if (seen & ((uint64_t) 1 << j))
-            return s_fail (d->err, d->errlen, "duplicate key '%s'",
-                           fields[j].key);
+            return zs_msg_fail (d->err, d->errlen, "duplicate key '%s'",
+                                fields[j].key);
         seen |= (uint64_t) 1 << j;
         if (s_dec_field (d, &fields[j], base) != 0)
             return -1;
     }
     if (type && !seen_v)
-        return s_fail (d->err, d->errlen, "missing protocol version 'v'");
+        return zs_msg_fail (d->err, d->errlen, "missing protocol version 'v'");
     if (type && !seen_type)
-        return s_fail (d->err, d->errlen, "missing 'type'");
+        return zs_msg_fail (d->err, d->errlen, "missing 'type'");
     for (size_t j = 0; j < n; j++)
         if (fields[j].required && !(seen & ((uint64_t) 1 << j)))
-            return s_fail (d->err, d->errlen, "missing required field '%s'",
-                           fields[j].key);
+            return zs_msg_fail (d->err, d->errlen,
+                                "missing required field '%s'", fields[j].key);
     return 0;
 }
 
@@ -1410,14 +1386,15 @@ static int s_pass (const s_desc_t *desc, const void *data, size_t size,
         != 0)
         return -1;
     if (d->mp.p != d->mp.end)
-        return s_fail (d->err, d->errlen, "%zu trailing bytes after the body",
-                       (size_t) (d->mp.end - d->mp.p));
+        return zs_msg_fail (d->err, d->errlen,
+                            "%zu trailing bytes after the body",
+                            (size_t) (d->mp.end - d->mp.p));
     if (desc->type == ZS_MSG_TASK) {
         zs_task_t *t = (zs_task_t *) m;
         if (d->nidx != t->nsymbols)
-            return s_fail (d->err, d->errlen,
-                           "index has %zu entries for %zu symbols", d->nidx,
-                           t->nsymbols);
+            return zs_msg_fail (d->err, d->errlen,
+                                "index has %zu entries for %zu symbols",
+                                d->nidx, t->nsymbols);
     }
     return 0;
 }
@@ -1426,10 +1403,10 @@ static int s_decode (const s_desc_t *desc, const void *data, size_t size,
                      void *m, char *err, size_t errlen)
 {
     if (!data && size)
-        return s_fail (err, errlen, "no data");
+        return zs_msg_fail (err, errlen, "no data");
     if (size > ZS_MSG_MAX)
-        return s_fail (err, errlen, "message of %zu bytes is over the limit",
-                       size);
+        return zs_msg_fail (err, errlen,
+                            "message of %zu bytes is over the limit", size);
     zs_mem_t *mem = (zs_mem_t *) ((char *) m + desc->mem_off);
     s_dec_t d;
     memset (&d, 0, sizeof d);
@@ -1444,7 +1421,7 @@ static int s_decode (const s_desc_t *desc, const void *data, size_t size,
             char *p = (char *) realloc (mem->p, need);
             if (!p) {
                 s_reset (desc, m);
-                return s_fail (err, errlen, "out of memory");
+                return zs_msg_fail (err, errlen, "out of memory");
             }
             mem->p = p;
             mem->cap = need;
@@ -1462,11 +1439,11 @@ static int s_decode (const s_desc_t *desc, const void *data, size_t size,
     }
     assert (0 && "a second pass cannot run out of room"); /* our own */
     s_reset (desc, m);
-    return s_fail (err, errlen, "out of memory");
+    return zs_msg_fail (err, errlen, "out of memory");
 }
 
 /* ---------------------------------------------------------------------- */
-/*  Peek, sequence frames                                                  */
+/*  Peek                                                                   */
 
 int zs_msg_peek_req (const void *data, size_t size, uint64_t *req)
 {
@@ -1493,7 +1470,7 @@ int zs_msg_peek (const void *data, size_t size, zs_msg_type_t *type,
     zs_mp_t mp = {(const uint8_t *) data, (const uint8_t *) data + size};
     uint32_t n;
     if (!data || zs_mp_read_map (&mp, &n) != 0)
-        return s_fail (err, errlen, "not a msgpack map");
+        return zs_msg_fail (err, errlen, "not a msgpack map");
     bool have_v = false;
     const char *t = NULL;
     uint32_t tlen = 0;
@@ -1501,180 +1478,40 @@ int zs_msg_peek (const void *data, size_t size, zs_msg_type_t *type,
         const char *k;
         uint32_t klen;
         if (zs_mp_read_str (&mp, &k, &klen) != 0)
-            return s_fail (err, errlen, "keys must be strings");
+            return zs_msg_fail (err, errlen, "keys must be strings");
         if (s_key_is (k, klen, "v")) {
             uint64_t v;
             if (zs_mp_read_uint (&mp, &v) != 0)
-                return s_fail (err, errlen,
-                               "v: want the protocol version number");
+                return zs_msg_fail (err, errlen,
+                                    "v: want the protocol version number");
             if (v != ZS_PROTO_VERSION)
-                return s_fail (err, errlen,
-                               "unsupported protocol version %llu (this is "
-                               "version %d)",
-                               (unsigned long long) v, ZS_PROTO_VERSION);
+                return zs_msg_fail (
+                    err, errlen,
+                    "unsupported protocol version %llu (this is "
+                    "version %d)",
+                    (unsigned long long) v, ZS_PROTO_VERSION);
             have_v = true;
         }
         else if (s_key_is (k, klen, "type")) {
             if (zs_mp_read_str (&mp, &t, &tlen) != 0)
-                return s_fail (err, errlen, "type: want a string");
+                return zs_msg_fail (err, errlen, "type: want a string");
         }
         else if (zs_mp_skip (&mp, MAX_SKIP_DEPTH) != 0)
-            return s_fail (err, errlen, "malformed value");
+            return zs_msg_fail (err, errlen, "malformed value");
         if (have_v && t)
             break;
     }
     if (!have_v)
-        return s_fail (err, errlen, "missing protocol version 'v'");
+        return zs_msg_fail (err, errlen, "missing protocol version 'v'");
     if (!t)
-        return s_fail (err, errlen, "missing 'type'");
+        return zs_msg_fail (err, errlen, "missing 'type'");
     for (int i = 1; i < ZS_MSG_TYPE_COUNT; i++)
         if (s_key_is (t, tlen, s_type_names[i])) {
             *type = (zs_msg_type_t) i;
             return 0;
         }
-    return s_fail (err, errlen, "unknown message type '%.*s'",
-                   (int) (tlen > 32 ? 32 : tlen), t);
-}
-
-static size_t s_put_uint (uint64_t v, unsigned char *buf)
-{
-    if (v <= 0x7f) {
-        buf[0] = (unsigned char) v;
-        return 1;
-    }
-    int n = v <= 0xff ? 1 : v <= 0xffff ? 2 : v <= 0xffffffffULL ? 4 : 8;
-    buf[0] = n == 1 ? 0xcc : n == 2 ? 0xcd : n == 4 ? 0xce : 0xcf;
-    for (int i = 0; i < n; i++)
-        buf[1 + i] = (unsigned char) (v >> (8 * (n - 1 - i)));
-    return (size_t) n + 1;
-}
-
-size_t zs_pos_encode (const zs_pos_t *pos, unsigned char *buf)
-{
-    size_t n = 0;
-    buf[n++] = 0x93; /* fixarray of 3 */
-    n += s_put_uint (pos->pos, buf + n);
-    n += s_put_uint (pos->signals, buf + n);
-    n += s_put_uint (pos->events, buf + n);
-    return n;
-}
-
-int zs_pos_decode (const void *data, size_t size, zs_pos_t *pos)
-{
-    zs_mp_t mp = {(const uint8_t *) data, (const uint8_t *) data + size};
-    uint32_t n;
-    if (!data || zs_mp_read_array (&mp, &n) != 0 || n != 3
-        || zs_mp_read_uint (&mp, &pos->pos) != 0
-        || zs_mp_read_uint (&mp, &pos->signals) != 0
-        || zs_mp_read_uint (&mp, &pos->events) != 0 || mp.p != mp.end
-        || pos->pos == 0 || pos->signals >= pos->pos
-        || pos->events >= pos->pos - pos->signals)
-        return -1;
-    return 0;
-}
-
-/* ---------------------------------------------------------------------- */
-/*  Record batches                                                         */
-
-int zs_recs_init (zs_recs_t *it, const void *data, size_t size, char *err,
-                  size_t errlen)
-{
-    zs_mp_t mp = {(const uint8_t *) data, (const uint8_t *) data + size};
-    it->p = it->end = NULL;
-    it->left = 0;
-    if (!data || !size) {
-        snprintf (err, errlen, "empty body");
-        return -1;
-    }
-    zs_mp_kind_t kind = zs_mp_peek (&mp);
-    if (kind == ZS_MP_MAP) {
-        it->p = mp.p;
-        it->end = mp.end;
-        it->left = 1;
-        return 1;
-    }
-    uint32_t n;
-    if (kind != ZS_MP_ARRAY || zs_mp_read_array (&mp, &n) != 0) {
-        snprintf (err, errlen, "body is %s, want a map or an array of maps",
-                  kind == ZS_MP_ARRAY ? "a truncated array"
-                                      : zs_mp_kind_name (kind));
-        return -1;
-    }
-    if (n == 0 || n > ZS_BATCH_MAX) {
-        snprintf (err, errlen, "a batch of %u records (want 1..%d)", n,
-                  ZS_BATCH_MAX);
-        return -1;
-    }
-    it->p = mp.p;
-    it->end = mp.end;
-    it->left = n;
-    return (int) n;
-}
-
-int zs_recs_next (zs_recs_t *it, const void **rec, size_t *len, char *err,
-                  size_t errlen)
-{
-    if (!it->left) {
-        if (it->p != it->end) {
-            snprintf (err, errlen, "%zu bytes after the last record",
-                      (size_t) (it->end - it->p));
-            it->p = it->end;
-            return -1;
-        }
-        return 0;
-    }
-    zs_mp_t mp = {it->p, it->end};
-    if (zs_mp_peek (&mp) != ZS_MP_MAP) {
-        snprintf (err, errlen, "record is %s, want a map",
-                  zs_mp_kind_name (zs_mp_peek (&mp)));
-        it->left = 0;
-        it->p = it->end;
-        return -1;
-    }
-    if (zs_mp_skip (&mp, MAX_SKIP_DEPTH + 1) != 0) {
-        snprintf (err, errlen, "record truncated or nested too deep");
-        it->left = 0;
-        it->p = it->end;
-        return -1;
-    }
-    *rec = it->p;
-    *len = (size_t) (mp.p - it->p);
-    it->p = mp.p;
-    it->left--;
-    return 1;
-}
-
-size_t zs_recs_header (uint32_t n, unsigned char *buf)
-{
-    if (n <= 15) {
-        buf[0] = (unsigned char) (0x90 | n);
-        return 1;
-    }
-    buf[0] = 0xdc;
-    buf[1] = (unsigned char) (n >> 8);
-    buf[2] = (unsigned char) n;
-    return 3;
-}
-
-/* the longest header of ZS_BATCH_MAX records (an array16) */
-#define RECS_ROOM 3
-
-int zs_recs_open (zs_buf_t *buf)
-{
-    static const unsigned char room[RECS_ROOM] = {0};
-    zs_buf_reset (buf);
-    return zs_buf_append (buf, room, RECS_ROOM);
-}
-
-const char *zs_recs_close (zs_buf_t *buf, uint32_t n, size_t *len)
-{
-    assert (n >= 1 && n <= ZS_BATCH_MAX && buf->size >= RECS_ROOM);
-    unsigned char head[8];
-    size_t hlen = zs_recs_header (n, head);
-    char *start = buf->data + RECS_ROOM - hlen;
-    memcpy (start, head, hlen);
-    *len = buf->size - (RECS_ROOM - hlen);
-    return start;
+    return zs_msg_fail (err, errlen, "unknown message type '%.*s'",
+                        (int) (tlen > 32 ? 32 : tlen), t);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1714,530 +1551,10 @@ ZS_CODEC_IMPL (bye)
 ZS_CODEC_IMPL (cancel)
 ZS_CODEC_IMPL (shutdown)
 ZS_CODEC_IMPL (broker_hb)
-/*  result: the message sent once per symbol, so it has its own encoder:
-    the same checks and the very same bytes as the table-driven one
-    (zs_msg_encode_generic; tests compare them on many results), written
-    straight into the buffer after one capacity check instead of through
-    msgpack-c's write callback per item (measured: about 4x faster). */
-
-static uint8_t *s_w_be (uint8_t *p, uint64_t v, int bytes)
-{
-    for (int i = bytes - 1; i >= 0; i--)
-        *p++ = (uint8_t) (v >> (8 * i));
-    return p;
-}
-
-static uint8_t *s_w_str (uint8_t *p, const char *s, size_t len)
-{
-    if (len <= 31)
-        *p++ = (uint8_t) (0xa0 | len);
-    else if (len <= 0xff) {
-        *p++ = 0xd9;
-        *p++ = (uint8_t) len;
-    }
-    else if (len <= 0xffff) {
-        *p++ = 0xda;
-        p = s_w_be (p, len, 2);
-    }
-    else {
-        *p++ = 0xdb;
-        p = s_w_be (p, len, 4);
-    }
-    memcpy (p, s, len);
-    return p + len;
-}
-
-/* a key: every key of a result is shorter than 32 bytes */
-#define S_W_KEY(p, k)                                                      \
-    do {                                                                   \
-        *(p)++ = (uint8_t) (0xa0 | (sizeof (k) - 1));                      \
-        memcpy ((p), (k), sizeof (k) - 1);                                 \
-        (p) += sizeof (k) - 1;                                             \
-    } while (0)
-
-static uint8_t *s_w_uint (uint8_t *p, uint64_t v)
-{
-    if (v <= 0x7f)
-        *p++ = (uint8_t) v;
-    else if (v <= 0xff) {
-        *p++ = 0xcc;
-        *p++ = (uint8_t) v;
-    }
-    else if (v <= 0xffff) {
-        *p++ = 0xcd;
-        p = s_w_be (p, v, 2);
-    }
-    else if (v <= 0xffffffffULL) {
-        *p++ = 0xce;
-        p = s_w_be (p, v, 4);
-    }
-    else {
-        *p++ = 0xcf;
-        p = s_w_be (p, v, 8);
-    }
-    return p;
-}
-
-/* a double, or nil for NAN */
-static uint8_t *s_w_dblnan (uint8_t *p, double v)
-{
-    if (isnan (v)) {
-        *p++ = 0xc0;
-        return p;
-    }
-    uint64_t bits;
-    memcpy (&bits, &v, sizeof bits);
-    *p++ = 0xcb;
-    return s_w_be (p, bits, 8);
-}
-
-/*  The fields a task's results share, checked and written once; a fault of
-    the worker id is kept in why when defer_worker (zs_result_encode reports
-    it after the other fields', in the table's order). */
-static int s_enc_init (zs_result_enc_t *e, const char *scan,
-                       const char *worker, uint32_t lane, uint64_t task,
-                       uint32_t attempt, bool defer_worker, char *err,
-                       size_t errlen)
-{
-    const char *why;
-    size_t ls, lw;
-    e->why[0] = 0;
-    if (!scan)
-        return s_fail (err, errlen, "scan is required");
-    if ((why = s_check_chars (K_ID, scan, ls = strlen (scan))))
-        return s_fail (err, errlen, "scan %s", why);
-    if (!worker)
-        why = "is required";
-    else
-        why = s_check_chars (K_WID, worker, lw = strlen (worker));
-    if (why) {
-        if (!defer_worker)
-            return s_fail (err, errlen, "worker %s", why);
-        snprintf (e->why, sizeof e->why, "worker %s", why);
-        worker = "-";
-        lw = 1;
-    }
-    uint8_t *p = e->head;
-    S_W_KEY (p, "v");
-    p = s_w_uint (p, ZS_PROTO_VERSION);
-    S_W_KEY (p, "type");
-    S_W_KEY (p, "result");
-    S_W_KEY (p, "scan");
-    p = s_w_str (p, scan, ls);
-    e->head_len = (uint16_t) (p - e->head);
-    p = e->tail;
-    S_W_KEY (p, "worker");
-    p = s_w_str (p, worker, lw);
-    if (lane) {
-        S_W_KEY (p, "lane");
-        p = s_w_uint (p, lane);
-    }
-    e->tail_len = (uint16_t) (p - e->tail);
-    p = e->task;
-    if (task) {
-        S_W_KEY (p, "task");
-        p = s_w_uint (p, task);
-    }
-    if (attempt) {
-        S_W_KEY (p, "attempt");
-        p = s_w_uint (p, attempt);
-    }
-    e->task_len = (uint16_t) (p - e->task);
-    e->fields = (uint8_t) (4 + (lane != 0) + (task != 0) + (attempt != 0));
-    return 0;
-}
-
-int zs_result_enc_init (zs_result_enc_t *e, const char *scan,
-                        const char *worker, uint32_t lane, uint64_t task,
-                        uint32_t attempt, char *err, size_t errlen)
-{
-    return s_enc_init (e, scan, worker, lane, task, attempt, false, err,
-                       errlen);
-}
-
-int zs_result_encode_with (const zs_result_enc_t *e, const zs_result_t *r,
-                           zs_buf_t *out, char *err, size_t errlen)
-{
-    /* the checks, in the table's field order, with its messages */
-    const char *why;
-    size_t lsym = 0, lt = 0, le = 0, ln = 0;
-    if (!r->symbol)
-        return s_fail (err, errlen, "symbol is required");
-    if ((why = s_check_chars (K_SYM, r->symbol, lsym = strlen (r->symbol))))
-        return s_fail (err, errlen, "symbol %s", why);
-    if (isinf (r->score))
-        return s_fail (err, errlen, "score: not a finite number");
-    if (r->time && (why = s_check_chars (K_NAME, r->time,
-                                       lt = strlen (r->time))))
-        return s_fail (err, errlen, "time %s", why);
-    if (isinf (r->price))
-        return s_fail (err, errlen, "price: not a finite number");
-    if (r->nvalues > ZS_VALUES_MAX)
-        return s_fail (err, errlen, "values: more than %d values",
-                       ZS_VALUES_MAX);
-    size_t lv[ZS_VALUES_MAX], vbytes = 0;
-    for (size_t i = 0; i < r->nvalues; i++) {
-        const char *name = r->values[i].name;
-        if (!name || s_check_chars (K_NAME, name, lv[i] = strlen (name)))
-            return s_fail (err, errlen, "values[%zu]: bad name", i);
-        for (size_t j = 0; j < i; j++)
-            if (lv[j] == lv[i] && memcmp (r->values[j].name, name, lv[i]) == 0)
-                return s_fail (err, errlen, "values: '%s' given twice",
-                               name);
-        if (isinf (r->values[i].value))
-            return s_fail (err, errlen,
-                           "values.%s: not a finite number", name);
-        vbytes += lv[i] + 5 + 9;
-    }
-    if (r->error
-        && (why = s_check_chars (K_TEXT, r->error, le = strlen (r->error))))
-        return s_fail (err, errlen, "error %s", why);
-    if (r->note
-        && (why = s_check_chars (K_TEXT, r->note, ln = strlen (r->note))))
-        return s_fail (err, errlen, "note %s", why);
-    if (e->why[0])
-        return s_fail (err, errlen, "%s", e->why);
-
-    bool has_values = r->nvalues > 0;
-    uint32_t count = e->fields + 3 + !isnan (r->score) + (r->time != NULL)
-                     + !isnan (r->price) + has_values + (r->error != NULL)
-                     + (r->note != NULL) + (r->wseq != 0);
-    /* an upper bound: the shared parts, keys (< 16 bytes each with
-       header) and headers */
-    size_t need = (size_t) e->head_len + e->tail_len + e->task_len
-                  + 16 * 11 + 9 * 8 + lsym + lt + le + ln + vbytes + 5 * 4
-                  + 3;
-    if (out->size + need > out->cap) {
-        size_t cap = out->cap ? out->cap : 256;
-        while (cap < out->size + need)
-            cap *= 2;
-        char *np = (char *) realloc (out->data, cap);
-        if (!np)
-            return s_fail (err, errlen, "out of memory");
-        out->data = np;
-        out->cap = cap;
-    }
-    uint8_t *p0 = (uint8_t *) out->data + out->size, *p = p0;
-    *p++ = (uint8_t) (0x80 | count); /* count <= 17: a fixmap or map16 */
-    if (count > 15) {
-        p[-1] = 0xde;
-        p = s_w_be (p, count, 2);
-    }
-    memcpy (p, e->head, e->head_len);
-    p += e->head_len;
-    S_W_KEY (p, "index");
-    p = s_w_uint (p, r->index);
-    S_W_KEY (p, "symbol");
-    p = s_w_str (p, r->symbol, lsym);
-    S_W_KEY (p, "signal");
-    *p++ = r->signal ? 0xc3 : 0xc2;
-    if (!isnan (r->score)) {
-        S_W_KEY (p, "score");
-        p = s_w_dblnan (p, r->score);
-    }
-    if (r->time) {
-        S_W_KEY (p, "time");
-        p = s_w_str (p, r->time, lt);
-    }
-    if (!isnan (r->price)) {
-        S_W_KEY (p, "price");
-        p = s_w_dblnan (p, r->price);
-    }
-    if (has_values) {
-        S_W_KEY (p, "values");
-        if (r->nvalues <= 15)
-            *p++ = (uint8_t) (0x80 | r->nvalues);
-        else {
-            *p++ = 0xde;
-            p = s_w_be (p, r->nvalues, 2);
-        }
-        for (size_t i = 0; i < r->nvalues; i++) {
-            p = s_w_str (p, r->values[i].name, lv[i]);
-            p = s_w_dblnan (p, r->values[i].value);
-        }
-    }
-    if (r->error) {
-        S_W_KEY (p, "error");
-        p = s_w_str (p, r->error, le);
-    }
-    if (r->note) {
-        S_W_KEY (p, "note");
-        p = s_w_str (p, r->note, ln);
-    }
-    memcpy (p, e->tail, e->tail_len);
-    p += e->tail_len;
-    if (r->wseq) {
-        S_W_KEY (p, "wseq");
-        p = s_w_uint (p, r->wseq);
-    }
-    memcpy (p, e->task, e->task_len);
-    p += e->task_len;
-    assert ((size_t) (p - p0) <= need); /* our own bound */
-    out->size += (size_t) (p - p0);
-    return 0;
-}
-
-int zs_result_encode (const zs_result_t *r, zs_buf_t *out, char *err,
-                      size_t errlen)
-{
-    zs_result_enc_t e;
-    if (s_enc_init (&e, r->scan, r->worker, r->lane, r->task, r->attempt,
-                    true, err, errlen)
-        != 0)
-        return -1;
-    return zs_result_encode_with (&e, r, out, err, errlen);
-}
-
-/*  result, decoding: the broker decodes every result it forwards, so the
-    common shape has a path of its own - a map of known keys, each once,
-    values in the forms a result takes - read in one pass.  Anything else
-    (an unknown key, an error of any kind) goes to the table-driven decoder,
-    which has the last word: this path only ever accepts what it would
-    accept, with the same values (tests compare them on many results and
-    their mutations).  Returns 0 with *stop after the map, or 1: "not
-    decided here". */
-
-enum {
-    R_SCAN, R_INDEX, R_SYMBOL, R_SIGNAL, R_SCORE, R_TIME, R_PRICE, R_VALUES,
-    R_ERROR, R_NOTE, R_WORKER, R_LANE, R_WSEQ, R_TASK, R_ATTEMPT, R_V,
-    R_TYPE, R_UNKNOWN
-};
-
-#define S_KEY_IS(k, klen, lit)                                             \
-    ((klen) == sizeof (lit) - 1 && memcmp ((k), (lit), sizeof (lit) - 1) == 0)
-
-static int s_result_key (const char *k, uint32_t klen)
-{
-    switch (klen) {
-    case 1:
-        return k[0] == 'v' ? R_V : R_UNKNOWN;
-    case 4:
-        return S_KEY_IS (k, klen, "scan")   ? R_SCAN
-               : S_KEY_IS (k, klen, "type") ? R_TYPE
-               : S_KEY_IS (k, klen, "time") ? R_TIME
-               : S_KEY_IS (k, klen, "lane") ? R_LANE
-               : S_KEY_IS (k, klen, "wseq") ? R_WSEQ
-               : S_KEY_IS (k, klen, "task") ? R_TASK
-               : S_KEY_IS (k, klen, "note") ? R_NOTE
-                                            : R_UNKNOWN;
-    case 5:
-        return S_KEY_IS (k, klen, "index")   ? R_INDEX
-               : S_KEY_IS (k, klen, "score") ? R_SCORE
-               : S_KEY_IS (k, klen, "price") ? R_PRICE
-               : S_KEY_IS (k, klen, "error") ? R_ERROR
-                                             : R_UNKNOWN;
-    case 6:
-        return S_KEY_IS (k, klen, "symbol")   ? R_SYMBOL
-               : S_KEY_IS (k, klen, "signal") ? R_SIGNAL
-               : S_KEY_IS (k, klen, "values") ? R_VALUES
-               : S_KEY_IS (k, klen, "worker") ? R_WORKER
-                                              : R_UNKNOWN;
-    case 7:
-        return S_KEY_IS (k, klen, "attempt") ? R_ATTEMPT : R_UNKNOWN;
-    default:
-        return R_UNKNOWN;
-    }
-}
-
-/* a string of kind, copied NUL-terminated to *dst; -1 when not one */
-static int s_fast_str (zs_mp_t *mp, s_kind_t kind, char **dst,
-                       const char **out, uint32_t *lenp)
-{
-    const char *s;
-    uint32_t len;
-    if (zs_mp_read_str (mp, &s, &len) != 0)
-        return -1;
-    if (s_check_str (kind, s, len) != NULL)
-        return -1;
-    memcpy (*dst, s, len);
-    (*dst)[len] = 0;
-    *out = *dst;
-    *dst += len + 1;
-    if (lenp)
-        *lenp = len;
-    return 0;
-}
-
-/* a float?: nil = NAN; never an infinity */
-static int s_fast_dblnan (zs_mp_t *mp, double *v)
-{
-    if (mp->p < mp->end && *mp->p == 0xc0) {
-        mp->p++;
-        *v = NAN;
-        return 0;
-    }
-    return zs_mp_read_double (mp, v) == 0 && !isinf (*v) ? 0 : -1;
-}
-
-static int s_fast_uint (zs_mp_t *mp, uint64_t max, uint64_t *v)
-{
-    return zs_mp_read_uint (mp, v) == 0 && *v <= max ? 0 : -1;
-}
-
-static int s_result_fast (const uint8_t *p, const uint8_t *end,
-                          zs_result_t *m, const uint8_t **stop)
-{
-    zs_mp_t mp = {p, end};
-    uint32_t count;
-    size_t left = (size_t) (end - p);
-    if (left > ZS_MSG_MAX || zs_mp_read_map (&mp, &count) != 0)
-        return 1;
-    /* every string copied takes at most the bytes it took on the wire */
-    zs_mem_t *mem = &m->mem_;
-    if (mem->cap < left + 64) {
-        char *np = (char *) realloc (mem->p, left + 64);
-        if (!np)
-            return 1;
-        mem->p = np;
-        mem->cap = left + 64;
-    }
-    char *dst = mem->p;
-    /* every field but the values array (nvalues says how much of it) */
-    m->scan = m->symbol = m->time = m->error = m->note = m->worker = NULL;
-    m->index = m->lane = m->attempt = 0;
-    m->wseq = m->task = 0;
-    m->signal = false;
-    m->nvalues = 0;
-    m->score = m->price = NAN;
-    uint32_t seen = 0;
-    uint64_t u;
-    for (uint32_t i = 0; i < count; i++) {
-        const char *k;
-        uint32_t klen;
-        if (zs_mp_read_str (&mp, &k, &klen) != 0)
-            return 1;
-        int f = s_result_key (k, klen);
-        if (f == R_UNKNOWN || (seen & (1u << f)))
-            return 1;
-        seen |= 1u << f;
-        int rc = 0;
-        switch (f) {
-        case R_V:
-            rc = zs_mp_read_uint (&mp, &u) == 0 && u == ZS_PROTO_VERSION
-                     ? 0 : -1;
-            break;
-        case R_TYPE: {
-            const char *t;
-            uint32_t tlen;
-            rc = zs_mp_read_str (&mp, &t, &tlen) == 0
-                         && S_KEY_IS (t, tlen, "result")
-                     ? 0 : -1;
-            break;
-        }
-        case R_SCAN:
-            rc = s_fast_str (&mp, K_ID, &dst, &m->scan, NULL);
-            break;
-        case R_INDEX:
-            rc = s_fast_uint (&mp, UINT32_MAX, &u);
-            m->index = (uint32_t) u;
-            break;
-        case R_SYMBOL:
-            rc = s_fast_str (&mp, K_SYM, &dst, &m->symbol, NULL);
-            break;
-        case R_SIGNAL:
-            rc = zs_mp_read_bool (&mp, &m->signal);
-            break;
-        case R_SCORE:
-            rc = s_fast_dblnan (&mp, &m->score);
-            break;
-        case R_TIME:
-            rc = s_fast_str (&mp, K_NAME, &dst, &m->time, NULL);
-            break;
-        case R_PRICE:
-            rc = s_fast_dblnan (&mp, &m->price);
-            break;
-        case R_VALUES: {
-            uint32_t n, lens[ZS_VALUES_MAX];
-            if (zs_mp_read_map (&mp, &n) != 0 || n > ZS_VALUES_MAX)
-                return 1;
-            for (uint32_t j = 0; j < n && rc == 0; j++) {
-                zs_value_t *val = &m->values[j];
-                rc = s_fast_str (&mp, K_NAME, &dst, &val->name, &lens[j]) == 0
-                             && s_fast_dblnan (&mp, &val->value) == 0
-                         ? 0 : -1;
-                for (uint32_t q = 0; q < j && rc == 0; q++)
-                    if (lens[q] == lens[j]
-                        && m->values[q].name[0] == val->name[0]
-                        && memcmp (m->values[q].name, val->name, lens[j])
-                               == 0)
-                        rc = -1;
-            }
-            m->nvalues = n;
-            break;
-        }
-        case R_ERROR:
-            rc = s_fast_str (&mp, K_TEXT, &dst, &m->error, NULL);
-            break;
-        case R_NOTE:
-            rc = s_fast_str (&mp, K_TEXT, &dst, &m->note, NULL);
-            break;
-        case R_WORKER:
-            rc = s_fast_str (&mp, K_WID, &dst, &m->worker, NULL);
-            break;
-        case R_LANE:
-            rc = s_fast_uint (&mp, UINT32_MAX, &u);
-            m->lane = (uint32_t) u;
-            break;
-        case R_WSEQ:
-            rc = s_fast_uint (&mp, UINT64_MAX, &m->wseq);
-            break;
-        case R_TASK:
-            rc = s_fast_uint (&mp, UINT64_MAX, &m->task);
-            break;
-        case R_ATTEMPT:
-            rc = s_fast_uint (&mp, UINT32_MAX, &u);
-            m->attempt = (uint32_t) u;
-            break;
-        default:
-            return 1;
-        }
-        if (rc != 0)
-            return 1;
-    }
-    const uint32_t required = 1u << R_V | 1u << R_TYPE | 1u << R_SCAN
-                              | 1u << R_INDEX | 1u << R_SYMBOL
-                              | 1u << R_SIGNAL | 1u << R_WORKER;
-    if ((seen & required) != required)
-        return 1;
-    *stop = mp.p;
-    return 0;
-}
-
-int zs_result_decode (const void *data, size_t size, zs_result_t *m,
-                      char *err, size_t errlen)
-{
-    const uint8_t *stop;
-    if (data
-        && s_result_fast ((const uint8_t *) data,
-                          (const uint8_t *) data + size, m, &stop)
-               == 0
-        && stop == (const uint8_t *) data + size)
-        return 0;
-    return s_decode (&s_desc_result, data, size, m, err, errlen);
-}
-
 int zs_result_decode_generic (const void *data, size_t size, zs_result_t *m,
                               char *err, size_t errlen)
 {
     return s_decode (&s_desc_result, data, size, m, err, errlen);
-}
-
-int zs_recs_next_result (zs_recs_t *it, zs_result_t *m, const void **rec,
-                         size_t *len, char *err, size_t errlen)
-{
-    const uint8_t *stop;
-    if (it->left && s_result_fast (it->p, it->end, m, &stop) == 0) {
-        *rec = it->p;
-        *len = (size_t) (stop - it->p);
-        it->p = stop;
-        it->left--;
-        return 1;
-    }
-    int rc = zs_recs_next (it, rec, len, err, errlen);
-    if (rc <= 0)
-        return rc;
-    return s_decode (&s_desc_result, *rec, *len, m, err, errlen) == 0 ? 1
-                                                                       : -2;
 }
 
 int zs_msg_encode_generic (zs_msg_type_t type, const void *m, zs_buf_t *out,
@@ -2246,59 +1563,10 @@ int zs_msg_encode_generic (zs_msg_type_t type, const void *m, zs_buf_t *out,
     for (size_t i = 0; i < sizeof s_all_descs / sizeof s_all_descs[0]; i++)
         if (s_all_descs[i]->type == type)
             return s_encode (s_all_descs[i], m, out, err, errlen);
-    return s_fail (err, errlen, "no such message type");
+    return zs_msg_fail (err, errlen, "no such message type");
 }
 ZS_CODEC_IMPL (ev_started)
 ZS_CODEC_IMPL (ev_progress)
 ZS_CODEC_IMPL (ev_finished)
 ZS_CODEC_IMPL (replay)
 ZS_CODEC_IMPL (replay_page)
-
-/* ---------------------------------------------------------------------- */
-/*  Records for msgpack clients                                            */
-
-int zs_envelope_encode (zs_buf_t *out, const char *type, uint64_t pos,
-                        const void *record, size_t size)
-{
-    size_t tlen = strlen (type);
-    if (tlen > 31)
-        return -1;
-    unsigned char head[64];
-    unsigned char *p = head;
-    *p++ = 0x83; /* fixmap of 3 */
-    S_W_KEY (p, "type");
-    p = s_w_str (p, type, tlen);
-    S_W_KEY (p, "seq");
-    p = s_w_uint (p, pos);
-    S_W_KEY (p, "data");
-    size_t before = out->size;
-    if (zs_buf_append (out, head, (size_t) (p - head)) != 0
-        || zs_buf_append (out, record, size) != 0) {
-        out->size = before;
-        return -1;
-    }
-    return 0;
-}
-
-int zs_envelope_lost (zs_buf_t *out, const char *scan, uint64_t from,
-                      uint64_t to, const char *reason)
-{
-    size_t slen = strnlen (scan, ZS_ID_MAX);
-    size_t rlen = strnlen (reason, 1024);
-    unsigned char *body = (unsigned char *) malloc (slen + rlen + 64);
-    if (!body)
-        return -1;
-    unsigned char *p = body;
-    *p++ = 0x84; /* fixmap of 4 */
-    S_W_KEY (p, "scan");
-    p = s_w_str (p, scan, slen);
-    S_W_KEY (p, "from");
-    p = s_w_uint (p, from);
-    S_W_KEY (p, "to");
-    p = s_w_uint (p, to);
-    S_W_KEY (p, "reason");
-    p = s_w_str (p, reason, rlen);
-    int rc = zs_envelope_encode (out, "lost", to, body, (size_t) (p - body));
-    free (body);
-    return rc;
-}

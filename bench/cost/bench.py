@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Cost against work: end-to-end scans through a broker and 2 single-lane
 workers (as `zscan local` runs them, TCP on 127.0.0.1, each worker's cache
-at its default budget), started fresh for each shape of work:
+at its default budget and its default memory touched ahead, --prefault-mb
+64, which its first bars fill), started fresh for each shape of work:
 
   universes of 10,000, 100,000 and 1,000,000 symbols x 1,260 bars, and
   10,000 symbols x 252 and x 5,040 bars;

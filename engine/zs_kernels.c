@@ -271,6 +271,7 @@ static inline size_t s_keep_from (size_t n)
         VT zero = {0};                                                         \
         VT nan = zero + NAN;                                                   \
         VT ef[G], es[G], gsum[G], gg[G], v[G];                                 \
+        FOR_G (g, G) { v[g] = nan; } /* kept from bar first on: set by then */ \
         s_get_##SFX (ef, st->v[0]);                                            \
         s_get_##SFX (es, st->v[1]);                                            \
         s_get_##SFX (gsum, st->v[2]);                                          \

@@ -546,10 +546,10 @@ static void s_prefault (s_lane_t *self, bool task)
         zs_prefault_stop (self->prefault);
     else if (zs_prefault_step (self->prefault))
         return;
-    zs_debug ("lane %s: %zu MB touched ahead in %.1f ms%s",
-            self->rid, zs_prefault_done (self->prefault) >> 20,
-            (double) (zs_clock_us () - self->prefault_us) / 1000.0,
-            task ? " (work came)" : "");
+    zs_debug ("lane %s: %zu MB touched ahead in %.1f ms%s", self->rid,
+              zs_prefault_done (self->prefault) >> 20,
+              (double) (zs_clock_us () - self->prefault_us) / 1000.0,
+              task ? " (work came)" : "");
     zs_prefault_destroy (&self->prefault);
 }
 
@@ -579,10 +579,8 @@ void *zs_lane_main (void *arg)
     self->push = s_connect (self, ZMQ_PUSH, cfg->reports);
     self->scanner = zs_scanner_new ();
     self->epoch = atomic_load (&self->shared->epoch);
-    self->prefault = zs_prefault_new (cfg->prefault_bytes
-                                      / (size_t) (cfg->threads > 0
-                                                      ? cfg->threads
-                                                      : 1));
+    size_t lanes = (size_t) (cfg->threads > 0 ? cfg->threads : 1);
+    self->prefault = zs_prefault_new (cfg->prefault_bytes / lanes);
     self->prefault_us = zs_clock_us ();
     if (self->dealer && self->xpub && self->push && self->scanner) {
         bool need_ready = true;
@@ -592,10 +590,9 @@ void *zs_lane_main (void *arg)
                                       {self->xpub, 0, ZMQ_POLLIN, 0}};
             /* holding results (of the last task): only a task already
                waiting may join them; otherwise they leave before the lane
-               waits */
-            if (zmq_poll (items, 2, self->nbatch || self->prefault ? 0 : 100)
-                    < 0
-                && errno != EINTR)
+               waits.  Touching memory ahead: a step between two looks */
+            long wait = self->nbatch || self->prefault ? 0 : 100;
+            if (zmq_poll (items, 2, wait) < 0 && errno != EINTR)
                 break;
             if (self->prefault)
                 s_prefault (self, items[0].revents & ZMQ_POLLIN);

@@ -9,6 +9,7 @@
     pages stay. */
 #include "zs_prefault.h"
 
+#include <limits.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,14 +20,14 @@
 struct zs_prefault_t {
     void **pieces;
     size_t n, cap;   /* held, room for                                  */
-    size_t done;     /* bytes given back                                */
+    size_t done;     /* bytes touched                                   */
     bool over;
 };
 
 void zs_prefault_keep (void)
 {
     /* also fixes the mmap threshold at its default: no dynamic raise */
-    mallopt (M_TRIM_THRESHOLD, (int) ((unsigned) -1 >> 1));
+    mallopt (M_TRIM_THRESHOLD, INT_MAX);
 }
 
 zs_prefault_t *zs_prefault_new (size_t bytes)

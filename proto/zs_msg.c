@@ -1,7 +1,8 @@
 /*  zs_msg.c - every message's encoding and strict decoding, driven by one
     table per message type: the key, its kind, whether it is required and
-    where it lives in the C struct.  The same tables drive encoding and
-    decoding, so the two cannot disagree.
+    where it lives in the C struct (each channel's tables are in its own
+    file: zs_msgapi.c, zs_msgwork.c, zs_msgres.c).  The same tables drive
+    encoding and decoding, so the two cannot disagree.
 
     Decoding copies strings (NUL-terminated) and arrays into the struct's
     reusable mem_ buffer.  Types without arrays need at most twice the input
@@ -208,331 +209,18 @@ bool zs_symbol_ok (const char *s)
 /* ---------------------------------------------------------------------- */
 /*  Field tables                                                           */
 
-
-typedef struct {
-    const char *key;
-    uint8_t kind;
-    uint8_t required;
-    uint16_t off;
-    uint16_t off2;
-} s_field_t;
-
-#define REQ 1
-#define OPT 0
-#define F(T, key, kind, req, member) {key, kind, req, offsetof (T, member), 0}
-#define FN(T, key, kind, req, member, count)                               \
-    {key, kind, req, offsetof (T, member), offsetof (T, count)}
-
-/* The fields of zs_scan_info_t, at prefix P within struct T. */
-#define INFO_FIELDS(T, P)                                                  \
-    F (T, "scan", K_ID, REQ, P scan), F (T, "state", K_STATE, REQ, P state), \
-        F (T, "reason", K_REASON, REQ, P reason),                          \
-        F (T, "def", K_DEF, OPT, P def),                                   \
-        F (T, "universe", K_TEXT, OPT, P universe),                        \
-        F (T, "priority", K_PRIO, OPT, P priority),                        \
-        F (T, "max_signals", K_U64, OPT, P max_signals),                   \
-        F (T, "max_symbols", K_U64, OPT, P max_symbols),                   \
-        F (T, "timeout_seconds", K_DBL, OPT, P timeout_seconds),           \
-        F (T, "total", K_U64, REQ, P total),                               \
-        F (T, "done", K_U64, REQ, P done),                                 \
-        F (T, "signals", K_U64, REQ, P signals),                           \
-        F (T, "failed", K_U64, REQ, P failed),                             \
-        F (T, "unscanned", K_U64, REQ, P unscanned),                       \
-        F (T, "seq", K_U64, REQ, P seq), F (T, "busy", K_U32, REQ, P busy), \
-        F (T, "started_at", K_DBL, REQ, P started_at),                     \
-        F (T, "elapsed", K_DBL, REQ, P elapsed),                           \
-        F (T, "rate", K_DBL, REQ, P rate), F (T, "eta", K_DBL, REQ, P eta), \
-        F (T, "first_result_ms", K_DBL, REQ, P first_result_ms),           \
-        F (T, "idle_ms", K_DBL, REQ, P idle_ms)
-
-static const s_field_t s_info_fields[] = {INFO_FIELDS (zs_scan_info_t, )};
-
-static const s_field_t s_scan_start_fields[] = {
-    F (zs_scan_start_t, "req", K_U64, OPT, req),
-    F (zs_scan_start_t, "scan", K_ID, OPT, scan),
-    F (zs_scan_start_t, "universe", K_TEXT, OPT, universe),
-    FN (zs_scan_start_t, "symbols", K_USYMS, OPT, symbols, nsymbols),
-    F (zs_scan_start_t, "def", K_DEF, OPT, def),
-    F (zs_scan_start_t, "batch", K_U32, OPT, batch),
-    F (zs_scan_start_t, "priority", K_PRIO, OPT, priority),
-    F (zs_scan_start_t, "max_signals", K_U64, OPT, max_signals),
-    F (zs_scan_start_t, "max_symbols", K_U64, OPT, max_symbols),
-    F (zs_scan_start_t, "timeout_seconds", K_DBL, OPT, timeout_seconds),
-    F (zs_scan_start_t, "sync", K_BOOL, OPT, sync)};
-
-static const s_field_t s_scan_stop_fields[] = {
-    F (zs_scan_stop_t, "req", K_U64, OPT, req),
-    F (zs_scan_stop_t, "scan", K_ID, REQ, scan),
-    F (zs_scan_stop_t, "reason", K_REASON, OPT, reason)};
-
-static const s_field_t s_scan_status_fields[] = {
-    F (zs_scan_status_t, "req", K_U64, OPT, req),
-    F (zs_scan_status_t, "scan", K_ID, REQ, scan)};
-
-static const s_field_t s_scan_list_fields[] = {
-    F (zs_scan_list_t, "req", K_U64, OPT, req),
-    F (zs_scan_list_t, "all", K_BOOL, OPT, all)};
-
-static const s_field_t s_worker_list_fields[] = {
-    F (zs_worker_list_t, "req", K_U64, OPT, req)};
-
-static const s_field_t s_worker_info_fields[] = {
-    F (zs_worker_info_t, "worker", K_WID, REQ, worker),
-    F (zs_worker_info_t, "host", K_WID, REQ, host),
-    F (zs_worker_info_t, "data", K_TEXT, OPT, data),
-    F (zs_worker_info_t, "pid", K_U32, REQ, pid),
-    F (zs_worker_info_t, "threads", K_U32, REQ, threads),
-    F (zs_worker_info_t, "lanes", K_U32, REQ, lanes),
-    F (zs_worker_info_t, "busy", K_U32, REQ, busy),
-    F (zs_worker_info_t, "symbols", K_U64, REQ, symbols),
-    F (zs_worker_info_t, "silent_ms", K_DBL, REQ, silent_ms)};
-
-static const s_field_t s_workers_fields[] = {
-    F (zs_workers_t, "req", K_U64, OPT, req),
-    FN (zs_workers_t, "workers", K_WORKERS, REQ, workers, nworkers)};
-
-static const s_field_t s_scan_started_fields[] = {
-    F (zs_scan_started_t, "req", K_U64, OPT, req),
-    F (zs_scan_started_t, "scan", K_ID, REQ, scan),
-    F (zs_scan_started_t, "total", K_U64, REQ, total),
-    F (zs_scan_started_t, "seq", K_U64, REQ, seq),
-    F (zs_scan_started_t, "broker", K_ID, OPT, broker)};
-
-static const s_field_t s_scan_stopped_fields[] = {
-    F (zs_scan_stopped_t, "req", K_U64, OPT, req),
-    F (zs_scan_stopped_t, "scan", K_ID, REQ, scan),
-    F (zs_scan_stopped_t, "state", K_STATE, REQ, state),
-    F (zs_scan_stopped_t, "reason", K_REASON, REQ, reason)};
-
-static const s_field_t s_scan_info_msg_fields[] = {
-    F (zs_scan_info_msg_t, "req", K_U64, OPT, req),
-    F (zs_scan_info_msg_t, "broker", K_ID, OPT, broker),
-    INFO_FIELDS (zs_scan_info_msg_t, info.)};
-
-static const s_field_t s_scans_fields[] = {
-    F (zs_scans_t, "req", K_U64, OPT, req),
-    FN (zs_scans_t, "scans", K_INFOS, REQ, scans, nscans)};
-
-static const s_field_t s_error_fields[] = {
-    F (zs_error_t, "req", K_U64, OPT, req),
-    F (zs_error_t, "code", K_U32, REQ, code),
-    F (zs_error_t, "message", K_TEXT, REQ, message)};
-
-static const s_field_t s_ready_fields[] = {
-    F (zs_ready_t, "worker", K_WID, REQ, worker),
-    F (zs_ready_t, "instance", K_ID, REQ, instance),
-    F (zs_ready_t, "lane", K_U32, REQ, lane),
-    F (zs_ready_t, "broker", K_ID, OPT, broker),
-    F (zs_ready_t, "taken", K_U64, REQ, taken),
-    F (zs_ready_t, "want", K_U32, REQ, want)};
-
-static const s_field_t s_task_fields[] = {
-    F (zs_task_t, "scan", K_ID, REQ, scan),
-    F (zs_task_t, "task", K_U64, REQ, task),
-    F (zs_task_t, "attempt", K_U32, REQ, attempt),
-    F (zs_task_t, "broker", K_ID, OPT, broker),
-    F (zs_task_t, "def", K_DEF, OPT, def),
-    FN (zs_task_t, "symbols", K_TSYMS, REQ, symbols, nsymbols),
-    FN (zs_task_t, "index", K_IDX, REQ, index, nsymbols)};
-
-static const s_field_t s_hello_fields[] = {
-    F (zs_hello_t, "worker", K_WID, REQ, worker),
-    F (zs_hello_t, "instance", K_ID, REQ, instance),
-    F (zs_hello_t, "host", K_WID, REQ, host),
-    F (zs_hello_t, "pid", K_U32, REQ, pid),
-    F (zs_hello_t, "threads", K_U32, REQ, threads),
-    F (zs_hello_t, "data", K_TEXT, OPT, data),
-    F (zs_hello_t, "version", K_NAME, OPT, version)};
-
-static const s_field_t s_heartbeat_fields[] = {
-    F (zs_heartbeat_t, "worker", K_WID, REQ, worker),
-    F (zs_heartbeat_t, "instance", K_ID, OPT, instance),
-    F (zs_heartbeat_t, "busy", K_U32, OPT, busy),
-    F (zs_heartbeat_t, "symbols", K_U64, OPT, symbols)};
-
-static const s_field_t s_task_started_fields[] = {
-    F (zs_task_started_t, "worker", K_WID, REQ, worker),
-    F (zs_task_started_t, "scan", K_ID, REQ, scan),
-    F (zs_task_started_t, "task", K_U64, REQ, task),
-    F (zs_task_started_t, "attempt", K_U32, REQ, attempt),
-    F (zs_task_started_t, "lane", K_U32, REQ, lane)};
-
-static const s_field_t s_task_done_fields[] = {
-    F (zs_task_done_t, "worker", K_WID, REQ, worker),
-    F (zs_task_done_t, "scan", K_ID, REQ, scan),
-    F (zs_task_done_t, "task", K_U64, REQ, task),
-    F (zs_task_done_t, "attempt", K_U32, REQ, attempt),
-    F (zs_task_done_t, "lane", K_U32, REQ, lane),
-    F (zs_task_done_t, "results", K_U32, REQ, results),
-    F (zs_task_done_t, "signals", K_U32, REQ, signals),
-    F (zs_task_done_t, "errors", K_U32, REQ, errors),
-    F (zs_task_done_t, "returned", K_BOOL, OPT, returned),
-    F (zs_task_done_t, "first_wseq", K_U64, OPT, first_wseq),
-    F (zs_task_done_t, "last_wseq", K_U64, OPT, last_wseq),
-    F (zs_task_done_t, "elapsed_us", K_DBL, OPT, elapsed_us)};
-
-static const s_field_t s_task_failed_fields[] = {
-    F (zs_task_failed_t, "worker", K_WID, REQ, worker),
-    F (zs_task_failed_t, "scan", K_ID, REQ, scan),
-    F (zs_task_failed_t, "task", K_U64, REQ, task),
-    F (zs_task_failed_t, "attempt", K_U32, REQ, attempt),
-    F (zs_task_failed_t, "lane", K_U32, REQ, lane),
-    F (zs_task_failed_t, "reason", K_TEXT, REQ, reason)};
-
-static const s_field_t s_bye_fields[] = {
-    F (zs_bye_t, "worker", K_WID, REQ, worker),
-    F (zs_bye_t, "reason", K_TEXT, OPT, reason)};
-
-static const s_field_t s_cancel_fields[] = {
-    F (zs_cancel_t, "scan", K_ID, REQ, scan),
-    F (zs_cancel_t, "reason", K_REASON, OPT, reason)};
-
-static const s_field_t s_shutdown_fields[] = {
-    F (zs_shutdown_t, "reason", K_TEXT, OPT, reason)};
-
-static const s_field_t s_broker_hb_fields[] = {
-    F (zs_broker_hb_t, "broker", K_ID, REQ, broker),
-    F (zs_broker_hb_t, "tick", K_U64, REQ, tick)};
-
-static const s_field_t s_result_fields[] = {
-    F (zs_result_t, "scan", K_ID, REQ, scan),
-    F (zs_result_t, "index", K_U32, REQ, index),
-    F (zs_result_t, "symbol", K_SYM, REQ, symbol),
-    F (zs_result_t, "signal", K_BOOL, REQ, signal),
-    F (zs_result_t, "score", K_DBLNAN, OPT, score),
-    F (zs_result_t, "time", K_NAME, OPT, time),
-    F (zs_result_t, "price", K_DBLNAN, OPT, price),
-    FN (zs_result_t, "values", K_VALUES, OPT, values, nvalues),
-    F (zs_result_t, "error", K_TEXT, OPT, error),
-    F (zs_result_t, "note", K_TEXT, OPT, note),
-    F (zs_result_t, "worker", K_WID, REQ, worker),
-    F (zs_result_t, "lane", K_U32, OPT, lane),
-    F (zs_result_t, "wseq", K_U64, OPT, wseq),
-    F (zs_result_t, "task", K_U64, OPT, task),
-    F (zs_result_t, "attempt", K_U32, OPT, attempt)};
-
-static const s_field_t s_ev_started_fields[] = {
-    F (zs_ev_started_t, "scan", K_ID, REQ, scan),
-    F (zs_ev_started_t, "total", K_U64, REQ, total),
-    F (zs_ev_started_t, "def", K_DEF, OPT, def),
-    F (zs_ev_started_t, "universe", K_TEXT, OPT, universe),
-    F (zs_ev_started_t, "priority", K_PRIO, OPT, priority),
-    F (zs_ev_started_t, "max_signals", K_U64, OPT, max_signals),
-    F (zs_ev_started_t, "max_symbols", K_U64, OPT, max_symbols),
-    F (zs_ev_started_t, "timeout_seconds", K_DBL, OPT, timeout_seconds),
-    F (zs_ev_started_t, "time", K_DBL, REQ, time)};
-
-static const s_field_t s_ev_progress_fields[] = {
-    F (zs_ev_progress_t, "scan", K_ID, REQ, scan),
-    F (zs_ev_progress_t, "total", K_U64, REQ, total),
-    F (zs_ev_progress_t, "done", K_U64, REQ, done),
-    F (zs_ev_progress_t, "signals", K_U64, REQ, signals),
-    F (zs_ev_progress_t, "failed", K_U64, REQ, failed),
-    F (zs_ev_progress_t, "busy", K_U32, REQ, busy),
-    F (zs_ev_progress_t, "elapsed", K_DBL, REQ, elapsed),
-    F (zs_ev_progress_t, "rate", K_DBL, REQ, rate),
-    F (zs_ev_progress_t, "eta", K_DBL, REQ, eta)};
-
-static const s_field_t s_ev_finished_fields[] = {
-    F (zs_ev_finished_t, "scan", K_ID, REQ, scan),
-    F (zs_ev_finished_t, "reason", K_REASON, REQ, reason),
-    F (zs_ev_finished_t, "total", K_U64, REQ, total),
-    F (zs_ev_finished_t, "scanned", K_U64, REQ, scanned),
-    F (zs_ev_finished_t, "signals", K_U64, REQ, signals),
-    F (zs_ev_finished_t, "results", K_U64, REQ, results),
-    F (zs_ev_finished_t, "failed", K_U64, REQ, failed),
-    F (zs_ev_finished_t, "unscanned", K_U64, REQ, unscanned),
-    F (zs_ev_finished_t, "elapsed", K_DBL, REQ, elapsed),
-    F (zs_ev_finished_t, "first_result_ms", K_DBL, REQ, first_result_ms)};
-
-static const s_field_t s_replay_fields[] = {
-    F (zs_replay_t, "req", K_U64, OPT, req),
-    F (zs_replay_t, "scan", K_ID, REQ, scan),
-    F (zs_replay_t, "after", K_U64, OPT, after),
-    F (zs_replay_t, "limit", K_U32, OPT, limit),
-    F (zs_replay_t, "view", K_VIEW, OPT, view)};
-
-static const s_field_t s_replay_page_fields[] = {
-    F (zs_replay_page_t, "req", K_U64, OPT, req),
-    F (zs_replay_page_t, "scan", K_ID, REQ, scan),
-    F (zs_replay_page_t, "broker", K_ID, REQ, broker),
-    F (zs_replay_page_t, "state", K_STATE, REQ, state),
-    F (zs_replay_page_t, "first", K_U64, REQ, first),
-    F (zs_replay_page_t, "head", K_U64, REQ, head),
-    F (zs_replay_page_t, "next", K_U64, REQ, next),
-    F (zs_replay_page_t, "count", K_U32, REQ, count),
-    F (zs_replay_page_t, "done", K_BOOL, REQ, done)};
-
-typedef struct {
-    zs_msg_type_t type;
-    const s_field_t *fields;
-    size_t nfields;
-    size_t size;      /* sizeof the struct                               */
-    size_t mem_off;   /* offsetof mem_                                   */
-    bool arrays;      /* needs the measuring pass                        */
-} s_desc_t;
-
-#define DESC(type, name, arrays)                                           \
-    {type, s_##name##_fields,                                              \
-     sizeof s_##name##_fields / sizeof s_##name##_fields[0],               \
-     sizeof (zs_##name##_t), offsetof (zs_##name##_t, mem_), arrays}
-
-static const s_desc_t s_desc_scan_start = DESC (ZS_MSG_SCAN_START, scan_start, true);
-static const s_desc_t s_desc_scan_stop = DESC (ZS_MSG_SCAN_STOP, scan_stop, false);
-static const s_desc_t s_desc_scan_status = DESC (ZS_MSG_SCAN_STATUS, scan_status, false);
-static const s_desc_t s_desc_scan_list = DESC (ZS_MSG_SCAN_LIST, scan_list, false);
-static const s_desc_t s_desc_scan_started = DESC (ZS_MSG_SCAN_STARTED, scan_started, false);
-static const s_desc_t s_desc_scan_stopped = DESC (ZS_MSG_SCAN_STOPPED, scan_stopped, false);
-static const s_desc_t s_desc_scan_info_msg = DESC (ZS_MSG_SCAN_INFO, scan_info_msg, false);
-static const s_desc_t s_desc_scans = DESC (ZS_MSG_SCANS, scans, true);
-static const s_desc_t s_desc_worker_list = DESC (ZS_MSG_WORKER_LIST, worker_list, false);
-static const s_desc_t s_desc_workers = DESC (ZS_MSG_WORKERS, workers, true);
-static const s_desc_t s_desc_error = DESC (ZS_MSG_ERROR, error, false);
-static const s_desc_t s_desc_ready = DESC (ZS_MSG_READY, ready, false);
-static const s_desc_t s_desc_task = DESC (ZS_MSG_TASK, task, true);
-static const s_desc_t s_desc_hello = DESC (ZS_MSG_HELLO, hello, false);
-static const s_desc_t s_desc_heartbeat = DESC (ZS_MSG_HEARTBEAT, heartbeat, false);
-static const s_desc_t s_desc_task_started = DESC (ZS_MSG_TASK_STARTED, task_started, false);
-static const s_desc_t s_desc_task_done = DESC (ZS_MSG_TASK_DONE, task_done, false);
-static const s_desc_t s_desc_task_failed = DESC (ZS_MSG_TASK_FAILED, task_failed, false);
-static const s_desc_t s_desc_bye = DESC (ZS_MSG_BYE, bye, false);
-static const s_desc_t s_desc_cancel = DESC (ZS_MSG_CANCEL, cancel, false);
-static const s_desc_t s_desc_shutdown = DESC (ZS_MSG_SHUTDOWN, shutdown, false);
-static const s_desc_t s_desc_broker_hb = DESC (ZS_MSG_BROKER_HB, broker_hb, false);
-static const s_desc_t s_desc_result = DESC (ZS_MSG_RESULT, result, false);
-static const s_desc_t s_desc_ev_started = DESC (ZS_MSG_EV_STARTED, ev_started, false);
-static const s_desc_t s_desc_ev_progress = DESC (ZS_MSG_EV_PROGRESS, ev_progress, false);
-static const s_desc_t s_desc_ev_finished = DESC (ZS_MSG_EV_FINISHED, ev_finished, false);
-static const s_desc_t s_desc_replay = DESC (ZS_MSG_REPLAY, replay, false);
-static const s_desc_t s_desc_replay_page = DESC (ZS_MSG_REPLAY_PAGE, replay_page, false);
-
-static const s_desc_t *const s_all_descs[] = {
-    &s_desc_scan_start,   &s_desc_scan_stop,    &s_desc_scan_status,
-    &s_desc_scan_list,    &s_desc_scan_started, &s_desc_scan_stopped,
-    &s_desc_scan_info_msg, &s_desc_scans,       &s_desc_worker_list,
-    &s_desc_workers,      &s_desc_error,        &s_desc_ready,
-    &s_desc_task,         &s_desc_hello,        &s_desc_heartbeat,
-    &s_desc_task_started, &s_desc_task_done,    &s_desc_task_failed,
-    &s_desc_bye,          &s_desc_cancel,       &s_desc_shutdown,
-    &s_desc_broker_hb,    &s_desc_result,       &s_desc_ev_started,
-    &s_desc_ev_progress,  &s_desc_ev_finished,  &s_desc_replay,
-    &s_desc_replay_page};
-_Static_assert (sizeof s_all_descs / sizeof s_all_descs[0]
-                    == ZS_MSG_TYPE_COUNT - 1,
-                "one descriptor per message type");
-
 /*  The field table of the entries of an array-of-maps field. */
-static void s_entry_table (zs_fkind_t kind, const s_field_t **fields, size_t *n,
+static void s_entry_table (zs_fkind_t kind, const zs_field_t **fields, size_t *n,
                            size_t *size)
 {
     if (kind == K_WORKERS) {
-        *fields = s_worker_info_fields;
-        *n = sizeof s_worker_info_fields / sizeof s_worker_info_fields[0];
+        *fields = zs_msg_worker_info_fields;
+        *n = zs_msg_worker_info_nfields;
         *size = sizeof (zs_worker_info_t);
     }
     else {
-        *fields = s_info_fields;
-        *n = sizeof s_info_fields / sizeof s_info_fields[0];
+        *fields = zs_msg_info_fields;
+        *n = zs_msg_info_nfields;
         *size = sizeof (zs_scan_info_t);
     }
 }
@@ -618,11 +306,11 @@ static const void *s_at (const void *base, size_t off)
 }
 
 static int s_enc_def (s_enc_t *e, const zs_scan_def_t *d);
-static int s_enc_fields (s_enc_t *e, const s_field_t *fields, size_t n,
+static int s_enc_fields (s_enc_t *e, const zs_field_t *fields, size_t n,
                          const void *base, const char *type);
 
 /* True when an optional field holds its "absent" value. */
-static bool s_is_empty (const s_field_t *f, const void *base)
+static bool s_is_empty (const zs_field_t *f, const void *base)
 {
     const void *p = s_at (base, f->off);
     switch (f->kind) {
@@ -661,7 +349,7 @@ static bool s_is_empty (const s_field_t *f, const void *base)
     }
 }
 
-static int s_enc_field (s_enc_t *e, const s_field_t *f, const void *base)
+static int s_enc_field (s_enc_t *e, const zs_field_t *f, const void *base)
 {
     const void *p = s_at (base, f->off);
     switch (f->kind) {
@@ -790,7 +478,7 @@ static int s_enc_field (s_enc_t *e, const s_field_t *f, const void *base)
     case K_WORKERS: {
         const char *items = *(const char *const *) p;
         size_t n = *(const size_t *) s_at (base, f->off2);
-        const s_field_t *sub;
+        const zs_field_t *sub;
         size_t nsub, size;
         s_entry_table ((zs_fkind_t) f->kind, &sub, &nsub, &size);
         if (n > ZS_LIST_MAX || (n && !items))
@@ -873,7 +561,7 @@ static int s_enc_def (s_enc_t *e, const zs_scan_def_t *d)
 }
 
 /*  Packs a map of the fields (plus v and type when type is not NULL). */
-static int s_enc_fields (s_enc_t *e, const s_field_t *fields, size_t n,
+static int s_enc_fields (s_enc_t *e, const zs_field_t *fields, size_t n,
                          const void *base, const char *type)
 {
     size_t count = type ? 2 : 0;
@@ -888,7 +576,7 @@ static int s_enc_fields (s_enc_t *e, const s_field_t *fields, size_t n,
         s_pack_str (e, type);
     }
     for (size_t i = 0; i < n; i++) {
-        const s_field_t *f = &fields[i];
+        const zs_field_t *f = &fields[i];
         if (!f->required && s_is_empty (f, base))
             continue;
         s_pack_str (e, f->key);
@@ -898,7 +586,7 @@ static int s_enc_fields (s_enc_t *e, const s_field_t *fields, size_t n,
     return 0;
 }
 
-static int s_encode (const s_desc_t *desc, const void *m, zs_buf_t *out,
+int zs_msg_encode_desc (const zs_desc_t *desc, const void *m, zs_buf_t *out,
                      char *err, size_t errlen)
 {
     s_enc_t e;
@@ -1112,10 +800,10 @@ static int s_dec_def (s_dec_t *d, zs_scan_def_t *def)
     return 0;
 }
 
-static int s_dec_fields (s_dec_t *d, const s_field_t *fields, size_t n,
+static int s_dec_fields (s_dec_t *d, const zs_field_t *fields, size_t n,
                          void *base, const char *type);
 
-static int s_dec_field (s_dec_t *d, const s_field_t *f, void *base)
+static int s_dec_field (s_dec_t *d, const zs_field_t *f, void *base)
 {
     void *p = (char *) base + f->off;
     uint64_t u;
@@ -1240,7 +928,7 @@ static int s_dec_field (s_dec_t *d, const s_field_t *f, void *base)
         if (n > ZS_LIST_MAX)
             return zs_msg_fail (d->err, d->errlen, "%s: more than %d", f->key,
                                 ZS_LIST_MAX);
-        const s_field_t *sub;
+        const zs_field_t *sub;
         size_t nsub, size;
         s_entry_table ((zs_fkind_t) f->kind, &sub, &nsub, &size);
         char *arr = (char *) s_reserve (d, (size_t) n * size, sizeof (double));
@@ -1265,7 +953,7 @@ static int s_dec_field (s_dec_t *d, const s_field_t *f, void *base)
 
 /*  Decodes a map of fields into base.  When type is not NULL the map must
     carry "v" = ZS_PROTO_VERSION and "type" = type. */
-static int s_dec_fields (s_dec_t *d, const s_field_t *fields, size_t n,
+static int s_dec_fields (s_dec_t *d, const zs_field_t *fields, size_t n,
                          void *base, const char *type)
 {
     uint32_t count;
@@ -1363,7 +1051,7 @@ static int s_dec_fields (s_dec_t *d, const s_field_t *fields, size_t n,
 }
 
 /*  Sets a struct to its "absent" values, keeping its mem_. */
-static void s_reset (const s_desc_t *desc, void *m)
+static void s_reset (const zs_desc_t *desc, void *m)
 {
     zs_mem_t mem = *(zs_mem_t *) ((char *) m + desc->mem_off);
     memset (m, 0, desc->size);
@@ -1373,7 +1061,7 @@ static void s_reset (const s_desc_t *desc, void *m)
             *(double *) ((char *) m + desc->fields[i].off) = NAN;
 }
 
-static int s_pass (const s_desc_t *desc, const void *data, size_t size,
+static int s_pass (const zs_desc_t *desc, const void *data, size_t size,
                    void *m, s_dec_t *d)
 {
     d->mp.p = (const uint8_t *) data;
@@ -1399,7 +1087,7 @@ static int s_pass (const s_desc_t *desc, const void *data, size_t size,
     return 0;
 }
 
-static int s_decode (const s_desc_t *desc, const void *data, size_t size,
+int zs_msg_decode_desc (const zs_desc_t *desc, const void *data, size_t size,
                      void *m, char *err, size_t errlen)
 {
     if (!data && size)
@@ -1517,56 +1205,16 @@ int zs_msg_peek (const void *data, size_t size, zs_msg_type_t *type,
 /* ---------------------------------------------------------------------- */
 /*  One encoder and one decoder per message type                           */
 
-#define ZS_CODEC_IMPL(name)                                                \
-    int zs_##name##_encode (const zs_##name##_t *m, zs_buf_t *out,         \
-                            char *err, size_t errlen)                      \
-    {                                                                      \
-        return s_encode (&s_desc_##name, m, out, err, errlen);             \
-    }                                                                      \
-    int zs_##name##_decode (const void *data, size_t size,                 \
-                            zs_##name##_t *m, char *err, size_t errlen)    \
-    {                                                                      \
-        return s_decode (&s_desc_##name, data, size, m, err, errlen);      \
-    }
-
-ZS_CODEC_IMPL (scan_start)
-ZS_CODEC_IMPL (scan_stop)
-ZS_CODEC_IMPL (scan_status)
-ZS_CODEC_IMPL (scan_list)
-ZS_CODEC_IMPL (scan_started)
-ZS_CODEC_IMPL (scan_stopped)
-ZS_CODEC_IMPL (scan_info_msg)
-ZS_CODEC_IMPL (scans)
-ZS_CODEC_IMPL (worker_list)
-ZS_CODEC_IMPL (workers)
-ZS_CODEC_IMPL (error)
-ZS_CODEC_IMPL (ready)
-ZS_CODEC_IMPL (task)
-ZS_CODEC_IMPL (hello)
-ZS_CODEC_IMPL (heartbeat)
-ZS_CODEC_IMPL (task_started)
-ZS_CODEC_IMPL (task_done)
-ZS_CODEC_IMPL (task_failed)
-ZS_CODEC_IMPL (bye)
-ZS_CODEC_IMPL (cancel)
-ZS_CODEC_IMPL (shutdown)
-ZS_CODEC_IMPL (broker_hb)
-int zs_result_decode_generic (const void *data, size_t size, zs_result_t *m,
-                              char *err, size_t errlen)
-{
-    return s_decode (&s_desc_result, data, size, m, err, errlen);
-}
-
 int zs_msg_encode_generic (zs_msg_type_t type, const void *m, zs_buf_t *out,
                            char *err, size_t errlen)
 {
-    for (size_t i = 0; i < sizeof s_all_descs / sizeof s_all_descs[0]; i++)
-        if (s_all_descs[i]->type == type)
-            return s_encode (s_all_descs[i], m, out, err, errlen);
+    const zs_desc_t *const *lists[] = {zs_msg_api_descs, zs_msg_work_descs,
+                                       zs_msg_res_descs};
+    const size_t counts[] = {zs_msg_api_ndescs, zs_msg_work_ndescs,
+                             zs_msg_res_ndescs};
+    for (size_t l = 0; l < 3; l++)
+        for (size_t i = 0; i < counts[l]; i++)
+            if (lists[l][i]->type == type)
+                return zs_msg_encode_desc (lists[l][i], m, out, err, errlen);
     return zs_msg_fail (err, errlen, "no such message type");
 }
-ZS_CODEC_IMPL (ev_started)
-ZS_CODEC_IMPL (ev_progress)
-ZS_CODEC_IMPL (ev_finished)
-ZS_CODEC_IMPL (replay)
-ZS_CODEC_IMPL (replay_page)

@@ -1,9 +1,10 @@
-/*  zs_msgres.c - the results channel's wire format (see zs_msg.h):
-    sequence frames (a record's position and counts), record batches (one
-    message, many records), the result's own encoder and one-pass decoder
-    (a result goes once per symbol: written straight into the buffer,
-    read in one pass; the table-driven codec in zs_msg.c has the last word
-    on anything unusual and both give the very same bytes and values), and
+/*  zs_msgres.c - the results channel's wire format (see zs_msg.h): its
+    messages' tables (a result, a scan's events, replays), sequence
+    frames (a record's position and counts), record batches (one message,
+    many records), the result's own encoder and one-pass decoder (a
+    result goes once per symbol: written straight into the buffer, read
+    in one pass; the table-driven codec in zs_msg.c has the last word on
+    anything unusual and both give the very same bytes and values), and
     the envelopes msgpack clients of the gateway read.
 */
 #include "zs_msg.h"
@@ -17,6 +18,113 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---------------------------------------------------------------------- */
+/*  The tables: a result, a scan's events, replays                         */
+
+static const zs_field_t s_result_fields[] = {
+    F (zs_result_t, "scan", K_ID, REQ, scan),
+    F (zs_result_t, "index", K_U32, REQ, index),
+    F (zs_result_t, "symbol", K_SYM, REQ, symbol),
+    F (zs_result_t, "signal", K_BOOL, REQ, signal),
+    F (zs_result_t, "score", K_DBLNAN, OPT, score),
+    F (zs_result_t, "time", K_NAME, OPT, time),
+    F (zs_result_t, "price", K_DBLNAN, OPT, price),
+    FN (zs_result_t, "values", K_VALUES, OPT, values, nvalues),
+    F (zs_result_t, "error", K_TEXT, OPT, error),
+    F (zs_result_t, "note", K_TEXT, OPT, note),
+    F (zs_result_t, "worker", K_WID, REQ, worker),
+    F (zs_result_t, "lane", K_U32, OPT, lane),
+    F (zs_result_t, "wseq", K_U64, OPT, wseq),
+    F (zs_result_t, "task", K_U64, OPT, task),
+    F (zs_result_t, "attempt", K_U32, OPT, attempt)};
+
+static const zs_field_t s_ev_started_fields[] = {
+    F (zs_ev_started_t, "scan", K_ID, REQ, scan),
+    F (zs_ev_started_t, "total", K_U64, REQ, total),
+    F (zs_ev_started_t, "def", K_DEF, OPT, def),
+    F (zs_ev_started_t, "universe", K_TEXT, OPT, universe),
+    F (zs_ev_started_t, "priority", K_PRIO, OPT, priority),
+    F (zs_ev_started_t, "max_signals", K_U64, OPT, max_signals),
+    F (zs_ev_started_t, "max_symbols", K_U64, OPT, max_symbols),
+    F (zs_ev_started_t, "timeout_seconds", K_DBL, OPT, timeout_seconds),
+    F (zs_ev_started_t, "time", K_DBL, REQ, time)};
+
+static const zs_field_t s_ev_progress_fields[] = {
+    F (zs_ev_progress_t, "scan", K_ID, REQ, scan),
+    F (zs_ev_progress_t, "total", K_U64, REQ, total),
+    F (zs_ev_progress_t, "done", K_U64, REQ, done),
+    F (zs_ev_progress_t, "signals", K_U64, REQ, signals),
+    F (zs_ev_progress_t, "failed", K_U64, REQ, failed),
+    F (zs_ev_progress_t, "busy", K_U32, REQ, busy),
+    F (zs_ev_progress_t, "elapsed", K_DBL, REQ, elapsed),
+    F (zs_ev_progress_t, "rate", K_DBL, REQ, rate),
+    F (zs_ev_progress_t, "eta", K_DBL, REQ, eta)};
+
+static const zs_field_t s_ev_finished_fields[] = {
+    F (zs_ev_finished_t, "scan", K_ID, REQ, scan),
+    F (zs_ev_finished_t, "reason", K_REASON, REQ, reason),
+    F (zs_ev_finished_t, "total", K_U64, REQ, total),
+    F (zs_ev_finished_t, "scanned", K_U64, REQ, scanned),
+    F (zs_ev_finished_t, "signals", K_U64, REQ, signals),
+    F (zs_ev_finished_t, "results", K_U64, REQ, results),
+    F (zs_ev_finished_t, "failed", K_U64, REQ, failed),
+    F (zs_ev_finished_t, "unscanned", K_U64, REQ, unscanned),
+    F (zs_ev_finished_t, "elapsed", K_DBL, REQ, elapsed),
+    F (zs_ev_finished_t, "first_result_ms", K_DBL, REQ, first_result_ms)};
+
+static const zs_field_t s_replay_fields[] = {
+    F (zs_replay_t, "req", K_U64, OPT, req),
+    F (zs_replay_t, "scan", K_ID, REQ, scan),
+    F (zs_replay_t, "after", K_U64, OPT, after),
+    F (zs_replay_t, "limit", K_U32, OPT, limit),
+    F (zs_replay_t, "view", K_VIEW, OPT, view)};
+
+static const zs_field_t s_replay_page_fields[] = {
+    F (zs_replay_page_t, "req", K_U64, OPT, req),
+    F (zs_replay_page_t, "scan", K_ID, REQ, scan),
+    F (zs_replay_page_t, "broker", K_ID, REQ, broker),
+    F (zs_replay_page_t, "state", K_STATE, REQ, state),
+    F (zs_replay_page_t, "first", K_U64, REQ, first),
+    F (zs_replay_page_t, "head", K_U64, REQ, head),
+    F (zs_replay_page_t, "next", K_U64, REQ, next),
+    F (zs_replay_page_t, "count", K_U32, REQ, count),
+    F (zs_replay_page_t, "done", K_BOOL, REQ, done)};
+
+static const zs_desc_t s_desc_result =
+    DESC (ZS_MSG_RESULT, result, false);
+static const zs_desc_t s_desc_ev_started =
+    DESC (ZS_MSG_EV_STARTED, ev_started, false);
+static const zs_desc_t s_desc_ev_progress =
+    DESC (ZS_MSG_EV_PROGRESS, ev_progress, false);
+static const zs_desc_t s_desc_ev_finished =
+    DESC (ZS_MSG_EV_FINISHED, ev_finished, false);
+static const zs_desc_t s_desc_replay =
+    DESC (ZS_MSG_REPLAY, replay, false);
+static const zs_desc_t s_desc_replay_page =
+    DESC (ZS_MSG_REPLAY_PAGE, replay_page, false);
+
+const zs_desc_t *const zs_msg_res_descs[] = {
+    &s_desc_result,
+    &s_desc_ev_started,
+    &s_desc_ev_progress,
+    &s_desc_ev_finished,
+    &s_desc_replay,
+    &s_desc_replay_page};
+const size_t zs_msg_res_ndescs =
+    sizeof zs_msg_res_descs / sizeof zs_msg_res_descs[0];
+
+ZS_CODEC_IMPL (ev_started)
+ZS_CODEC_IMPL (ev_progress)
+ZS_CODEC_IMPL (ev_finished)
+ZS_CODEC_IMPL (replay)
+ZS_CODEC_IMPL (replay_page)
+
+int zs_result_decode_generic (const void *data, size_t size, zs_result_t *m,
+                              char *err, size_t errlen)
+{
+    return zs_msg_decode_desc (&s_desc_result, data, size, m, err, errlen);
+}
 
 /* ---------------------------------------------------------------------- */
 /*  Sequence frames                                                        */

@@ -6,6 +6,7 @@
 #include "samples.h"
 #include "zs_mp.h"
 #include "zs_msg.h"
+#include "zs_msg_int.h"
 #include "zs_topic.h"
 
 #include <math.h>
@@ -1597,6 +1598,27 @@ static void test_envelopes (void)
     msgpack_sbuffer_destroy (&rec.sb);
 }
 
+/*  Each message type has one table, in one channel's file: the three
+    channels' lists together name every type once. */
+static void test_tables (void)
+{
+    int seen[ZS_MSG_TYPE_COUNT] = {0};
+    const zs_desc_t *const *lists[] = {zs_msg_api_descs, zs_msg_work_descs,
+                                       zs_msg_res_descs};
+    const size_t counts[] = {zs_msg_api_ndescs, zs_msg_work_ndescs,
+                             zs_msg_res_ndescs};
+    for (size_t l = 0; l < 3; l++)
+        for (size_t i = 0; i < counts[l]; i++) {
+            int t = (int) lists[l][i]->type;
+            CHECK (t > 0 && t < ZS_MSG_TYPE_COUNT, "type %d in a table", t);
+            if (t > 0 && t < ZS_MSG_TYPE_COUNT)
+                seen[t]++;
+        }
+    for (int t = 1; t < ZS_MSG_TYPE_COUNT; t++)
+        CHECK (seen[t] == 1, "%s: %d tables",
+               zs_msg_type_name ((zs_msg_type_t) t), seen[t]);
+}
+
 int main (void)
 {
     test_skip ();
@@ -1610,5 +1632,6 @@ int main (void)
     test_result_decoder ();
     test_reused_struct ();
     test_envelopes ();
+    test_tables ();
     return ZS_TEST_END ("proto");
 }

@@ -2,6 +2,7 @@
 #include "zs_cmd_engine.h"
 #include "zs_bars.h"
 #include "zs_cli.h"
+#include "zs_import.h"
 #include "zs_store.h"
 
 #include <math.h>

@@ -54,12 +54,4 @@ long zs_store_write (const char *path, const char *const *symbols, size_t n,
                      zs_store_loader_fn *load, void *arg, bool skip_bad,
                      char *err, size_t errlen);
 
-/*  Builds a store at path from every SYMBOL.csv in dir (written to a
-    temporary file and renamed into place).  A malformed CSV fails the
-    import with its reason, unless skip_bad, which leaves it out with a
-    warning on stderr.  Returns the number of symbols written, or -1 with
-    a reason. */
-long zs_store_import (const char *dir, const char *path, bool skip_bad,
-                      char *err, size_t errlen);
-
 #endif

@@ -6,6 +6,7 @@
     universes; synthetic determinism. */
 #include "zs_bars.h"
 #include "zs_cache.h"
+#include "zs_import.h"
 #include "zs_kernels.h"
 #include "zs_store.h"
 #include "zs_term.h"

@@ -1,6 +1,8 @@
 /*  zs_mem.c - see zs_mem.h. */
 #include "zs_mem.h"
 
+#include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,4 +72,12 @@ size_t zs_mem_cache_default (int share)
     size_t each = limit / 2 / (size_t) (share > 0 ? share : 1);
     size_t floor = (size_t) 256 << 20;
     return each < floor ? floor : each;
+}
+
+void zs_mem_keep_freed (bool keep)
+{
+    /* keeping also fixes the mmap threshold at its default (128 KB) */
+    mallopt (M_TRIM_THRESHOLD, keep ? INT_MAX : 128 * 1024);
+    if (!keep)
+        malloc_trim (0);
 }

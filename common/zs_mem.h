@@ -5,6 +5,7 @@
 #ifndef ZS_MEM_H
 #define ZS_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*  Bytes of memory available to this process's control group: the lower
@@ -16,5 +17,11 @@ size_t zs_mem_limit (void);
     machine: half the memory limit divided among them, at least 256 MB
     (1 GB when the limit cannot be read). */
 size_t zs_mem_cache_default (int share);
+
+/*  keep: from now on glibc gives back to the kernel nothing freed (it
+    trims no heap), so that freed memory is used again without page
+    faults (a worker's default: see --prefault-mb).  !keep: glibc's
+    default trimming again, and what is free now given back. */
+void zs_mem_keep_freed (bool keep);
 
 #endif

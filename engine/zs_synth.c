@@ -206,7 +206,6 @@ typedef long long s_v4l __attribute__ ((vector_size (32)));
 typedef int32_t s_v4i __attribute__ ((vector_size (16)));
 typedef double s_v8d __attribute__ ((vector_size (64)));
 typedef long long s_v8l __attribute__ ((vector_size (64)));
-typedef int32_t s_v8i __attribute__ ((vector_size (32)));
 
 /*  Draw k of a bar for 8 lanes (32-bit lanes: one AVX2 register); lb is
     lo + base * GOLDEN (the bar's counter base: (base + k) * GOLDEN is
@@ -235,7 +234,7 @@ typedef int32_t s_v8i __attribute__ ((vector_size (32)));
     gaps (2% of bars).  Draws are counters, not a stream: one not hashed
     changes nothing else, and lanes that do not use a draw discard it.
     FULL 0 makes the closes alone: no wicks, spike or volume. */
-#define ZS_SYNTH_BLOCK(SFX, ISA, ATTR, VT, VL, VI, W, FULL)                \
+#define ZS_SYNTH_BLOCK(SFX, ISA, ATTR, VT, VL, W, FULL)                    \
     ATTR static void s_block_##SFX (const uint64_t key[8], size_t n,       \
                                     double *out[8][5], int m)              \
     {                                                                      \
@@ -475,12 +474,12 @@ AVX512 static inline s_v8d s_cvt_avx512 (s_v8u x, int g)
     return (s_v8d) _mm512_cvtepi32_pd ((__m256i) x);
 }
 
-ZS_SYNTH_BLOCK (sse2, sse2, , s_v2d, s_v2l, s_v2i, 2, 1)
-ZS_SYNTH_BLOCK (avx2, avx2, AVX2, s_v4d, s_v4l, s_v4i, 4, 1)
-ZS_SYNTH_BLOCK (avx512, avx512, AVX512, s_v8d, s_v8l, s_v8i, 8, 1)
-ZS_SYNTH_BLOCK (sse2_close, sse2, , s_v2d, s_v2l, s_v2i, 2, 0)
-ZS_SYNTH_BLOCK (avx2_close, avx2, AVX2, s_v4d, s_v4l, s_v4i, 4, 0)
-ZS_SYNTH_BLOCK (avx512_close, avx512, AVX512, s_v8d, s_v8l, s_v8i, 8, 0)
+ZS_SYNTH_BLOCK (sse2, sse2, , s_v2d, s_v2l, 2, 1)
+ZS_SYNTH_BLOCK (avx2, avx2, AVX2, s_v4d, s_v4l, 4, 1)
+ZS_SYNTH_BLOCK (avx512, avx512, AVX512, s_v8d, s_v8l, 8, 1)
+ZS_SYNTH_BLOCK (sse2_close, sse2, , s_v2d, s_v2l, 2, 0)
+ZS_SYNTH_BLOCK (avx2_close, avx2, AVX2, s_v4d, s_v4l, 4, 0)
+ZS_SYNTH_BLOCK (avx512_close, avx512, AVX512, s_v8d, s_v8l, 8, 0)
 
 /* ---------------------------------------------------------------------- */
 

@@ -5,12 +5,10 @@
     heap (a lane's arena: where the bars it makes are allocated), and is
     freed in one go: the pieces join into one free block at the top of
     that heap, which later allocations split.  With the trim threshold
-    out of reach (zs_prefault_keep) glibc never shrinks a heap, so the
+    out of reach (zs_mem_keep_freed) glibc never shrinks a heap, so the
     pages stay. */
 #include "zs_prefault.h"
 
-#include <limits.h>
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,12 +21,6 @@ struct zs_prefault_t {
     size_t done;     /* bytes touched                                   */
     bool over;
 };
-
-void zs_prefault_keep (void)
-{
-    /* also fixes the mmap threshold at its default: no dynamic raise */
-    mallopt (M_TRIM_THRESHOLD, INT_MAX);
-}
 
 zs_prefault_t *zs_prefault_new (size_t bytes)
 {

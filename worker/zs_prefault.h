@@ -8,7 +8,7 @@
     that memory in small steps (a step is about a millisecond: work that
     comes waits no longer), writes to it, and when it has its share, or
     when work comes, gives it back to its own thread's heap, which keeps
-    it (zs_prefault_keep): the bars the lane then makes land in pages
+    it (zs_mem_keep_freed): the bars the lane then makes land in pages
     that are already there.  The worker holds the memory from then on;
     its cache would have taken it at its first scan. */
 #ifndef ZS_PREFAULT_H
@@ -18,10 +18,6 @@
 #include <stddef.h>
 
 typedef struct zs_prefault_t zs_prefault_t;
-
-/*  Process-wide, before the lanes start: freed memory stays with the
-    process (glibc trims nothing back to the kernel). */
-void zs_prefault_keep (void);
 
 /*  A lane's share: bytes to touch ahead (0: nothing; NULL then). */
 zs_prefault_t *zs_prefault_new (size_t bytes);

@@ -1,7 +1,7 @@
 /*  zs_worker.c - the worker's main thread: hello, heartbeats, control
     (cancel, shutdown, broker heartbeat) and the lanes' lifetimes.  */
 #include "zs_worker.h"
-#include "zs_prefault.h"
+#include "zs_mem.h"
 #include "zs_kernels.h"
 #include "zs_bars.h"
 #include "zs_msg.h"
@@ -309,7 +309,7 @@ static int s_start_lanes (zs_worker_t *self)
     if (!self->threads || !self->args)
         return -1;
     if (self->shared.cfg.prefault_bytes)
-        zs_prefault_keep (); /* what the lanes touch ahead stays */
+        zs_mem_keep_freed (true); /* what the lanes touch ahead stays */
     /* lanes leave SIGINT/SIGTERM to the main thread */
     sigset_t block, old;
     sigemptyset (&block);

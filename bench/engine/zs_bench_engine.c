@@ -10,10 +10,9 @@
     Prints BENCH lines (see bench/run). */
 #include "zs_bars.h"
 #include "zs_kernels.h"
+#include "zs_mem.h"
 #include "zs_store.h"
 
-#include <limits.h>
-#include <malloc.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -202,12 +201,12 @@ int main (void)
        rounds alternated, the best of 3 each; then the same into a cold
        cache (fresh memory: the page faults show) */
     char *dates = zs_synth_dates (NBARS);
-    /* glibc keeps what is freed, as in a worker (zscan-worker's default:
-       worker/zs_prefault.c): otherwise dropping a block's 400 KB of whole
+    /* glibc keeps what is freed, as in a worker (zscan-worker's default,
+       with its --prefault-mb): otherwise dropping a block's 400 KB of whole
        bars gives the pages back and the next block faults them in again,
        which the worker does not (measured here: 121k against 149k whole
        bars a second) */
-    mallopt (M_TRIM_THRESHOLD, INT_MAX);
+    zs_mem_keep_freed (true);
     double gen = 0, gen_before = 0, gen_cache = 0, gen_close = 0;
     double gen_cache_close = 0;
     size_t bytes = 0, bytes_close = 0;
@@ -241,8 +240,7 @@ int main (void)
     free (dates);
     /* glibc's default again, and what it holds given back: the cold
        caches below start from fresh memory */
-    mallopt (M_TRIM_THRESHOLD, 128 * 1024);
-    malloc_trim (0);
+    zs_mem_keep_freed (false);
     /* into a cold cache: the close column alone (another source, its own
        fresh memory), then whole bars (kept for the scans below) */
     zs_source_t *src_close = zs_source_open ("synthetic:bars=1260", 0, err,

@@ -7,11 +7,11 @@
     contraction), so any worker on any machine, on any of the paths below,
     produces the same bars for a symbol.
 
-    Fast: a bar takes a fixed set of draws (used or not), so nothing
-    depends on the history of the stream, and 8 symbols are generated at
-    once, one per SIMD lane (GCC vector extensions compiled for SSE2, AVX2
-    and AVX-512F and picked at run time, as the indicator kernels are);
-    selects replace branches.  The scalar generator is the reference the
+    Fast: a bar has a fixed set of draws, each its own counter (one not
+    needed is not hashed, and nothing depends on the history of a
+    stream), and 8 symbols are generated at once, one per SIMD lane (GCC
+    vector extensions compiled for SSE2, AVX2 and AVX-512F and picked at
+    run time, as the indicator kernels are); selects replace branches.  The scalar generator is the reference the
     vector paths must match bit for bit (tests/engine checks it).
 
     Realism enough to exercise every scan: regimes of trend and volatility
@@ -227,206 +227,249 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
     own width: independent chains the CPU overlaps), the same operations
     as s_generate per lane, selects for its branches.
 
-    A bar's draws are hashed only when some lane uses them: the return's
-    and the gap test's always, a new regime's when a lane's regime ends
-    (every 15 to 142 bars), a flat stretch's when a lane may start one
-    (a symbol with flats that is not in one), the gap's size when a lane
-    gaps (2% of bars).  Draws are counters, not a stream: one not hashed
-    changes nothing else, and lanes that do not use a draw discard it.
-    FULL 0 makes the closes alone: no wicks, spike or volume. */
+    CHUNK bars at a time, in passes, so that no branch on a rare event
+    sits inside the vector work: a regime ends or a lane gaps somewhere
+    in 8 lanes at a quarter of all bars, and each such branch the CPU
+    guessed wrong threw away the work in flight (one pass with those
+    branches ran at half the speed of the same pass without them).
+    1a: what every bar needs, no branch: the gap test (draw 4), the
+        return's normal (draws 7, 8), a flat stretch's start (draw 3,
+        where a lane has them); the bars where a lane gaps, as bits.
+    1b: regimes, one lane at a time: the bar where a lane's next regime
+        starts is known when its last starts (15 to 142 bars on), so
+        only those bars are visited, for draws 0 to 2.
+    1c: each bar's drift and volatility, its return's factor 1 + r.
+    1d: at the bars where a lane gaps, its factor 1 + g (draws 5, 6).
+    2:  the closes' own chain, one bar after the other: two
+        multiplications, a select and a compare a bar.
+    3:  (whole bars) the wicks and volume (draws 9 to 11), which need
+        the closes but not each other.
+    Then the chunk's rows go out to each lane's columns, four (or two)
+    bars of a lane a store (s_put_*).  A draw no lane uses is not
+    hashed: draws are counters, not a stream, so that changes nothing
+    else.  FULL 0 makes the closes alone. */
+#define CHUNK 32
 #define ZS_SYNTH_BLOCK(SFX, ISA, ATTR, VT, VL, W, FULL)                    \
     ATTR static void s_block_##SFX (const uint64_t key[8], size_t n,       \
                                     double *out[8][5], int m)              \
     {                                                                      \
         enum { G = 8 / (W) };                                              \
         s_v8u lo, hi;                                                      \
-        VT drift[G], vol[G], regime_left[G], flat_left[G];                 \
+        VT drift[G], vol[G], flat_left[G];                                 \
         VT prev_close[G], base_vol[G], base_volume[G];                     \
         VL has_flats[G];                                                   \
+        size_t next_regime[8]; /* the bar where each lane's next starts */ \
+        double bv[8];                                                      \
         for (int q = 0; q < 8; q++) {                                      \
             s_character_t ch = s_character (key[q]);                       \
             lo[q] = (uint32_t) key[q];                                     \
             hi[q] = (uint32_t) (key[q] >> 32);                             \
             prev_close[q / (W)][q % (W)] = ch.price;                       \
-            base_vol[q / (W)][q % (W)] = ch.base_vol;                      \
+            base_vol[q / (W)][q % (W)] = bv[q] = ch.base_vol;              \
             base_volume[q / (W)][q % (W)] = ch.base_volume;                \
             has_flats[q / (W)][q % (W)] = ch.has_flats ? -1 : 0;           \
+            next_regime[q] = 0;                                            \
         }                                                                  \
         const VT zero = {0}, one = zero + 1.0;                             \
+        bool flats_here = false; /* a lane that has flat stretches */      \
         for (int g = 0; g < G; g++) {                                      \
             drift[g] = zero;                                               \
-            regime_left[g] = zero;                                         \
             flat_left[g] = zero;                                           \
             vol[g] = base_vol[g];                                          \
+            flats_here |= s_any_##ISA (has_flats[g]);                      \
         }                                                                  \
-        for (size_t i = 0; i < n; i++) {                                   \
-            s_v8u lb = lo + (uint32_t) (i + 1) * DRAWS * GOLDEN;           \
-            /* a new regime where one ends */                              \
-            VL sw[G];                                                      \
-            bool any = false;                                              \
+        /* a chunk's rows: bar j, lanes g * W .. g * W + W - 1.  sw and    \
+           gapf hold their resting value (no lane starts a regime, no      \
+           gap) but at the chunk's event bars, which put back */           \
+        VT gapf[CHUNK][G], retf[CHUNK][G], gr[CHUNK][G], vols[CHUNK][G];   \
+        VT cl[CHUNK][G], newd[CHUNK][G], newv[CHUNK][G];                   \
+        VL flatm[CHUNK][G], sw[CHUNK][G];                                  \
+        VT op[FULL ? CHUNK : 1][G], hg[FULL ? CHUNK : 1][G];               \
+        VT lw[FULL ? CHUNK : 1][G], vo[FULL ? CHUNK : 1][G];               \
+        for (int j = 0; j < CHUNK; j++)                                    \
             for (int g = 0; g < G; g++) {                                  \
-                sw[g] = regime_left[g] == zero;                            \
-                any |= s_any_##ISA (sw[g]);                                \
+                gapf[j][g] = one;                                          \
+                sw[j][g] = (VL) zero;                                      \
+                newd[j][g] = newv[j][g] = zero;                            \
             }                                                              \
-            if (any) {                                                     \
-                s_v8u d1 = s_hash_##ISA (lb, hi, 1);                       \
-                s_v8u d2 = s_hash_##ISA (lb, hi, 2);                       \
-                s_v8u ir = s_hash_##ISA (lb, hi, 0) >> 25, id = d1 >> 8;   \
-                s_v8u iva = d2 >> 16, ivb = d2 & 0xffffU;                  \
+        for (size_t c0 = 0; c0 < n; c0 += CHUNK) {                         \
+            size_t kn = n - c0 < CHUNK ? n - c0 : CHUNK;                   \
+            /* 1a. every bar's own draws, no branch: the gap test, the     \
+               return's normal and (where a lane has them) a flat          \
+               stretch's start; which bars have a lane that gaps, one      \
+               bit a bar */                                                \
+            uint32_t gapbits = 0, swbits = 0;                              \
+            for (size_t j = 0; j < kn; j++) {                              \
+                s_v8u lb = lo + (uint32_t) (c0 + j + 1) * DRAWS * GOLDEN;  \
+                s_v8u igap = s_hash_##ISA (lb, hi, 4) >> 16;               \
+                s_v8u d7 = s_hash_##ISA (lb, hi, 7);                       \
+                s_v8u d8 = s_hash_##ISA (lb, hi, 8);                       \
+                s_v8u iret = (d7 >> 16) + (d7 & 0xffffU) + (d8 >> 16)      \
+                             + (d8 & 0xffffU);                             \
+                bool gap_any = false;                                      \
                 for (int g = 0; g < G; g++) {                              \
-                    regime_left[g] = SEL (VL, sw[g],                       \
-                                          15.0 + s_cvt_##ISA (ir, g),      \
-                                          regime_left[g]);                 \
-                    drift[g] = SEL (VL, sw[g],                             \
-                                    (s_cvt_##ISA (id, g)                   \
-                                         * (1.0 / 16777216.0)              \
-                                     - 0.48)                               \
-                                        * 0.004,                           \
-                                    drift[g]);                             \
-                    vol[g] = SEL (                                         \
-                        VL, sw[g],                                         \
-                        base_vol[g]                                        \
-                            * (0.5                                         \
-                               + 2.0                                       \
-                                     * ((s_cvt_##ISA (iva, g)              \
-                                         * (1.0 / 65536.0))                \
-                                        * (s_cvt_##ISA (ivb, g)            \
-                                           * (1.0 / 65536.0)))),           \
-                        vol[g]);                                           \
+                    gap_any |= s_any_##ISA (s_cvt_##ISA (igap, g)          \
+                                                * (1.0 / 65536.0)          \
+                                            < 0.02);                       \
+                    gr[j][g] = (s_cvt_##ISA (iret, g) * (1.0 / 65536.0) - 2.0) \
+                               * 1.7320508075688772;                       \
+                }                                                          \
+                gapbits |= (uint32_t) gap_any << j;                        \
+                if (flats_here) {                                          \
+                    s_v8u d3 = s_hash_##ISA (lb, hi, 3);                   \
+                    s_v8u ifl = d3 >> 16, ilen = ((d3 & 0xffffU) * 11U) >> 16; \
+                    for (int g = 0; g < G; g++) {                          \
+                        VL start = has_flats[g] & (flat_left[g] == zero)   \
+                                   & (s_cvt_##ISA (ifl, g) * (1.0 / 65536.0) \
+                                      < 0.01);                             \
+                        VT fl = SEL (VL, start, 5.0 + s_cvt_##ISA (ilen, g), \
+                                     flat_left[g]);                        \
+                        VL flat = fl > zero;                               \
+                        flat_left[g] = SEL (VL, flat, fl - 1.0, fl);       \
+                        flatm[j][g] = flat;                                \
+                    }                                                      \
                 }                                                          \
             }                                                              \
-            /* a flat stretch may start where a lane has them, not in one */ \
-            VL may[G];                                                     \
-            any = false;                                                   \
-            for (int g = 0; g < G; g++) {                                  \
-                regime_left[g] = regime_left[g] - 1.0;                     \
-                may[g] = has_flats[g] & (flat_left[g] == zero);            \
-                any |= s_any_##ISA (may[g]);                               \
-            }                                                              \
-            if (any) {                                                     \
-                s_v8u d3 = s_hash_##ISA (lb, hi, 3);                       \
-                s_v8u ifl = d3 >> 16, ilen = ((d3 & 0xffffU) * 11U) >> 16; \
-                for (int g = 0; g < G; g++) {                              \
-                    VL start = may[g]                                      \
-                               & (s_cvt_##ISA (ifl, g) * (1.0 / 65536.0)   \
-                                  < 0.01);                                 \
-                    flat_left[g] = SEL (VL, start,                         \
-                                        5.0 + s_cvt_##ISA (ilen, g),       \
-                                        flat_left[g]);                     \
+            /* 1b. where a lane's regime ends (every 15 to 142 bars, known \
+               from its start), the next one's length, drift and           \
+               volatility: one lane at a time */                           \
+            for (int q = 0; q < 8; q++)                                    \
+                for (size_t s; (s = next_regime[q]) < c0 + kn;) {          \
+                    size_t j = s - c0;                                     \
+                    uint32_t base = (uint32_t) (s + 1) * DRAWS;            \
+                    uint32_t d0 = s_draw (lo[q], hi[q], base);             \
+                    uint32_t d1 = s_draw (lo[q], hi[q], base + 1);         \
+                    uint32_t d2 = s_draw (lo[q], hi[q], base + 2);         \
+                    next_regime[q] = s + 15 + (d0 >> 25);                  \
+                    sw[j][q / (W)][q % (W)] = -1;                          \
+                    newd[j][q / (W)][q % (W)] = (U24 (d1) - 0.48) * 0.004; \
+                    newv[j][q / (W)][q % (W)] =                            \
+                        bv[q] * (0.5 + 2.0 * (U16A (d2) * U16B (d2)));     \
+                    swbits |= 1U << j;                                     \
                 }                                                          \
-            }                                                              \
-            /* the gap's size where a lane gaps */                         \
-            s_v8u igap = s_hash_##ISA (lb, hi, 4) >> 16;                   \
-            VL gaps[G];                                                    \
-            VT gap[G];                                                     \
-            any = false;                                                   \
-            for (int g = 0; g < G; g++) {                                  \
-                gaps[g] = s_cvt_##ISA (igap, g) * (1.0 / 65536.0) < 0.02;  \
-                any |= s_any_##ISA (gaps[g]);                              \
-                gap[g] = zero;                                             \
-            }                                                              \
-            bool gapped = any;                                             \
-            if (gapped) {                                                  \
+            /* 1c. each bar's regime, its return's factor */               \
+            for (size_t j = 0; j < kn; j++)                                \
+                for (int g = 0; g < G; g++) {                              \
+                    drift[g] = SEL (VL, sw[j][g], newd[j][g], drift[g]);   \
+                    vol[g] = SEL (VL, sw[j][g], newv[j][g], vol[g]);       \
+                    vols[j][g] = vol[g];                                   \
+                    VT r = drift[g] + vol[g] * gr[j][g];                   \
+                    r = SEL (VL, r < -0.5, zero - 0.5, r);                 \
+                    retf[j][g] = 1.0 + r;                                  \
+                }                                                          \
+            for (uint32_t b = swbits; b; b &= b - 1)                       \
+                for (int g = 0; g < G; g++)                                \
+                    sw[__builtin_ctz (b)][g] = (VL) zero;                  \
+            /* 1d. the gap's factor where a lane gaps */                   \
+            for (uint32_t b = gapbits; b; b &= b - 1) {                    \
+                size_t j = (size_t) __builtin_ctz (b);                     \
+                s_v8u lb = lo + (uint32_t) (c0 + j + 1) * DRAWS * GOLDEN;  \
+                s_v8u igap = s_hash_##ISA (lb, hi, 4) >> 16;               \
                 s_v8u d5 = s_hash_##ISA (lb, hi, 5);                       \
                 s_v8u d6 = s_hash_##ISA (lb, hi, 6);                       \
                 s_v8u igg = (d5 >> 16) + (d5 & 0xffffU) + (d6 >> 16)       \
                             + (d6 & 0xffffU);                              \
                 for (int g = 0; g < G; g++)                                \
-                    gap[g] = SEL (VL, gaps[g],                             \
-                                  ((s_cvt_##ISA (igg, g) * (1.0 / 65536.0) \
-                                    - 2.0)                                 \
-                                   * 1.7320508075688772)                   \
-                                      * vol[g] * 3.0,                      \
-                                  zero);                                   \
+                    gapf[j][g] = 1.0                                       \
+                                 + SEL (VL,                                \
+                                        s_cvt_##ISA (igap, g)              \
+                                                * (1.0 / 65536.0)          \
+                                            < 0.02,                        \
+                                        ((s_cvt_##ISA (igg, g)             \
+                                              * (1.0 / 65536.0)            \
+                                          - 2.0)                           \
+                                         * 1.7320508075688772)             \
+                                            * vols[j][g] * 3.0,            \
+                                        zero);                             \
             }                                                              \
-            s_v8u d7 = s_hash_##ISA (lb, hi, 7);                           \
-            s_v8u d8 = s_hash_##ISA (lb, hi, 8);                           \
-            s_v8u iret = (d7 >> 16) + (d7 & 0xffffU) + (d8 >> 16)          \
-                         + (d8 & 0xffffU);                                 \
-            s_v8u d9 = {0}, d10 = {0}, ivolume = {0};                      \
-            if (FULL) {                                                    \
-                d9 = s_hash_##ISA (lb, hi, 9);                             \
-                d10 = s_hash_##ISA (lb, hi, 10);                           \
-                ivolume = s_hash_##ISA (lb, hi, 11) >> 8;                  \
-            }                                                              \
-            for (int g = 0; g < G; g++) {                                  \
-                VL flat = flat_left[g] > zero;                             \
-                flat_left[g] = SEL (VL, flat, flat_left[g] - 1.0,          \
-                                    flat_left[g]);                         \
-                VT v_ = vol[g];                                            \
-                VT pc = prev_close[g];                                     \
-                /* no lane gaps, none is flat, none halves: those steps  \
-                   would give back what they take (x * 1.0, a select of  \
-                   nothing), so the close's chain from bar to bar is one \
-                   multiplication most days */                           \
-                VT open = pc;                                              \
-                if (gapped)                                                \
-                    open = pc * (1.0 + gap[g]);                            \
-                VT r = drift[g]                                            \
-                       + v_                                                \
-                             * ((s_cvt_##ISA (iret, g) * (1.0 / 65536.0)   \
-                                 - 2.0)                                    \
-                                * 1.7320508075688772);                     \
-                r = SEL (VL, r < -0.5, zero - 0.5, r);                     \
-                VT close = open * (1.0 + r);                               \
-                bool flats = s_any_##ISA (flat);                           \
-                if (!(FULL)) {                                             \
-                    if (flats)                                             \
-                        close = SEL (VL, flat, pc, close);                 \
-                    VL halves = close < 0.5;                               \
-                    if (s_any_##ISA (halves))                              \
-                        close = close * SEL (VL, halves, one + 1.0, one);  \
-                    for (int w = 0; w < (W); w++)                          \
-                        if (g * (W) + w < m)                               \
-                            out[g * (W) + w][3][i] = close[w];             \
-                    prev_close[g] = close;                                 \
-                    continue;                                              \
+            /* 2. the closes, bar after bar: the open is the last close    \
+               times 1 + its gap (exactly the last close where it does not \
+               gap), the close the open times 1 + its return, or the last  \
+               close where flat; doubled where under 0.5 */                \
+            VT pc[G];                                                      \
+            for (int g = 0; g < G; g++)                                    \
+                pc[g] = prev_close[g];                                     \
+            for (size_t j = 0; j < kn; j++) {                              \
+                VL halves[G];                                              \
+                bool any = false;                                          \
+                for (int g = 0; g < G; g++) {                              \
+                    VT close = pc[g] * gapf[j][g] * retf[j][g];            \
+                    if (flats_here)                                        \
+                        close = SEL (VL, flatm[j][g], pc[g], close);       \
+                    halves[g] = close < 0.5;                               \
+                    any |= s_any_##ISA (halves[g]);                        \
+                    pc[g] = close;                                         \
                 }                                                          \
-                VT up = SEL (VL, open > close, open, close);               \
-                VT dn = SEL (VL, open < close, open, close);               \
-                VT high = up * (1.0 + v_ * 0.6 * (s_cvt_##ISA (d9 >> 16, g) \
-                                                  * (1.0 / 65536.0)));     \
-                VT low = dn * (1.0 - v_ * 0.6 * (s_cvt_##ISA (d9 & 0xffffU, \
-                                                              g)           \
+                for (int g = 0; any && g < G; g++)                         \
+                    pc[g] = pc[g] * SEL (VL, halves[g], one + 1.0, one);   \
+                for (int g = 0; g < G; g++)                                \
+                    cl[j][g] = pc[g];                                      \
+            }                                                              \
+            /* 3. the wicks and volume (whole bars) */                     \
+            for (size_t j = 0; (FULL) && j < kn; j++) {                    \
+                s_v8u lb = lo + (uint32_t) (c0 + j + 1) * DRAWS * GOLDEN;  \
+                s_v8u d9 = s_hash_##ISA (lb, hi, 9);                       \
+                s_v8u d10 = s_hash_##ISA (lb, hi, 10);                     \
+                s_v8u ivolume = s_hash_##ISA (lb, hi, 11) >> 8;            \
+                for (int g = 0; g < G; g++) {                              \
+                    VT p = j ? cl[j - 1][g] : prev_close[g];               \
+                    VT v_ = vols[j][g];                                    \
+                    VT open = p * gapf[j][g];                              \
+                    VT close = open * retf[j][g];                          \
+                    VT up = SEL (VL, open > close, open, close);           \
+                    VT dn = SEL (VL, open < close, open, close);           \
+                    VT high = up * (1.0 + v_ * 0.6                         \
+                                              * (s_cvt_##ISA (d9 >> 16, g) \
                                                  * (1.0 / 65536.0)));      \
-                low = SEL (VL, low <= zero, dn * 0.5, low);                \
-                VT spike = SEL (                                           \
-                    VL, s_cvt_##ISA (d10 >> 16, g) * (1.0 / 65536.0) < 0.02, \
-                    3.0 + 5.0 * (s_cvt_##ISA (d10 & 0xffffU, g)            \
-                                 * (1.0 / 65536.0)),                       \
-                    one);                                                  \
-                VT ex = v_ - base_vol[g];                                  \
-                ex = SEL (VL, ex > zero, ex, zero);                        \
-                VT uv = s_cvt_##ISA (ivolume, g) * (1.0 / 16777216.0);     \
-                VT volume = base_volume[g] * (0.6 + 0.8 * uv)              \
-                            * (1.0 + 20.0 * ex) * spike;                   \
-                if (flats) {                                               \
-                    open = SEL (VL, flat, pc, open);                       \
-                    close = SEL (VL, flat, pc, close);                     \
-                    high = SEL (VL, flat, pc, high);                       \
-                    low = SEL (VL, flat, pc, low);                         \
-                    volume = SEL (VL, flat, base_volume[g] * 0.05 * uv,    \
-                                  volume);                                 \
-                }                                                          \
-                VL halves = close < 0.5;                                   \
-                if (s_any_##ISA (halves)) {                                \
-                    VT k2 = SEL (VL, halves, one + 1.0, one);              \
-                    open = open * k2, close = close * k2,                  \
-                    high = high * k2, low = low * k2;                      \
-                }                                                          \
-                VT t = (volume + TWO52) - TWO52;                           \
-                t = SEL (VL, t > volume, t - 1.0, t);                      \
-                for (int w = 0; w < (W); w++) {                            \
-                    int q = g * (W) + w;                                   \
-                    if (q < m) {                                           \
-                        out[q][0][i] = open[w];                            \
-                        out[q][1][i] = high[w];                            \
-                        out[q][2][i] = low[w];                             \
-                        out[q][3][i] = close[w];                           \
-                        out[q][4][i] = t[w];                               \
+                    VT low = dn * (1.0 - v_ * 0.6                          \
+                                             * (s_cvt_##ISA (d9 & 0xffffU, g) \
+                                                * (1.0 / 65536.0)));       \
+                    low = SEL (VL, low <= zero, dn * 0.5, low);            \
+                    VT spike = SEL (VL,                                    \
+                                    s_cvt_##ISA (d10 >> 16, g)             \
+                                            * (1.0 / 65536.0)              \
+                                        < 0.02,                            \
+                                    3.0                                    \
+                                        + 5.0                              \
+                                              * (s_cvt_##ISA (d10 & 0xffffU, g) \
+                                                 * (1.0 / 65536.0)),       \
+                                    one);                                  \
+                    VT ex = v_ - base_vol[g];                              \
+                    ex = SEL (VL, ex > zero, ex, zero);                    \
+                    VT uv = s_cvt_##ISA (ivolume, g) * (1.0 / 16777216.0); \
+                    VT volume = base_volume[g] * (0.6 + 0.8 * uv)          \
+                                * (1.0 + 20.0 * ex) * spike;               \
+                    if (flats_here) {                                      \
+                        VL flat = flatm[j][g];                             \
+                        open = SEL (VL, flat, p, open);                    \
+                        close = SEL (VL, flat, p, close);                  \
+                        high = SEL (VL, flat, p, high);                    \
+                        low = SEL (VL, flat, p, low);                      \
+                        volume = SEL (VL, flat, base_volume[g] * 0.05 * uv, \
+                                      volume);                             \
                     }                                                      \
+                    VL halves = close < 0.5;                               \
+                    if (s_any_##ISA (halves)) {                            \
+                        VT k2 = SEL (VL, halves, one + 1.0, one);          \
+                        open = open * k2, high = high * k2, low = low * k2; \
+                    }                                                      \
+                    op[FULL ? j : 0][g] = open;                            \
+                    hg[FULL ? j : 0][g] = high;                            \
+                    lw[FULL ? j : 0][g] = low;                             \
+                    vo[FULL ? j : 0][g] = s_trunc_##ISA (volume);          \
                 }                                                          \
-                prev_close[g] = close;                                     \
+            }                                                              \
+            for (uint32_t b = gapbits; b; b &= b - 1)                      \
+                for (int g = 0; g < G; g++)                                \
+                    gapf[__builtin_ctz (b)][g] = one;                      \
+            for (int g = 0; g < G; g++)                                    \
+                prev_close[g] = pc[g];                                     \
+            s_put_##ISA ((const double *) cl, out, 3, c0, kn, m);          \
+            if (FULL) {                                                    \
+                s_put_##ISA ((const double *) op, out, 0, c0, kn, m);      \
+                s_put_##ISA ((const double *) hg, out, 1, c0, kn, m);      \
+                s_put_##ISA ((const double *) lw, out, 2, c0, kn, m);      \
+                s_put_##ISA ((const double *) vo, out, 4, c0, kn, m);      \
             }                                                              \
         }                                                                  \
     }
@@ -472,6 +515,82 @@ AVX512 static inline s_v8d s_cvt_avx512 (s_v8u x, int g)
 {
     (void) g;
     return (s_v8d) _mm512_cvtepi32_pd ((__m256i) x);
+}
+
+/*  A chunk's rows (bar j: lanes 0..7, 8 doubles) out to lane q's column
+    f from bar c0, for the m lanes kept: 2 or 4 bars of a lane a store
+    (a 2x2 or 4x4 transpose of the rows), the last few one by one. */
+static inline void s_put_tail (const double *buf, double *out[8][5], int f,
+                               size_t c0, size_t j, size_t kn, int m)
+{
+    for (int q = 0; q < m; q++)
+        for (size_t k = j; k < kn; k++)
+            out[q][f][c0 + k] = buf[k * 8 + (size_t) q];
+}
+static inline void s_put_sse2 (const double *buf, double *out[8][5], int f,
+                               size_t c0, size_t kn, int m)
+{
+    size_t j = 0;
+    for (; j + 2 <= kn; j += 2)
+        for (int q = 0; q < m; q += 2) {
+            __m128d r0 = _mm_loadu_pd (buf + j * 8 + q);
+            __m128d r1 = _mm_loadu_pd (buf + (j + 1) * 8 + q);
+            _mm_storeu_pd (out[q][f] + c0 + j, _mm_unpacklo_pd (r0, r1));
+            if (q + 1 < m)
+                _mm_storeu_pd (out[q + 1][f] + c0 + j,
+                               _mm_unpackhi_pd (r0, r1));
+        }
+    s_put_tail (buf, out, f, c0, j, kn, m);
+}
+AVX2 static inline void s_put_avx2 (const double *buf, double *out[8][5],
+                                    int f, size_t c0, size_t kn, int m)
+{
+    size_t j = 0;
+    for (; j + 4 <= kn; j += 4)
+        for (int q = 0; q < m; q += 4) {
+            const double *b = buf + j * 8 + q;
+            __m256d r0 = _mm256_loadu_pd (b), r1 = _mm256_loadu_pd (b + 8);
+            __m256d r2 = _mm256_loadu_pd (b + 16);
+            __m256d r3 = _mm256_loadu_pd (b + 24);
+            __m256d t0 = _mm256_unpacklo_pd (r0, r1);
+            __m256d t1 = _mm256_unpackhi_pd (r0, r1);
+            __m256d t2 = _mm256_unpacklo_pd (r2, r3);
+            __m256d t3 = _mm256_unpackhi_pd (r2, r3);
+            __m256d c[4] = {_mm256_permute2f128_pd (t0, t2, 0x20),
+                            _mm256_permute2f128_pd (t1, t3, 0x20),
+                            _mm256_permute2f128_pd (t0, t2, 0x31),
+                            _mm256_permute2f128_pd (t1, t3, 0x31)};
+            for (int k = 0; k < 4 && q + k < m; k++)
+                _mm256_storeu_pd (out[q + k][f] + c0 + j, c[k]);
+        }
+    s_put_tail (buf, out, f, c0, j, kn, m);
+}
+AVX512 static inline void s_put_avx512 (const double *buf,
+                                        double *out[8][5], int f, size_t c0,
+                                        size_t kn, int m)
+{
+    s_put_avx2 (buf, out, f, c0, kn, m);
+}
+
+/*  A volume's whole part (0 <= v < 2^52, as volumes are): SSE2 by
+    adding and taking away 2^52 (rounds to nearest) and stepping down
+    where that rounded up, as the reference does; AVX2 and AVX-512 round
+    toward zero in one instruction, the same value. */
+static inline s_v2d s_trunc_sse2 (s_v2d v)
+{
+    s_v2d t = (v + TWO52) - TWO52;
+    return SEL (s_v2l, t > v, t - 1.0, t);
+}
+AVX2 static inline s_v4d s_trunc_avx2 (s_v4d v)
+{
+    return (s_v4d) _mm256_round_pd ((__m256d) v,
+                                    _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+}
+AVX512 static inline s_v8d s_trunc_avx512 (s_v8d v)
+{
+    return (s_v8d) _mm512_roundscale_pd ((__m512d) v,
+                                         _MM_FROUND_TO_ZERO
+                                             | _MM_FROUND_NO_EXC);
 }
 
 ZS_SYNTH_BLOCK (sse2, sse2, , s_v2d, s_v2l, 2, 1)

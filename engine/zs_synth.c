@@ -408,6 +408,7 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
                 s_v8u d9 = s_hash_##ISA (lb, hi, 9);                       \
                 s_v8u d10 = s_hash_##ISA (lb, hi, 10);                     \
                 s_v8u ivolume = s_hash_##ISA (lb, hi, 11) >> 8;            \
+                s_v8i spiked = (s_v8i) (d10 >> 16) < 1311; /* < 0.02 */    \
                 for (int g = 0; g < G; g++) {                              \
                     VT p = j ? cl[j - 1][g] : prev_close[g];               \
                     VT v_ = vols[j][g];                                    \
@@ -422,10 +423,7 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
                                              * (s_cvt_##ISA (d9 & 0xffffU, g) \
                                                 * (1.0 / 65536.0)));       \
                     low = SEL (VL, low <= zero, dn * 0.5, low);            \
-                    VT spike = SEL (VL,                                    \
-                                    s_cvt_##ISA (d10 >> 16, g)             \
-                                            * (1.0 / 65536.0)              \
-                                        < 0.02,                            \
+                    VT spike = SEL (VL, s_wide_##ISA (spiked, g),          \
                                     3.0                                    \
                                         + 5.0                              \
                                               * (s_cvt_##ISA (d10 & 0xffffU, g) \
@@ -509,6 +507,24 @@ AVX2 static inline bool s_some_avx2 (s_v8i m)
 AVX512 static inline bool s_some_avx512 (s_v8i m)
 {
     return _mm256_movemask_ps ((__m256) m) != 0;
+}
+/* Lanes g * W .. of such a comparison, widened to a mask of W doubles. */
+static inline s_v2l s_wide_sse2 (s_v8i m, int g)
+{
+    s_v2i y;
+    memcpy (&y, (const char *) &m + g * sizeof y, sizeof y);
+    return __builtin_convertvector (y, s_v2l);
+}
+AVX2 static inline s_v4l s_wide_avx2 (s_v8i m, int g)
+{
+    s_v4i y;
+    memcpy (&y, (const char *) &m + g * sizeof y, sizeof y);
+    return __builtin_convertvector (y, s_v4l);
+}
+AVX512 static inline s_v8l s_wide_avx512 (s_v8i m, int g)
+{
+    (void) g;
+    return (s_v8l) _mm512_cvtepi32_epi64 ((__m256i) m);
 }
 AVX2 static inline bool s_any_avx2 (s_v4l m)
 {

@@ -307,11 +307,15 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
                 s_v8u d8 = s_hash_##ISA (lb, hi, 8);                       \
                 s_v8u iret = (d7 >> 16) + (d7 & 0xffffU) + (d8 >> 16)      \
                              + (d8 & 0xffffU);                             \
-                /* igap / 65536 < 0.02 exactly when igap <= 1310 */        \
-                gapbits |= (uint32_t) s_some_##ISA ((s_v8i) igap < 1311) << j; \
-                for (int g = 0; g < G; g++)                                \
+                bool gap_any = false;                                      \
+                for (int g = 0; g < G; g++) {                              \
+                    gap_any |= s_any_##ISA (s_cvt_##ISA (igap, g)          \
+                                                * (1.0 / 65536.0)          \
+                                            < 0.02);                       \
                     gr[j][g] = (s_cvt_##ISA (iret, g) * (1.0 / 65536.0) - 2.0) \
                                * 1.7320508075688772;                       \
+                }                                                          \
+                gapbits |= (uint32_t) gap_any << j;                        \
                 if (flats_here) {                                          \
                     s_v8u d3 = s_hash_##ISA (lb, hi, 3);                   \
                     s_v8u ifl = d3 >> 16, ilen = ((d3 & 0xffffU) * 11U) >> 16; \
@@ -491,22 +495,6 @@ static inline s_v2d s_cvt_sse2 (s_v8u x, int g)
     s_v2i y;
     memcpy (&y, (const char *) &x + g * sizeof y, sizeof y);
     return __builtin_convertvector (y, s_v2d);
-}
-/* Whether any of 8 32-bit lanes of a comparison is set. */
-static inline bool s_some_sse2 (s_v8i m)
-{
-    __m128i a, b;
-    memcpy (&a, &m, sizeof a);
-    memcpy (&b, (const char *) &m + sizeof a, sizeof b);
-    return _mm_movemask_epi8 (_mm_or_si128 (a, b)) != 0;
-}
-AVX2 static inline bool s_some_avx2 (s_v8i m)
-{
-    return _mm256_movemask_ps ((__m256) m) != 0;
-}
-AVX512 static inline bool s_some_avx512 (s_v8i m)
-{
-    return _mm256_movemask_ps ((__m256) m) != 0;
 }
 /* Lanes g * W .. of such a comparison, widened to a mask of W doubles. */
 static inline s_v2l s_wide_sse2 (s_v8i m, int g)

@@ -407,19 +407,26 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
                     cl[j][g] = pc[g];                                      \
             }                                                              \
             /* 3. the wicks and volume (whole bars) */                     \
+            /* each bar's draws hashed a bar ahead, so that their chains   \
+               overlap the last bar's arithmetic */                        \
+            s_v8u lb3 = lo + (uint32_t) (c0 + 1) * DRAWS * GOLDEN;         \
+            s_v8u h9 = s_hash_##ISA (lb3, hi, 9);                          \
+            s_v8u h10 = s_hash_##ISA (lb3, hi, 10);                        \
+            s_v8u h11 = s_hash_##ISA (lb3, hi, 11);                        \
             for (size_t j = 0; (FULL) && j < kn; j++) {                    \
-                s_v8u lb = lo + (uint32_t) (c0 + j + 1) * DRAWS * GOLDEN;  \
-                s_v8u d9 = s_hash_##ISA (lb, hi, 9);                       \
-                s_v8u d10 = s_hash_##ISA (lb, hi, 10);                     \
-                s_v8u ivolume = s_hash_##ISA (lb, hi, 11) >> 8;            \
+                s_v8u d9 = h9, d10 = h10, ivolume = h11 >> 8;              \
+                lb3 += DRAWS * GOLDEN;                                     \
+                h9 = s_hash_##ISA (lb3, hi, 9);                            \
+                h10 = s_hash_##ISA (lb3, hi, 10);                          \
+                h11 = s_hash_##ISA (lb3, hi, 11);                          \
                 s_v8i spiked = (s_v8i) (d10 >> 16) < 1311; /* < 0.02 */    \
                 for (int g = 0; g < G; g++) {                              \
                     VT p = j ? cl[j - 1][g] : prev_close[g];               \
                     VT v_ = vols[j][g];                                    \
                     VT open = p * gapf[j][g];                              \
                     VT close = open * retf[j][g];                          \
-                    VT up = SEL (VL, open > close, open, close);           \
-                    VT dn = SEL (VL, open < close, open, close);           \
+                    VT up = s_max_##ISA (open, close);                     \
+                    VT dn = s_min_##ISA (open, close);                     \
                     VT high = up * (1.0 + v_ * 0.6                         \
                                               * (s_cvt_##ISA (d9 >> 16, g) \
                                                  * (1.0 / 65536.0)));      \
@@ -434,7 +441,7 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
                                                  * (1.0 / 65536.0)),       \
                                     one);                                  \
                     VT ex = v_ - base_vol[g];                              \
-                    ex = SEL (VL, ex > zero, ex, zero);                    \
+                    ex = s_max_##ISA (ex, zero);                           \
                     VT uv = s_cvt_##ISA (ivolume, g) * (1.0 / 16777216.0); \
                     VT volume = base_volume[g] * (0.6 + 0.8 * uv)          \
                                 * (1.0 + 20.0 * ex) * spike;               \
@@ -513,6 +520,33 @@ AVX512 static inline s_v8l s_wide_avx512 (s_v8i m, int g)
 {
     (void) g;
     return (s_v8l) _mm512_cvtepi32_epi64 ((__m256i) m);
+}
+/*  a > b ? a : b and a < b ? a : b, as the reference selects: the
+    instructions give their second operand unless the first is greater
+    (smaller), equal and unordered alike. */
+static inline s_v2d s_max_sse2 (s_v2d a, s_v2d b)
+{
+    return (s_v2d) _mm_max_pd ((__m128d) a, (__m128d) b);
+}
+static inline s_v2d s_min_sse2 (s_v2d a, s_v2d b)
+{
+    return (s_v2d) _mm_min_pd ((__m128d) a, (__m128d) b);
+}
+AVX2 static inline s_v4d s_max_avx2 (s_v4d a, s_v4d b)
+{
+    return (s_v4d) _mm256_max_pd ((__m256d) a, (__m256d) b);
+}
+AVX2 static inline s_v4d s_min_avx2 (s_v4d a, s_v4d b)
+{
+    return (s_v4d) _mm256_min_pd ((__m256d) a, (__m256d) b);
+}
+AVX512 static inline s_v8d s_max_avx512 (s_v8d a, s_v8d b)
+{
+    return (s_v8d) _mm512_max_pd ((__m512d) a, (__m512d) b);
+}
+AVX512 static inline s_v8d s_min_avx512 (s_v8d a, s_v8d b)
+{
+    return (s_v8d) _mm512_min_pd ((__m512d) a, (__m512d) b);
 }
 AVX2 static inline bool s_any_avx2 (s_v4l m)
 {

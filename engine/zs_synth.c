@@ -233,18 +233,18 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
     in 8 lanes at a quarter of all bars, and each such branch the CPU
     guessed wrong threw away the work in flight (one pass with those
     branches ran at half the speed of the same pass without them).
-    1a: what every bar needs, no branch: the gap test (draw 4), the
-        return's normal (draws 7, 8), a flat stretch's start (draw 3,
-        where a lane has them); the bars where a lane gaps, as bits.
-    1b: regimes, one lane at a time: the bar where a lane's next regime
+    1a: regimes, one lane at a time: the bar where a lane's next regime
         starts is known when its last starts (15 to 142 bars on), so
         only those bars are visited, for draws 0 to 2.
-    1c: each bar's drift and volatility, its return's factor 1 + r.
-    1d: at the bars where a lane gaps, its factor 1 + g (draws 5, 6).
+    1b: what every bar needs, no branch: the gap test (draw 4); the
+        drift and volatility, the return (draws 7, 8) and its factor
+        1 + r; a flat stretch's start (draw 3, where a lane has them);
+        the bars where a lane gaps, as bits.
+    1c: at the bars where a lane gaps, its factor 1 + g (draws 5, 6).
     2:  the closes' own chain, one bar after the other: two
         multiplications, a select and a compare a bar.
-    3:  (whole bars) the wicks and volume (draws 9 to 11), which need
-        the closes but not each other.
+    3:  (whole bars) the wicks and volume (draws 9 to 11, hashed a bar
+        ahead), which need the closes but not each other.
     Then the chunk's rows go out to each lane's columns, four (or two)
     bars of a lane a store (s_put_*).  A draw no lane uses is not
     hashed: draws are counters, not a stream, so that changes nothing
@@ -282,7 +282,7 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
         /* a chunk's rows: bar j, lanes g * W .. g * W + W - 1.  sw and    \
            gapf hold their resting value (no lane starts a regime, no      \
            gap) but at the chunk's event bars, which put back */           \
-        VT gapf[CHUNK][G], retf[CHUNK][G], gr[CHUNK][G], vols[CHUNK][G];   \
+        VT gapf[CHUNK][G], retf[CHUNK][G], vols[CHUNK][G];                 \
         VT cl[CHUNK][G], newd[CHUNK][G], newv[CHUNK][G];                   \
         VL flatm[CHUNK][G], sw[CHUNK][G];                                  \
         VT op[FULL ? CHUNK : 1][G], hg[FULL ? CHUNK : 1][G];               \
@@ -295,11 +295,29 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
             }                                                              \
         for (size_t c0 = 0; c0 < n; c0 += CHUNK) {                         \
             size_t kn = n - c0 < CHUNK ? n - c0 : CHUNK;                   \
-            /* 1a. every bar's own draws, no branch: the gap test, the     \
-               return's normal and (where a lane has them) a flat          \
-               stretch's start; which bars have a lane that gaps, one      \
-               bit a bar */                                                \
             uint32_t gapbits = 0, swbits = 0;                              \
+            /* 1a. where a lane's regime ends (every 15 to 142 bars, known \
+               from its start), the next one's length, drift and           \
+               volatility: one lane at a time */                           \
+            for (int q = 0; q < 8; q++)                                    \
+                for (size_t s; (s = next_regime[q]) < c0 + kn;) {          \
+                    size_t j = s - c0;                                     \
+                    uint32_t base = (uint32_t) (s + 1) * DRAWS;            \
+                    uint32_t d0 = s_draw (lo[q], hi[q], base);             \
+                    uint32_t d1 = s_draw (lo[q], hi[q], base + 1);         \
+                    uint32_t d2 = s_draw (lo[q], hi[q], base + 2);         \
+                    next_regime[q] = s + 15 + (d0 >> 25);                  \
+                    sw[j][q / (W)][q % (W)] = -1;                          \
+                    newd[j][q / (W)][q % (W)] = (U24 (d1) - 0.48) * 0.004; \
+                    newv[j][q / (W)][q % (W)] =                            \
+                        bv[q] * (0.5 + 2.0 * (U16A (d2) * U16B (d2)));     \
+                    swbits |= 1U << j;                                     \
+                }                                                          \
+            /* 1b. every bar's own draws, no branch: the gap test, the     \
+               drift and volatility (the new regime's where one starts),   \
+               the return and its factor, a flat stretch's start (where a  \
+               lane has them); which bars have a lane that gaps, one bit   \
+               a bar */                                                    \
             for (size_t j = 0; j < kn; j++) {                              \
                 s_v8u lb = lo + (uint32_t) (c0 + j + 1) * DRAWS * GOLDEN;  \
                 s_v8u igap = s_hash_##ISA (lb, hi, 4) >> 16;               \
@@ -312,8 +330,16 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
                     gap_any |= s_any_##ISA (s_cvt_##ISA (igap, g)          \
                                                 * (1.0 / 65536.0)          \
                                             < 0.02);                       \
-                    gr[j][g] = (s_cvt_##ISA (iret, g) * (1.0 / 65536.0) - 2.0) \
-                               * 1.7320508075688772;                       \
+                    drift[g] = SEL (VL, sw[j][g], newd[j][g], drift[g]);   \
+                    vol[g] = SEL (VL, sw[j][g], newv[j][g], vol[g]);       \
+                    vols[j][g] = vol[g];                                   \
+                    VT r = drift[g]                                        \
+                           + vol[g]                                        \
+                                 * ((s_cvt_##ISA (iret, g) * (1.0 / 65536.0) \
+                                     - 2.0)                                \
+                                    * 1.7320508075688772);                 \
+                    r = SEL (VL, r < -0.5, zero - 0.5, r);                 \
+                    retf[j][g] = 1.0 + r;                                  \
                 }                                                          \
                 gapbits |= (uint32_t) gap_any << j;                        \
                 if (flats_here) {                                          \
@@ -331,37 +357,10 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
                     }                                                      \
                 }                                                          \
             }                                                              \
-            /* 1b. where a lane's regime ends (every 15 to 142 bars, known \
-               from its start), the next one's length, drift and           \
-               volatility: one lane at a time */                           \
-            for (int q = 0; q < 8; q++)                                    \
-                for (size_t s; (s = next_regime[q]) < c0 + kn;) {          \
-                    size_t j = s - c0;                                     \
-                    uint32_t base = (uint32_t) (s + 1) * DRAWS;            \
-                    uint32_t d0 = s_draw (lo[q], hi[q], base);             \
-                    uint32_t d1 = s_draw (lo[q], hi[q], base + 1);         \
-                    uint32_t d2 = s_draw (lo[q], hi[q], base + 2);         \
-                    next_regime[q] = s + 15 + (d0 >> 25);                  \
-                    sw[j][q / (W)][q % (W)] = -1;                          \
-                    newd[j][q / (W)][q % (W)] = (U24 (d1) - 0.48) * 0.004; \
-                    newv[j][q / (W)][q % (W)] =                            \
-                        bv[q] * (0.5 + 2.0 * (U16A (d2) * U16B (d2)));     \
-                    swbits |= 1U << j;                                     \
-                }                                                          \
-            /* 1c. each bar's regime, its return's factor */               \
-            for (size_t j = 0; j < kn; j++)                                \
-                for (int g = 0; g < G; g++) {                              \
-                    drift[g] = SEL (VL, sw[j][g], newd[j][g], drift[g]);   \
-                    vol[g] = SEL (VL, sw[j][g], newv[j][g], vol[g]);       \
-                    vols[j][g] = vol[g];                                   \
-                    VT r = drift[g] + vol[g] * gr[j][g];                   \
-                    r = SEL (VL, r < -0.5, zero - 0.5, r);                 \
-                    retf[j][g] = 1.0 + r;                                  \
-                }                                                          \
             for (uint32_t b = swbits; b; b &= b - 1)                       \
                 for (int g = 0; g < G; g++)                                \
                     sw[__builtin_ctz (b)][g] = (VL) zero;                  \
-            /* 1d. the gap's factor where a lane gaps */                   \
+            /* 1c. the gap's factor where a lane gaps */                   \
             for (uint32_t b = gapbits; b; b &= b - 1) {                    \
                 size_t j = (size_t) __builtin_ctz (b);                     \
                 s_v8u lb = lo + (uint32_t) (c0 + j + 1) * DRAWS * GOLDEN;  \

@@ -1,8 +1,9 @@
 /*  zs_msg_int.h - what proto's message files share: the field tables'
     types, which each channel's file fills for its messages (zs_msgapi.c,
     zs_msgwork.c, zs_msgres.c), the table-driven codec that reads them
-    (zs_msg.c), and the checks and errors the results channel's own codec
-    makes the very same way.  Not for other modules. */
+    (zs_msgenc.c, zs_msgdec.c, with what they share in zs_msg.c), and the
+    checks and errors the results channel's own codec makes the very same
+    way.  Not for other modules. */
 #ifndef ZS_MSG_INT_H
 #define ZS_MSG_INT_H
 
@@ -84,7 +85,17 @@ typedef struct {
      sizeof s_##name##_fields / sizeof s_##name##_fields[0],               \
      sizeof (zs_##name##_t), offsetof (zs_##name##_t, mem_), arrays}
 
-/*  The table-driven codec (zs_msg.c): every check, every message. */
+/*  What the encoder and the decoder share (zs_msg.c): msgpack's writer
+    into a zs_buf_t; the table of the entries of an array-of-maps field
+    (K_INFOS, K_WORKERS); an enum field's value (K_PRIO, K_REASON,
+    K_STATE, K_VIEW) from its name on the wire, or -1. */
+int zs_msg_buf_write (void *data, const char *buf, size_t len);
+void zs_msg_entry_table (zs_fkind_t kind, const zs_field_t **fields,
+                         size_t *n, size_t *size);
+int zs_msg_enum_find (zs_fkind_t kind, const char *s, size_t len);
+
+/*  The table-driven codec: every check, every message (the encoder in
+    zs_msgenc.c, the decoder in zs_msgdec.c). */
 int zs_msg_encode_desc (const zs_desc_t *desc, const void *m, zs_buf_t *out,
                         char *err, size_t errlen);
 int zs_msg_decode_desc (const zs_desc_t *desc, const void *data, size_t size,

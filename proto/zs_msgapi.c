@@ -1,7 +1,7 @@
 /*  zs_msgapi.c - the api channel's messages (PROTOCOL.md, the api):
     clients' requests (start, stop, status and lists of scans and
-    workers) and the broker's replies, as field tables the codec in
-    zs_msg.c reads. */
+    workers) and the broker's replies, as field tables the codec
+    (zs_msgenc.c, zs_msgdec.c) reads. */
 #include "zs_msg.h"
 #include "zs_msg_int.h"
 

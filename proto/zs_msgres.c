@@ -3,9 +3,9 @@
     frames (a record's position and counts), record batches (one message,
     many records), the result's own encoder and one-pass decoder (a
     result goes once per symbol: written straight into the buffer, read
-    in one pass; the table-driven codec in zs_msg.c has the last word on
-    anything unusual and both give the very same bytes and values), and
-    the envelopes msgpack clients of the gateway read.
+    in one pass; the table-driven codec (zs_msgenc.c, zs_msgdec.c) has
+    the last word on anything unusual and both give the very same bytes
+    and values), and the envelopes msgpack clients of the gateway read.
 */
 #include "zs_msg.h"
 #include "zs_msg_int.h"

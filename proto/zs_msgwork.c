@@ -1,7 +1,8 @@
 /*  zs_msgwork.c - the workers' channels' messages (PROTOCOL.md: tasks,
     reports, control): credit, tasks, hello and heartbeats, a task's
     start, end and failure, goodbye, cancels, shutdown and the broker's
-    heartbeat, as field tables the codec in zs_msg.c reads. */
+    heartbeat, as field tables the codec (zs_msgenc.c, zs_msgdec.c)
+    reads. */
 #include "zs_msg.h"
 #include "zs_msg_int.h"
 

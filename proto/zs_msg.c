@@ -1,10 +1,10 @@
 /*  zs_msg.c - what every message's codec shares: buffers, the names of
     message types and of enum values, the checks of ids and symbols,
-    errors, and zs_msg_encode_generic.  One table per message type (the
-    key, its kind, whether it is required and where it lives in the C
-    struct; each channel's tables in its own file: zs_msgapi.c,
-    zs_msgwork.c, zs_msgres.c) drives both the encoder (zs_msgenc.c) and
-    the strict decoder (zs_msgdec.c), so the two cannot disagree.
+    errors.  One table per message type (the key, its kind, whether it is
+    required and where it lives in the C struct; each channel's tables in
+    its own file: zs_msgapi.c, zs_msgwork.c, zs_msgres.c) drives both the
+    encoder (zs_msgenc.c) and the strict decoder (zs_msgdec.c), so the two
+    cannot disagree.
 */
 #include "zs_msg.h"
 #include "zs_msg_int.h"
@@ -287,21 +287,4 @@ const char *zs_msg_check_chars (zs_fkind_t kind, const char *s, size_t len)
     default:
         return "is not a string field";
     }
-}
-
-/* ---------------------------------------------------------------------- */
-/*  Any message by its type                                                */
-
-int zs_msg_encode_generic (zs_msg_type_t type, const void *m, zs_buf_t *out,
-                           char *err, size_t errlen)
-{
-    const zs_desc_t *const *lists[] = {zs_msg_api_descs, zs_msg_work_descs,
-                                       zs_msg_res_descs};
-    const size_t counts[] = {zs_msg_api_ndescs, zs_msg_work_ndescs,
-                             zs_msg_res_ndescs};
-    for (size_t l = 0; l < 3; l++)
-        for (size_t i = 0; i < counts[l]; i++)
-            if (lists[l][i]->type == type)
-                return zs_msg_encode_desc (lists[l][i], m, out, err, errlen);
-    return zs_msg_fail (err, errlen, "no such message type");
 }

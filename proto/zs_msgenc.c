@@ -1,7 +1,8 @@
 /*  zs_msgenc.c - the table-driven encoder: packs a message's C struct
     as the msgpack map its table (zs_msgapi.c, zs_msgwork.c, zs_msgres.c)
     describes, checking every value the decoder would (zs_msgdec.c): a
-    message this side writes is one the other side reads.
+    message this side writes is one the other side reads.  Also any
+    message by its type (zs_msg_encode_generic).
 */
 #include "zs_msg.h"
 #include "zs_msg_int.h"
@@ -334,4 +335,21 @@ int zs_msg_encode_desc (const zs_desc_t *desc, const void *m, zs_buf_t *out,
                             (unsigned) ZS_MSG_MAX);
     }
     return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/*  Any message by its type                                                */
+
+int zs_msg_encode_generic (zs_msg_type_t type, const void *m, zs_buf_t *out,
+                           char *err, size_t errlen)
+{
+    const zs_desc_t *const *lists[] = {zs_msg_api_descs, zs_msg_work_descs,
+                                       zs_msg_res_descs};
+    const size_t counts[] = {zs_msg_api_ndescs, zs_msg_work_ndescs,
+                             zs_msg_res_ndescs};
+    for (size_t l = 0; l < 3; l++)
+        for (size_t i = 0; i < counts[l]; i++)
+            if (lists[l][i]->type == type)
+                return zs_msg_encode_desc (lists[l][i], m, out, err, errlen);
+    return zs_msg_fail (err, errlen, "no such message type");
 }

@@ -224,6 +224,10 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
         return x;                                                          \
     }
 
+/*  The sum of two draws' four 16-bit halves (an Irwin-Hall normal's). */
+#define HALVES(a, b)                                                       \
+    (((a) >> 16) + ((a) &0xffffU) + ((b) >> 16) + ((b) &0xffffU))
+
 /*  The bars of 8 lanes as G = 8 / W vectors of W doubles (the machine's
     own width: independent chains the CPU overlaps), the same operations
     as s_generate per lane, selects for its branches.
@@ -324,8 +328,7 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
                 s_v8u igap = s_hash_##ISA (lb, hi, 4) >> 16;               \
                 s_v8u d7 = s_hash_##ISA (lb, hi, 7);                       \
                 s_v8u d8 = s_hash_##ISA (lb, hi, 8);                       \
-                s_v8u iret = (d7 >> 16) + (d7 & 0xffffU) + (d8 >> 16)      \
-                             + (d8 & 0xffffU);                             \
+                s_v8u iret = HALVES (d7, d8);                              \
                 bool gap_any = false;                                      \
                 for (int g = 0; g < G; g++) {                              \
                     gap_any |= s_any_##ISA (s_cvt_##ISA (igap, g)          \
@@ -368,8 +371,7 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
                 s_v8u igap = s_hash_##ISA (lb, hi, 4) >> 16;               \
                 s_v8u d5 = s_hash_##ISA (lb, hi, 5);                       \
                 s_v8u d6 = s_hash_##ISA (lb, hi, 6);                       \
-                s_v8u igg = (d5 >> 16) + (d5 & 0xffffU) + (d6 >> 16)       \
-                            + (d6 & 0xffffU);                              \
+                s_v8u igg = HALVES (d5, d6);                               \
                 for (int g = 0; g < G; g++)                                \
                     gapf[j][g] = 1.0                                       \
                                  + SEL (VL,                                \

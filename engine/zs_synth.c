@@ -265,13 +265,12 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
         VT prev_close[G], base_vol[G], base_volume[G];                     \
         VL has_flats[G];                                                   \
         size_t next_regime[8]; /* the bar where each lane's next starts */ \
-        double bv[8];                                                      \
         for (int q = 0; q < 8; q++) {                                      \
             s_character_t ch = s_character (key[q]);                       \
             lo[q] = (uint32_t) key[q];                                     \
             hi[q] = (uint32_t) (key[q] >> 32);                             \
             prev_close[q / (W)][q % (W)] = ch.price;                       \
-            base_vol[q / (W)][q % (W)] = bv[q] = ch.base_vol;              \
+            base_vol[q / (W)][q % (W)] = ch.base_vol;                      \
             base_volume[q / (W)][q % (W)] = ch.base_volume;                \
             has_flats[q / (W)][q % (W)] = ch.has_flats ? -1 : 0;           \
             next_regime[q] = 0;                                            \
@@ -315,7 +314,8 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
                     sw[j][q / (W)][q % (W)] = -1;                          \
                     newd[j][q / (W)][q % (W)] = (U24 (d1) - 0.48) * 0.004; \
                     newv[j][q / (W)][q % (W)] =                            \
-                        bv[q] * (0.5 + 2.0 * (U16A (d2) * U16B (d2)));     \
+                        base_vol[q / (W)][q % (W)]                         \
+                        * (0.5 + 2.0 * (U16A (d2) * U16B (d2)));           \
                     swbits |= 1U << j;                                     \
                 }                                                          \
             /* 1b. every bar's own draws, no branch: the gap test, the     \

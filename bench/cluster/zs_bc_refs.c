@@ -71,7 +71,7 @@ double bc_engine_pass2 (bc_engine_t *e)
     s_slice_t sl[2];
     pthread_t th[2];
     size_t half = e->syms.size / 2;
-    double t0 = (double) zs_clock_us () / 1e6;
+    double t0 = bc_now ();
     for (int i = 0; i < 2; i++) {
         sl[i].e = e;
         sl[i].sc = e->more[i];
@@ -85,7 +85,7 @@ double bc_engine_pass2 (bc_engine_t *e)
         e->cpu2 += sl[i].cpu;
     }
     e->scanned2 += e->syms.size;
-    return (double) e->syms.size / ((double) zs_clock_us () / 1e6 - t0);
+    return (double) e->syms.size / (bc_now () - t0);
 }
 
 int bc_engine_init (bc_engine_t *e)

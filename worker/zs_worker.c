@@ -341,16 +341,11 @@ int zs_worker_run (zs_worker_t *self)
     zmq_setsockopt (self->push, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt (self->push, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
     zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, "", 0);
-    if (zs_curve_client_apply (&sh->cfg.curve, self->push) != 0
-        || zs_curve_client_apply (&sh->cfg.curve, self->sub) != 0
-        || zmq_connect (self->push, sh->cfg.reports) != 0
-        || zmq_connect (self->sub, sh->cfg.control) != 0) {
-        zs_error ("cannot connect to the broker: %s", zmq_strerror (errno));
-        return 1;
-    }
     /* a broker that refuses our key says so once, at the handshake, and
        ZeroMQ does not try again: watch for it and stop with the reason
-       (a supervisor restarting us picks up a key added meanwhile) */
+       (a supervisor restarting us picks up a key added meanwhile). The
+       monitor is in place before we connect: the one event may come
+       before this thread runs its next line after zmq_connect */
     char mon_ep[64];
     snprintf (mon_ep, sizeof mon_ep, "inproc://worker-auth-%p", (void *) self);
     void *mon = NULL;
@@ -364,6 +359,18 @@ int zs_worker_run (zs_worker_t *self)
             mon = NULL;
         }
     }
+    if (zs_curve_client_apply (&sh->cfg.curve, self->push) != 0
+        || zs_curve_client_apply (&sh->cfg.curve, self->sub) != 0
+        || zmq_connect (self->push, sh->cfg.reports) != 0
+        || zmq_connect (self->sub, sh->cfg.control) != 0) {
+        zs_error ("cannot connect to the broker: %s", zmq_strerror (errno));
+        if (mon) {
+            zmq_socket_monitor (self->push, NULL, 0);
+            zmq_close (mon);
+        }
+        return 1;
+    }
+    usleep (300000); /* INJECTED */
     s_hello (self);
     if (s_start_lanes (self) != 0) {
         zs_error ("cannot start %lld lanes", (long long) sh->cfg.threads);

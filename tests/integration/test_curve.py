@@ -6,7 +6,9 @@ an authorised directory (w1, w2, cli, mallory) and a read-only one (ro).
 
 1. Workers with authorised keys join; a zscan-worker with a key not in
    the directory never joins, gets no task, and stops saying why (exit
-   1); one without CURVE never joins either.
+   1), also when its zmq_connect returns late (a preloaded shim: the
+   refusal comes once, before the worker's next line); one without CURVE
+   never joins either.
 2. A subscriber with an unknown key, and one without CURVE, receive
    nothing while scans run.
 3. mallory, an authorised key that is not a worker's, tries to act as
@@ -71,6 +73,17 @@ with Cluster(workers=0, broker_args=[
 
     # 1. a worker whose key is not authorised, and one without CURVE
     cluster.add_worker("evil", extra=worker_keys("evil"))
+    # the same, with every zmq_connect returning 300 ms late (a shim
+    # preloaded): the refusal comes once, before the worker's next line
+    # after connecting, and it must still see it and stop
+    shim = os.environ.get("ZS_SLOW_CONNECT")
+    if shim:
+        check(os.path.exists(shim), "the shim %s is not built" % shim)
+        env = dict(os.environ, LD_PRELOAD=shim, ZS_SLOW_CONNECT_MS="300")
+        # a sanitized worker: its runtime is not first when a shim is
+        env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "")
+                               + ":verify_asan_link_order=0").lstrip(":")
+        cluster.add_worker("evil-late", extra=worker_keys("evil"), env=env)
     cluster.add_worker("plain")
     # 2. subscribers that must receive nothing
     spies = []
@@ -156,13 +169,16 @@ with Cluster(workers=0, broker_args=[
     check(got == 0, "unauthorised subscribers received %d messages" % got)
     # the worker whose key was refused said so and stopped (exit 1: a
     # supervisor restarts it, and it joins once its key is allowed)
-    evil = cluster.workers["evil"]
-    try:
-        evil.wait(10)
-    except subprocess.TimeoutExpired:
-        fail("the worker with a refused key is still running")
-    check(evil.returncode == 1, "refused worker exit %d" % evil.returncode)
-    cluster.killed.add(evil.pid)
+    for name in ("evil", "evil-late") if shim else ("evil",):
+        evil = cluster.workers[name]
+        try:
+            evil.wait(10)
+        except subprocess.TimeoutExpired:
+            fail("the worker with a refused key is still running (%s)"
+                 % name)
+        check(evil.returncode == 1, "refused worker %s: exit %d"
+              % (name, evil.returncode))
+        cluster.killed.add(evil.pid)
     log("ok: %d results exactly once from w1 and w2 with CURVE; %d forged "
         "results from an authorised key dropped; its hello and ready in "
         "w1's name took nothing; an unknown key's worker and a plaintext "

@@ -128,11 +128,11 @@ class Cluster:
     def ipc_endpoint(self, k):
         return "ipc://%s/%s" % (self.ipc, self.IPC_NAMES[k])
 
-    def _spawn(self, name, argv):
+    def _spawn(self, name, argv, env=None):
         out = subprocess.DEVNULL
         if self.logdir:
             out = open(os.path.join(self.logdir, name + ".log"), "ab")
-        p = subprocess.Popen(argv, stdout=out, stderr=out)
+        p = subprocess.Popen(argv, stdout=out, stderr=out, env=env)
         self.procs.append(p)
         self.names[p.pid] = name
         return p
@@ -162,7 +162,7 @@ class Cluster:
         self.broker = self._spawn("broker-2", self._broker_argv())
         return self.broker
 
-    def add_worker(self, wid, extra=()):
+    def add_worker(self, wid, extra=(), env=None):
         argv = [os.path.join(BIN, "zscan-worker"), "--port", str(self.base),
                 "--threads", str(self.threads), "--id", wid]
         argv += self.worker_args + list(extra)
@@ -170,7 +170,7 @@ class Cluster:
             argv += ["--data", self.data]
         if self.ipc:
             argv += ["--ipc", self.ipc]
-        self.workers[wid] = self._spawn("worker-" + wid, argv)
+        self.workers[wid] = self._spawn("worker-" + wid, argv, env)
         return self.workers[wid]
 
     def signal_worker(self, wid, sig):

@@ -195,7 +195,7 @@ void zs_api_plans (zs_broker_t *self)
         env.delimiter = p->delimiter;
         if (!plan.scan) {
             s_api_error (self, &env, p->req, plan.code, plan.err);
-            zs_broker_scan_discard (self, stub);
+            zs_life_discard (self, stub);
             s_pending_free (p);
             continue;
         }
@@ -212,7 +212,7 @@ void zs_api_plans (zs_broker_t *self)
         zs_buf_reset (&self->buf);
         if (zs_scan_started_encode (&rep, &self->buf, err, sizeof err) == 0)
             s_api_reply (self, &env, &self->buf);
-        zs_broker_scan_adopt (self, stub, plan.scan, p->sync);
+        zs_life_adopt (self, stub, plan.scan, p->sync);
         s_pending_free (p);
     }
 }
@@ -264,7 +264,7 @@ static void s_api_stop (zs_broker_t *self, s_envelope_t *env,
                                      || req.reason == ZS_END_COMPLETED
                                  ? ZS_END_STOPPED
                                  : req.reason;
-    zs_broker_scan_finish (self, scan, reason);
+    zs_life_finish (self, scan, reason);
     zs_scan_stopped_t rep = {0};
     rep.req = req.req;
     rep.scan = scan->id;
@@ -525,7 +525,7 @@ void zs_api_recv (zs_broker_t *self)
     if (nframes >= 1)
         zmq_msg_copy (&env.id, &frames[0]);
     if (!body) {
-        if (zs_broker_may_complain (self))
+        if (zs_shared_may_complain (self))
             zs_warn ("api: dropped a request of %d frames (want id, body)",
                      nframes);
     }
@@ -537,8 +537,8 @@ void zs_api_recv (zs_broker_t *self)
         char err[256];
         if (zs_msg_peek (data, size, &type, err, sizeof err) != 0) {
             char peer[64];
-            zs_broker_peer (body, peer, sizeof peer);
-            if (zs_broker_may_complain (self))
+            zs_shared_peer (body, peer, sizeof peer);
+            if (zs_shared_may_complain (self))
                 zs_warn ("api: bad request from %s: %s", peer, err);
             /* 505 only for a version that is a number but not ours */
             s_api_error (self, &env, s_req_of (data, size),
@@ -552,7 +552,7 @@ void zs_api_recv (zs_broker_t *self)
                      && role != ZS_ROLE_FULL)) {
             char key[ZS_KEY_TEXT];
             zs_bauth_key (self->auth, body, key);
-            if (zs_broker_may_complain (self))
+            if (zs_shared_may_complain (self))
                 zs_warn ("api: %s refused to %s key %s",
                          zs_msg_type_name (type),
                          role == ZS_ROLE_NONE ? "a removed" : "a read-only",

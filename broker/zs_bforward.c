@@ -244,15 +244,19 @@ static void s_deliver (zs_broker_t *self, zs_bscan_t *scan, uint32_t index,
     zs_btask_t *owner = zs_bscan_mark (scan, index, signal, failed);
     s_batch_add (self, scan, signal, rec, len);
     if (owner && owner->remaining == 0) {
-        zs_work_task_release (self, owner);
+        zs_shared_task_release (self, owner);
         zs_bscan_task_free (scan, owner);
     }
+    zs_end_reason_t cut = ZS_END_NONE;
     if (scan->max_signals && scan->signals >= scan->max_signals)
-        zs_broker_scan_finish (self, scan, ZS_END_MAX_SIGNALS);
+        cut = ZS_END_MAX_SIGNALS;
     else if (scan->max_symbols && scan->done >= scan->max_symbols)
-        zs_broker_scan_finish (self, scan, ZS_END_MAX_SYMBOLS);
+        cut = ZS_END_MAX_SYMBOLS;
     else if (scan->done >= scan->total)
-        zs_broker_scan_finish (self, scan, ZS_END_COMPLETED);
+        cut = ZS_END_COMPLETED;
+    /* nothing more of it is taken; the loop finishes it (zs_life_settle) */
+    if (cut != ZS_END_NONE && zs_bscan_cut (scan, cut))
+        self->cuts_pending++;
 }
 
 void zs_fwd_deliver_failure (zs_broker_t *self, zs_bscan_t *scan,
@@ -293,7 +297,7 @@ static void s_result_rec (zs_broker_t *self, const void *rec, size_t len,
     /* per-lane sequence: a gap means results were lost on the way */
     zs_blane_t *lane = self->last_lane;
     if (!lane || lane->lane != r->lane || strcmp (lane->worker->id, r->worker))
-        lane = self->last_lane = zs_work_lane_find (self, r->worker, r->lane);
+        lane = self->last_lane = zs_shared_lane_find (self, r->worker, r->lane);
     if (lane) {
         if (lane->last_wseq && r->wseq > lane->last_wseq + 1)
             zs_warn ("results: lost %llu results from %s (sequence %llu "
@@ -314,8 +318,8 @@ static void s_result_rec (zs_broker_t *self, const void *rec, size_t len,
     }
     if (r->index >= scan->total
         || strcmp (scan->symlist.items[r->index], r->symbol) != 0) {
-        zs_broker_peer (frame, peer, sizeof peer);
-        if (zs_broker_may_complain (self))
+        zs_shared_peer (frame, peer, sizeof peer);
+        if (zs_shared_may_complain (self))
             zs_warn ("results: %s from %s claims index %u of scan %s: not "
                      "ours, dropped",
                      r->symbol, peer, r->index, r->scan);
@@ -339,8 +343,8 @@ static void s_result_rec (zs_broker_t *self, const void *rec, size_t len,
     }
     if (why) {
         self->dropped_foreign++;
-        zs_broker_peer (frame, peer, sizeof peer);
-        if (zs_broker_may_complain (self))
+        zs_shared_peer (frame, peer, sizeof peer);
+        if (zs_shared_may_complain (self))
             zs_warn ("results: %s of scan %s from %s (lane %s/%u): %s, "
                      "dropped",
                      r->symbol, r->scan, peer, r->worker, r->lane, why);
@@ -365,8 +369,8 @@ bool zs_fwd_results_recv (zs_broker_t *self)
     char err[256], peer[64];
     int more = zmq_msg_more (&part);
     if (!more) {
-        zs_broker_peer (&part, peer, sizeof peer);
-        if (zs_broker_may_complain (self))
+        zs_shared_peer (&part, peer, sizeof peer);
+        if (zs_shared_may_complain (self))
             zs_warn ("results: dropped a message from %s: want [topic, "
                      "body...]",
                      peer);
@@ -394,16 +398,16 @@ bool zs_fwd_results_recv (zs_broker_t *self)
                 break;
             self->in_records++;
             if (rc == -2) {
-                zs_broker_peer (&body, peer, sizeof peer);
-                if (zs_broker_may_complain (self))
+                zs_shared_peer (&body, peer, sizeof peer);
+                if (zs_shared_may_complain (self))
                     zs_warn ("results: bad result from %s: %s", peer, err);
                 continue;
             }
             s_result_rec (self, rec, len, &body);
         }
         if (rc < 0) {
-            zs_broker_peer (&body, peer, sizeof peer);
-            if (zs_broker_may_complain (self))
+            zs_shared_peer (&body, peer, sizeof peer);
+            if (zs_shared_may_complain (self))
                 zs_warn ("results: bad batch from %s: %s", peer, err);
         }
         zmq_msg_close (&body);
@@ -436,13 +440,14 @@ bool zs_fwd_covered (zs_broker_t *self, const char *scan)
     return false;
 }
 
-void zs_fwd_subs_recv (zs_broker_t *self)
+bool zs_fwd_subs_recv (zs_broker_t *self)
 {
+    bool added = false;
     zmq_msg_t msg;
     zmq_msg_init (&msg);
     if (zmq_msg_recv (&msg, self->xpub, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close (&msg);
-        return;
+        return false;
     }
     const unsigned char *d = (const unsigned char *) zmq_msg_data (&msg);
     size_t n = zmq_msg_size (&msg);
@@ -456,20 +461,11 @@ void zs_fwd_subs_recv (zs_broker_t *self)
                     zhashx_purge (self->subs); /* only sync starts need it */
                 zhashx_insert (self->subs, prefix, (void *) 1);
             }
-            /* held scans waiting for a subscriber this one may be */
-            zlistx_t *go = zlistx_new ();
-            for (zs_bscan_t *s = (zs_bscan_t *) zlistx_first (self->running);
-                 s && go; s = (zs_bscan_t *) zlistx_next (self->running))
-                if (s->state == ZS_BSCAN_WAITING
-                    && zs_fwd_covered (self, s->id))
-                    zlistx_add_end (go, s);
-            for (zs_bscan_t *s = go ? (zs_bscan_t *) zlistx_first (go) : NULL;
-                 s; s = (zs_bscan_t *) zlistx_next (go))
-                zs_broker_scan_go (self, s);
-            zlistx_destroy (&go);
+            added = true; /* held scans may wait for this subscriber */
         }
         else if (d[0] == 0)
             zhashx_delete (self->subs, prefix);
     }
     zmq_msg_close (&msg);
+    return added;
 }

@@ -1,5 +1,4 @@
-/*  zs_broker.c - the broker's construction, its loop, its timers, and a
-    scan's life from its plan to its end.
+/*  zs_broker.c - the broker's construction, its loop and its timers.
 
     Shape (after the ZeroMQ guide's Majordomo broker): one struct, the
     roles in files of their own (see zs_broker.h), and a loop that only
@@ -7,8 +6,10 @@
     zs_work_tasks_recv, reports -> zs_work_reports_recv, results ->
     zs_fwd_results_recv, subscriptions -> zs_fwd_subs_recv, plans ->
     zs_api_plans; a sweep every 10 ms for heartbeats, liveness, leases,
-    timeouts, held scans and progress.
+    timeouts, held scans and progress.  After each message it hands to a
+    role, the loop finishes the scans that message cut (zs_life_settle).
 */
+#include "zs_broker.h"
 #include "zs_broker_int.h"
 
 #include <errno.h>
@@ -18,26 +19,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* ---------------------------------------------------------------------- */
-/*  Rate-limited peer complaints: a flood of garbage must not flood logs  */
-
-bool zs_broker_may_complain (zs_broker_t *self)
-{
-    int64_t now = zs_clock_us ();
-    if (now - self->log_window_us > 1000000) {
-        self->log_window_us = now;
-        self->log_budget = 20;
-    }
-    self->bad_messages++;
-    return self->log_budget-- > 0;
-}
-
-void zs_broker_peer (zmq_msg_t *msg, char *buf, size_t cap)
-{
-    const char *addr = zmq_msg_gets (msg, "Peer-Address");
-    snprintf (buf, cap, "%s", addr ? addr : "?");
-}
 
 /* ---------------------------------------------------------------------- */
 /*  Table destructors                                                      */
@@ -76,173 +57,6 @@ static void s_bscan_free (void **item)
     zs_bscan_t *scan = (zs_bscan_t *) *item;
     zs_bscan_destroy (&scan);
     *item = NULL;
-}
-
-/* ---------------------------------------------------------------------- */
-/*  A scan's life                                                          */
-
-void zs_broker_scan_go (zs_broker_t *self, zs_bscan_t *scan)
-{
-    scan->state = ZS_BSCAN_RUNNING;
-    zs_fwd_event_started (self, scan);
-    zs_info ("scan %s started: %llu symbols (%.2f ms after its request)",
-             scan->id, (unsigned long long) scan->total,
-             (double) (zs_clock_us () - scan->created_us) / 1e3);
-    zs_work_dispatch (self);
-}
-
-/*  Takes stub out of the tables and frees it. */
-static void s_unlist (zs_broker_t *self, zs_bscan_t *stub)
-{
-    void *cursor = zlistx_find (self->running, stub);
-    if (cursor)
-        zlistx_detach (self->running, cursor);
-    if (self->last_scan == stub)
-        self->last_scan = NULL;
-    zhashx_delete (self->scans, stub->id); /* its destructor frees it */
-}
-
-void zs_broker_scan_discard (zs_broker_t *self, zs_bscan_t *stub)
-{
-    s_unlist (self, stub);
-}
-
-/*  The key of a scan's universe for the holders' maps (its data source,
-    universe and order); false when it has none worth keeping (an explicit
-    list of symbols, or an order that changes from scan to scan). */
-static bool s_holders_key (const zs_bscan_t *scan, char *key, size_t cap)
-{
-    if (!scan->universe || strcmp (scan->universe, "explicit") == 0
-        || scan->priority == ZS_PRIO_SIGNALS)
-        return false;
-    int n = snprintf (key, cap, "%s|%s|%s",
-                      scan->def.data ? scan->def.data : "", scan->universe,
-                      zs_priority_name (scan->priority));
-    return n > 0 && (size_t) n < cap;
-}
-
-void zs_broker_scan_adopt (zs_broker_t *self, zs_bscan_t *stub,
-                           zs_bscan_t *scan, bool sync)
-{
-    /* the scan's clock started with its request, not with its plan */
-    scan->created_us = stub->created_us;
-    scan->started_at = stub->started_at;
-    scan->last_progress_us = zs_clock_us ();
-    zs_end_reason_t stop = stub->stop_reason;
-    s_unlist (self, stub);
-    double *rate = (double *) zhashx_lookup (self->rates, scan->def_key);
-    if (rate)
-        zs_bscan_set_prior (scan, *rate);
-    char key[1024];
-    if (s_holders_key (scan, key, sizeof key))
-        zs_bscan_set_prior_holders (scan, zs_holders_take (self->holders,
-                                                           key));
-    zhashx_insert (self->scans, scan->id, scan);
-    zlistx_add_end (self->running, scan);
-    if (stop != ZS_END_NONE) {
-        scan->state = ZS_BSCAN_WAITING;
-        zs_broker_scan_finish (self, scan, stop);
-    }
-    else if (sync && !zs_fwd_covered (self, scan->id)) {
-        scan->state = ZS_BSCAN_WAITING;
-        scan->hold_until_us = zs_clock_us () + self->cfg.sync_wait_ms * 1000;
-    }
-    else
-        zs_broker_scan_go (self, scan);
-}
-
-void zs_broker_scan_finish (zs_broker_t *self, zs_bscan_t *scan,
-                            zs_end_reason_t reason)
-{
-    if (scan->state == ZS_BSCAN_FINISHED)
-        return;
-    if (scan->state == ZS_BSCAN_PLANNING) {
-        /* it ends as soon as its plan is back (see scan_adopt) */
-        if (scan->stop_reason == ZS_END_NONE)
-            scan->stop_reason = reason;
-        return;
-    }
-    int64_t now = zs_clock_us ();
-    bool was_running = scan->state == ZS_BSCAN_RUNNING;
-    /* release in-flight tasks; their lanes will skip them, and say so */
-    zs_btask_t *t;
-    scan->stop_pending = 0;
-    while ((t = zs_bscan_first_inflight (scan)) != NULL) {
-        if (t->lane) {
-            char key[24];
-            snprintf (key, sizeof key, "%llu", (unsigned long long) t->id);
-            char *id = strdup (scan->id);
-            if (id && zhashx_insert (self->letting_go, key, id) == 0)
-                scan->stop_pending++;
-            else
-                free (id);
-        }
-        zs_work_task_release (self, t);
-        zs_bscan_task_free (scan, t);
-    }
-    zs_bscan_finish (scan, reason, now);
-    if (!scan->stop_pending)
-        scan->idle_us = now;
-    /* broadcast the cancel */
-    zs_cancel_t cancel = {0};
-    cancel.scan = scan->id;
-    cancel.reason = reason;
-    char err[256];
-    zs_buf_reset (&self->buf);
-    if (zs_cancel_encode (&cancel, &self->buf, err, sizeof err) == 0) {
-        zmq_send (self->control, ZS_CTL_CANCEL, strlen (ZS_CTL_CANCEL),
-                  ZMQ_SNDMORE);
-        zmq_send (self->control, self->buf.data, self->buf.size, 0);
-    }
-    if (!was_running)
-        zs_fwd_event_started (self, scan); /* held scans still get a start */
-    zs_fwd_event_finished (self, scan, now);
-    zs_info ("scan %s finished: %s, %llu/%llu results, %llu signals, "
-             "%llu failed, %.3f s",
-             scan->id, zs_end_reason_name (reason),
-             (unsigned long long) scan->done,
-             (unsigned long long) scan->total,
-             (unsigned long long) scan->signals,
-             (unsigned long long) scan->failed,
-             (double) (now - scan->created_us) / 1e6);
-    zs_history_finish (self->history, scan->id);
-    /* its signals, for the next "signals first" scan of its definition */
-    if (scan->priority == ZS_PRIO_SIGNALS || scan->signals) {
-        zhashx_t *set = zs_bscan_signal_set (scan);
-        if (set)
-            zs_planner_remember (self->planner, scan->def_key, set);
-    }
-    /* and its rate, so the next such scan cuts full batches at once */
-    if (scan->us_per_symbol > 0 && scan->sum_results > 0) {
-        double *rate = (double *) malloc (sizeof *rate);
-        if (rate) {
-            *rate = scan->us_per_symbol;
-            if (zhashx_size (self->rates) >= ZS_RATES_MAX)
-                zhashx_purge (self->rates);
-            zhashx_update (self->rates, scan->def_key, rate);
-        }
-    }
-    /* who was given which symbol: where the next scan of this universe
-       finds each one's bars */
-    char key[1024];
-    zs_holders_map_t *held = zs_bscan_take_holders (scan);
-    if (held && s_holders_key (scan, key, sizeof key))
-        zs_holders_put (self->holders, key, held);
-    else
-        zs_holders_map_destroy (&held);
-    zs_bscan_release_arrays (scan);
-    void *cursor = zlistx_find (self->running, scan);
-    if (cursor)
-        zlistx_detach (self->running, cursor);
-    zlistx_add_end (self->finished, scan);
-    while ((int64_t) zlistx_size (self->finished) > self->cfg.keep_finished) {
-        zs_bscan_t *old = (zs_bscan_t *) zlistx_detach (self->finished, NULL);
-        if (old) {
-            zs_history_drop (self->history, old->id);
-            zhashx_delete (self->scans, old->id);
-        }
-        self->last_scan = NULL;
-    }
 }
 
 /* ---------------------------------------------------------------------- */
@@ -292,12 +106,13 @@ static void s_sweep (zs_broker_t *self, int64_t now)
     for (zs_bscan_t *s = ending ? (zs_bscan_t *) zlistx_first (ending) : NULL;
          s; s = (zs_bscan_t *) zlistx_next (ending)) {
         if (s->state == ZS_BSCAN_WAITING)
-            zs_broker_scan_go (self, s);
+            zs_life_go (self, s);
         else
-            zs_broker_scan_finish (self, s, ZS_END_TIMEOUT);
+            zs_life_finish (self, s, ZS_END_TIMEOUT);
     }
     zlistx_destroy (&ending);
     zs_work_sweep (self, now);
+    zs_life_settle (self); /* scans that symbols failed in the sweep cut */
     zs_work_dispatch (self);
 }
 
@@ -656,6 +471,7 @@ int zs_broker_run (zs_broker_t *self)
                 if (!(ev & ZMQ_POLLIN))
                     break;
                 zs_api_recv (self);
+                zs_life_settle (self);
             }
         if (items[1].revents & ZMQ_POLLIN)
             for (int i = 0; i < 256; i++) {
@@ -665,6 +481,7 @@ int zs_broker_run (zs_broker_t *self)
                 if (!(ev & ZMQ_POLLIN))
                     break;
                 zs_work_tasks_recv (self);
+                zs_life_settle (self);
             }
         if (items[2].revents & ZMQ_POLLIN)
             for (int i = 0; i < 256; i++) {
@@ -674,6 +491,7 @@ int zs_broker_run (zs_broker_t *self)
                 if (!(ev & ZMQ_POLLIN))
                     break;
                 zs_work_reports_recv (self);
+                zs_life_settle (self);
             }
         if (items[3].revents & ZMQ_POLLIN)
             for (int i = 0; i < 256; i++) {
@@ -682,7 +500,8 @@ int zs_broker_run (zs_broker_t *self)
                 zmq_getsockopt (self->xpub, ZMQ_EVENTS, &ev, &sz);
                 if (!(ev & ZMQ_POLLIN))
                     break;
-                zs_fwd_subs_recv (self);
+                if (zs_fwd_subs_recv (self))
+                    zs_life_go_covered (self);
             }
         if (items[4].revents & ZMQ_POLLIN)
             /* a bounded burst (about one full worker message, up to
@@ -691,14 +510,18 @@ int zs_broker_run (zs_broker_t *self)
                next task */
             for (uint64_t until = self->in_records + ZS_LANE_BATCH;
                  self->in_records < until;) {
-                if (!zs_fwd_results_recv (self))
+                bool got = zs_fwd_results_recv (self);
+                zs_life_settle (self);
+                if (!got)
                     break;
                 /* what one worker message brought leaves at once: its
                    first result does not wait for the next messages' */
                 zs_fwd_flush (self);
             }
-        if (items[5].revents & ZMQ_POLLIN)
+        if (items[5].revents & ZMQ_POLLIN) {
             zs_api_plans (self);
+            zs_life_settle (self);
+        }
         if (self->auth && (items[6].revents & ZMQ_POLLIN))
             zs_bauth_handle (self->auth);
         now = zs_clock_us ();
@@ -716,7 +539,7 @@ int zs_broker_run (zs_broker_t *self)
     /* shutting down: every running scan ends now, and says so */
     zs_bscan_t *s;
     while ((s = (zs_bscan_t *) zlistx_first (self->running)) != NULL)
-        zs_broker_scan_finish (self, s, ZS_END_FAILED);
+        zs_life_finish (self, s, ZS_END_FAILED);
     if (self->cfg.stop_workers) {
         zs_shutdown_t m = {0};
         m.reason = "broker shutting down";

@@ -8,7 +8,7 @@
 #ifndef ZS_BROKER_INT_H
 #define ZS_BROKER_INT_H
 
-#include "zs_broker.h"
+#include "zs_bconfig.h"
 #include "zs_bscan.h"
 #include "zs_history.h"
 #include "zs_bauth.h"
@@ -136,32 +136,47 @@ struct zs_broker_t {
     uint64_t bad_messages;
     int64_t log_window_us;
     int log_budget;
+    uint32_t cuts_pending; /* scans cut, not finished yet (zs_life_settle) */
 };
 
 /* ---------------------------------------------------------------------- */
-/*  zs_broker.c: shared helpers and a scan's life                          */
+/*  zs_bshared.c: beneath every role                                       */
 
+/* The lane of a worker, or NULL. */
+zs_blane_t *zs_shared_lane_find (zs_broker_t *self, const char *worker,
+                                 uint32_t lane);
+/* Forgets a task that is no longer in flight: its lane holds one less. */
+void zs_shared_task_release (zs_broker_t *self, zs_btask_t *task);
 /*  True when a complaint about a peer may be logged now (at most 20 a
     second: a flood of garbage must not flood the logs); counts it. */
-bool zs_broker_may_complain (zs_broker_t *self);
+bool zs_shared_may_complain (zs_broker_t *self);
 /* The peer address a message came from, for log lines. */
-void zs_broker_peer (zmq_msg_t *msg, char *buf, size_t cap);
+void zs_shared_peer (zmq_msg_t *msg, char *buf, size_t cap);
+
+/* ---------------------------------------------------------------------- */
+/*  zs_blife.c: a scan's life                                              */
 
 /*  Starts a scan that waited (planned, held for its subscriber):
     publishes started and dispatches. */
-void zs_broker_scan_go (zs_broker_t *self, zs_bscan_t *scan);
-/*  Ends a scan with reason (the first reason wins): releases its
-    batches, cancels them on every worker, publishes finished, files its
-    signals and rate, and moves it to the finished list. */
-void zs_broker_scan_finish (zs_broker_t *self, zs_bscan_t *scan,
-                            zs_end_reason_t reason);
+void zs_life_go (zs_broker_t *self, zs_bscan_t *scan);
+/*  Ends a scan with reason (the first reason wins; a cut one's is its
+    cut's): releases its batches, cancels them on every worker, publishes
+    finished, files its signals and rate, and moves it to the finished
+    list. */
+void zs_life_finish (zs_broker_t *self, zs_bscan_t *scan,
+                     zs_end_reason_t reason);
 /*  Adopts a planned scan in place of its stand-in (already in the
     tables): it runs, or waits for its subscriber, or ends at once when
     a stop came while it was planned. */
-void zs_broker_scan_adopt (zs_broker_t *self, zs_bscan_t *stub,
-                           zs_bscan_t *scan, bool sync);
+void zs_life_adopt (zs_broker_t *self, zs_bscan_t *stub, zs_bscan_t *scan,
+                    bool sync);
 /* Removes a stand-in whose planning failed. */
-void zs_broker_scan_discard (zs_broker_t *self, zs_bscan_t *stub);
+void zs_life_discard (zs_broker_t *self, zs_bscan_t *stub);
+/*  Finishes the scans cut since the last call (the loop calls it after
+    each message it hands to a role). */
+void zs_life_settle (zs_broker_t *self);
+/* Starts the held scans that some subscription now covers. */
+void zs_life_go_covered (zs_broker_t *self);
 
 /* ---------------------------------------------------------------------- */
 /*  zs_bapi.c                                                              */
@@ -182,13 +197,8 @@ void zs_work_tasks_recv (zs_broker_t *self);
 void zs_work_reports_recv (zs_broker_t *self);
 /* Hands out work while some lane has credit and some scan has work. */
 void zs_work_dispatch (zs_broker_t *self);
-/* Forgets a task that is no longer in flight: its lane holds one less. */
-void zs_work_task_release (zs_broker_t *self, zs_btask_t *task);
 /*  Dead workers, expired leases and grace periods, at now. */
 void zs_work_sweep (zs_broker_t *self, int64_t now);
-/* The lane of a worker, or NULL. */
-zs_blane_t *zs_work_lane_find (zs_broker_t *self, const char *worker,
-                               uint32_t lane);
 
 /* ---------------------------------------------------------------------- */
 /*  zs_bforward.c                                                          */
@@ -205,11 +215,12 @@ void zs_fwd_event_progress (zs_broker_t *self, zs_bscan_t *scan,
 void zs_fwd_event_finished (zs_broker_t *self, zs_bscan_t *scan,
                             int64_t now);
 /*  The broker's own result for a symbol that could not be scanned
-    (delivered like a worker's; may end the scan). */
+    (delivered like a worker's; may cut the scan). */
 void zs_fwd_deliver_failure (zs_broker_t *self, zs_bscan_t *scan,
                              uint32_t index, const char *reason);
-/* Reads one subscription message on results-out. */
-void zs_fwd_subs_recv (zs_broker_t *self);
+/*  Reads one subscription message on results-out; true when it added a
+    subscription (held scans may now go: zs_life_go_covered). */
+bool zs_fwd_subs_recv (zs_broker_t *self);
 /*  True when some subscription on results-out covers the scan's records
     (its signals at least): "<scan>.", "<scan>.r1", "", ... */
 bool zs_fwd_covered (zs_broker_t *self, const char *scan);

@@ -794,6 +794,15 @@ void zs_bscan_observe_rate (zs_bscan_t *self, uint32_t results,
 /* ---------------------------------------------------------------------- */
 /*  End                                                                    */
 
+bool zs_bscan_cut (zs_bscan_t *self, zs_end_reason_t reason)
+{
+    if (self->state != ZS_BSCAN_RUNNING)
+        return false;
+    self->state = ZS_BSCAN_ENDING;
+    self->stop_reason = reason;
+    return true;
+}
+
 void zs_bscan_finish (zs_bscan_t *self, zs_end_reason_t reason,
                       int64_t now_us)
 {

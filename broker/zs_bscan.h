@@ -52,6 +52,9 @@ typedef enum {
     ZS_BSCAN_PLANNING,     /* a stand-in while the planner expands and
                               orders its universe (no arrays, total 0)   */
     ZS_BSCAN_RUNNING,
+    ZS_BSCAN_ENDING,       /* cut (zs_bscan_cut): takes no more results;
+                              finished once the message that cut it is
+                              handled - never seen by a request          */
     ZS_BSCAN_FINISHED
 } zs_bscan_state_t;
 
@@ -77,7 +80,8 @@ struct zs_bscan_t {
                                    (results and events) are 1..pos       */
     uint64_t pub_signals;       /* of those, signals                     */
     uint64_t pub_events;        /* of those, events                      */
-    zs_end_reason_t stop_reason; /* a stop asked while it was planning   */
+    zs_end_reason_t stop_reason; /* a stop asked while it was planning,
+                                    or its cut while ending              */
     uint32_t busy;              /* tasks reported started, not done      */
     int64_t created_us, first_result_us, finished_us, hold_until_us,
         last_progress_us;
@@ -222,6 +226,9 @@ int zs_bscan_task_msg (zs_bscan_t *self, zs_btask_t *task, zs_task_t *msg,
 void zs_bscan_observe_rate (zs_bscan_t *self, uint32_t results,
                             double elapsed_us);
 
+/*  Marks a running scan cut for reason: it takes nothing more and waits
+    to be finished (ZS_BSCAN_ENDING).  false when it was not running. */
+bool zs_bscan_cut (zs_bscan_t *self, zs_end_reason_t reason);
 /*  Marks the scan finished with reason and frees its queued tasks.  The
     caller has released its in-flight tasks. */
 void zs_bscan_finish (zs_bscan_t *self, zs_end_reason_t reason,

@@ -26,17 +26,6 @@
 /* ---------------------------------------------------------------------- */
 /*  Tasks                                                                  */
 
-/*  Forgets a task that is no longer in flight: its lane holds one less. */
-void zs_work_task_release (zs_broker_t *self, zs_btask_t *task)
-{
-    zs_idmap_remove (self->tasks_by_id, task->id);
-    zs_blane_t *lane = (zs_blane_t *) task->lane;
-    if (lane && lane->holding)
-        lane->holding--;
-    if (task->state == ZS_TASK_STARTED && task->scan->busy)
-        task->scan->busy--;
-    task->lane = NULL;
-}
 
 
 /*  Puts a task back at the front of its scan's queue with only its
@@ -46,7 +35,7 @@ static void s_task_requeue (zs_broker_t *self, zs_btask_t *task,
                             const char *reason, bool bump)
 {
     zs_bscan_t *scan = task->scan;
-    zs_work_task_release (self, task);
+    zs_shared_task_release (self, task);
     zs_bscan_task_compact (scan, task);
     if (task->n == 0 || scan->state != ZS_BSCAN_RUNNING) {
         zs_bscan_task_free (scan, task);
@@ -258,7 +247,7 @@ static bool s_key_ok (zs_broker_t *self, const char *id, zmq_msg_t *msg)
         why = "that worker id belongs to another key";
     if (why) {
         self->dropped_foreign++;
-        if (zs_broker_may_complain (self))
+        if (zs_shared_may_complain (self))
             zs_warn ("worker %s: message over key %s refused: %s", id, key,
                      why);
         return false;
@@ -338,14 +327,6 @@ static bool s_worker_instance (zs_broker_t *self, zs_bworker_t *w,
     return true;
 }
 
-zs_blane_t *zs_work_lane_find (zs_broker_t *self, const char *worker,
-                              uint32_t lane)
-{
-    char key[ZS_WORKER_ID_MAX + 16];
-    snprintf (key, sizeof key, "%s/%u", worker, lane);
-    return (zs_blane_t *) zhashx_lookup (self->lanes, key);
-}
-
 /*  Looks up a task a report names and checks the report is plausible.
     Returns NULL (after logging a lie) when it is not ours to act on. */
 static zs_btask_t *s_report_task (zs_broker_t *self, const char *what,
@@ -375,7 +356,7 @@ static zs_btask_t *s_report_task (zs_broker_t *self, const char *what,
             zhashx_delete (self->letting_go, key);
     }
     if (!t) {
-        if (task_id > self->next_task_id && zs_broker_may_complain (self))
+        if (task_id > self->next_task_id && zs_shared_may_complain (self))
             zs_warn ("worker %s: %s for task %llu that was never sent: "
                      "dropped",
                      worker, what, (unsigned long long) task_id);
@@ -384,7 +365,7 @@ static zs_btask_t *s_report_task (zs_broker_t *self, const char *what,
     zs_blane_t *lane = (zs_blane_t *) t->lane;
     if (strcmp (t->scan->id, scan_id) != 0 || t->attempt != attempt
         || !lane || strcmp (lane->worker->id, worker) != 0) {
-        if (zs_broker_may_complain (self))
+        if (zs_shared_may_complain (self))
             zs_warn ("worker %s: %s for task %llu does not match what we "
                      "sent (scan %s attempt %u): dropped",
                      worker, what, (unsigned long long) task_id, scan_id,
@@ -435,8 +416,8 @@ void zs_work_reports_recv (zs_broker_t *self)
     if (extra || zs_msg_peek (data, size, &type, err, sizeof err) != 0) {
         if (extra)
             snprintf (err, sizeof err, "a report must be one frame");
-        zs_broker_peer (&msg, peer, sizeof peer);
-        if (zs_broker_may_complain (self))
+        zs_shared_peer (&msg, peer, sizeof peer);
+        if (zs_shared_may_complain (self))
             zs_warn ("reports: bad message from %s: %s", peer, err);
         type = ZS_MSG_UNKNOWN;
     }
@@ -555,8 +536,8 @@ void zs_work_reports_recv (zs_broker_t *self)
         break;
     }
     if (rc != 0 && type != ZS_MSG_UNKNOWN) {
-        zs_broker_peer (&msg, peer, sizeof peer);
-        if (zs_broker_may_complain (self))
+        zs_shared_peer (&msg, peer, sizeof peer);
+        if (zs_shared_may_complain (self))
             zs_warn ("reports: bad %s from %s: %s", zs_msg_type_name (type),
                      peer, err);
     }
@@ -601,14 +582,14 @@ void zs_work_tasks_recv (zs_broker_t *self)
     char err[256], peer[64];
     zs_ready_t m = {0};
     if (nframes != 2) {
-        if (zs_broker_may_complain (self))
+        if (zs_shared_may_complain (self))
             zs_warn ("tasks: dropped a message of %d frames", nframes);
     }
     else if (zs_ready_decode (zmq_msg_data (&frames[1]),
                               zmq_msg_size (&frames[1]), &m, err, sizeof err)
              != 0) {
-        zs_broker_peer (&frames[1], peer, sizeof peer);
-        if (zs_broker_may_complain (self))
+        zs_shared_peer (&frames[1], peer, sizeof peer);
+        if (zs_shared_may_complain (self))
             zs_warn ("tasks: bad ready from %s: %s", peer, err);
     }
     else {
@@ -617,7 +598,7 @@ void zs_work_tasks_recv (zs_broker_t *self)
         size_t idlen = zmq_msg_size (&frames[0]);
         if (idlen != strlen (key)
             || memcmp (zmq_msg_data (&frames[0]), key, idlen) != 0) {
-            if (zs_broker_may_complain (self))
+            if (zs_shared_may_complain (self))
                 zs_warn ("tasks: lane %s must connect with routing id %s: "
                          "dropped",
                          key, key);

@@ -46,8 +46,8 @@ int main (int argc, char **argv)
          &key},
         {"log-mb", 0, ZS_OPT_INT, "256", "MB",
          "memory for the rendered records of every scan (finished scans "
-         "leave first; they are fetched again from the broker when asked "
-         "for)",
+         "no client is reading leave first; they are fetched again from "
+         "the broker when asked for)",
          &log_mb},
         {"max-streams", 0, ZS_OPT_INT, "60000", "N",
          "WebSocket, SSE, poll and export streams at once (then 503)",

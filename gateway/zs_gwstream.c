@@ -72,12 +72,15 @@ size_t zs_gw_scan_clients (zs_gateway_t *self, const char *scan)
 void zs_gw_stream_count (zs_gateway_t *self, zs_gw_pss_t *pss, bool open)
 {
     if (open && !pss->counted) {
-        pss->counted = true;
+        pss->counted = true; /* its log's reader: see zs_gw_stream_open */
         self->m.conns[pss->kind]++;
         self->m.opened[pss->kind]++;
         zlistx_add_end (self->streams, pss);
     } else if (!open && pss->counted) {
         pss->counted = false;
+        zs_logset_lock (self->logs);
+        zs_logset_readers (self->logs, pss->scan, false);
+        zs_logset_unlock (self->logs);
         self->m.conns[pss->kind]--;
         void *cursor = zlistx_find (self->streams, pss);
         if (cursor)
@@ -110,6 +113,8 @@ void zs_gw_stream_open (zs_gateway_t *self, zs_gw_pss_t *pss)
     /* a log that does not reach back to this stream's cursor (evicted,
        or first seen mid-scan and not yet replayed): fetch it whole */
     bool short_log = log && zs_scanlog_first (log) > pss->cursor + 1;
+    if (!pss->counted) /* read: not evicted whole from under it */
+        zs_logset_readers (self->logs, pss->scan, true);
     zs_logset_unlock (self->logs);
     if (fresh || short_log)
         zs_bridge_follow (self->bridge, pss->scan);

@@ -34,6 +34,7 @@ struct zs_scanlog_t {
     bool done;              /* the complete record is in                 */
     bool dirty;             /* on the set's dirty list                   */
     int64_t done_us;        /* when it completed (eviction order)        */
+    uint32_t readers;       /* open streams of it (zs_logset_readers)    */
     char gone[160];
 };
 
@@ -121,6 +122,15 @@ zs_scanlog_t *zs_logset_get (zs_logset_t *self, const char *scan,
     return g;
 }
 
+void zs_logset_readers (zs_logset_t *self, const char *scan, bool open)
+{
+    zs_scanlog_t *g = (zs_scanlog_t *) zhashx_lookup (self->logs, scan);
+    if (g && open)
+        g->readers++;
+    else if (g && g->readers)
+        g->readers--;
+}
+
 void zs_logset_drop (zs_logset_t *self, const char *scan)
 {
     zs_scanlog_t *g = (zs_scanlog_t *) zhashx_lookup (self->logs, scan);
@@ -174,11 +184,14 @@ static void s_evict_prefix (zs_logset_t *set, zs_scanlog_t *g)
 static void s_trim (zs_logset_t *set, zs_scanlog_t *keep)
 {
     while (set->bytes > set->budget) {
-        /* the finished log that finished first */
+        /* the finished log that finished first and that no stream reads
+           (one read is trimmed from its front like a running one: its
+           readers keep their place, a reader behind the cut is told) */
         zs_scanlog_t *old = NULL, *big = NULL;
         for (zs_scanlog_t *g = (zs_scanlog_t *) zhashx_first (set->logs); g;
              g = (zs_scanlog_t *) zhashx_next (set->logs)) {
-            if (g->done && g != keep && (!old || g->done_us < old->done_us))
+            if (g->done && !g->readers && g != keep
+                && (!old || g->done_us < old->done_us))
                 old = g;
             if (g->n && (!big || s_cost (g) > s_cost (big)))
                 big = g;

@@ -9,11 +9,13 @@
     writer holds it to append a burst, a reader to copy a frame's worth
     out; nobody holds it across I/O.
 
-    Memory: one budget for every log.  Past it, finished scans go first,
-    oldest finished first, whole (a client asking for one again gets it
-    from the broker's history: the bridge follows it anew); then the
-    oldest records of the running scan holding the most.  A client whose
-    cursor is before what a log still holds has fallen too far behind.
+    Memory: one budget for every log.  Past it, finished scans that no
+    stream reads go first, oldest finished first, whole (a client asking
+    for one again gets it from the broker's history: the bridge follows
+    it anew); then the oldest records of the log holding the most, running
+    or read.  A client whose cursor is before what a log still holds has
+    fallen too far behind; one reading a finished scan is never cut
+    because its log went whole under it.
 */
 #ifndef ZS_SCANLOG_H
 #define ZS_SCANLOG_H
@@ -59,6 +61,10 @@ zs_scanlog_t *zs_logset_get (zs_logset_t *self, const char *scan,
                              bool create);
 /*  Forgets scan's log (DELETE /scan/ID). */
 void zs_logset_drop (zs_logset_t *self, const char *scan);
+/*  A stream of scan opens (open) or ends: a finished log that some
+    stream reads is not evicted whole while others can give room (the
+    set's budget is kept by trimming the biggest log's front). */
+void zs_logset_readers (zs_logset_t *self, const char *scan, bool open);
 
 /*  Appends one entry (the writer): its JSON and its msgpack form.
     Positions grow; a record at or before the last one is ignored (0).

@@ -1,0 +1,131 @@
+"""The gateway's log budget and the clients reading a finished scan.
+
+The gateway keeps every scan's records within --log-mb; past it, finished
+scans go whole, oldest first.  A client still reading one of them must not
+lose it from under its feet: before, a client streaming a finished scan
+while another scan filled the budget was closed with 1008 "the scan is not
+known here any more" (seen in CI: a reader of a finished scan opened just
+as a 2,000,000-symbol scan's records arrived).  Now a finished log that a
+stream reads is trimmed only as the biggest log would be, and another
+log gives the room.
+
+A: 24,000 symbols, finished, about 10 MB of log.  A WebSocket reader of A
+from its start reads a little and stops reading (a small receive buffer:
+most of A stays in the gateway).  B: 60,000 symbols, about 25 MB, runs
+and finishes with the budget at 32 MB, so room must go.  Then the reader
+reads on: every record of A, in order, and the close 1000 "complete"."""
+import base64
+import os
+import socket
+import struct
+import time
+
+from gwharness import Gateway
+from zsharness import Client, Cluster, check, log
+
+A, B = 24000, 60000
+
+
+def upgrade(port, path):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+    s.connect(("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+               "Sec-WebSocket-Version: 13\r\n\r\n" % (path, key)).encode())
+    return s
+
+
+class Reader:
+    """Server frames (unmasked) from a raw socket."""
+
+    def __init__(self, s):
+        self.s, self.buf = s, b""
+
+    def _need(self, n):
+        while len(self.buf) < n:
+            chunk = self.s.recv(262144)
+            if not chunk:
+                raise EOFError("connection closed")
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def headers(self):
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.s.recv(4096)
+            if not chunk:
+                raise EOFError("closed during the upgrade")
+            self.buf += chunk
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        return head
+
+    def frame(self):
+        b0, b1 = self._need(2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = struct.unpack(">H", self._need(2))[0]
+        elif n == 127:
+            n = struct.unpack(">Q", self._need(8))[0]
+        return b0 & 0x0F, self._need(n)
+
+
+with Cluster(workers=2, threads=1, data="synthetic:bars=60") as cluster:
+    client = Client(cluster)
+    client.wait_ready()
+    client.wait_workers(2)
+    with Gateway(cluster, "--log-mb", "32") as gw:
+        def finish(sid, timeout=120):
+            deadline = time.time() + timeout
+            while time.time() < deadline:
+                if gw.json("GET", "/scan/stats/" + sid)["state"] == "finished":
+                    return
+                time.sleep(0.1)
+            check(False, "scan %s did not finish" % sid)
+
+        def log_bytes():
+            text = gw.request("GET", "/metrics")[1].decode()
+            return [l for l in text.splitlines()
+                    if l.startswith("zscan_gateway_log_")]
+
+        a = gw.start(universe="synthetic:%d" % A)["scan_id"]
+        finish(a)
+        time.sleep(0.5)  # its last records are in the gateway's log
+        log("A's log: %s" % log_bytes())
+        s = upgrade(gw.port, "/ws/results/" + a)
+        r = Reader(s)
+        check(b" 101 " in r.headers(), "the upgrade was refused")
+        op, first = r.frame()
+        check(op == 1 and b'"seq":1,' in first[:100], "first frame: %r" % first[:80])
+        seqs = []
+
+        def take(payload):
+            for line in payload.split(b"\n"):
+                i = line.index(b'"seq":') + 6
+                seqs.append(int(line[i:line.index(b",", i)]))
+
+        take(first)
+        # the reader stops reading; B fills the budget meanwhile
+        b = gw.start(universe="synthetic:%d" % B)["scan_id"]
+        finish(b)
+        time.sleep(0.5)
+        log("the logs after B: %s" % log_bytes())
+        # the reader reads on
+        while True:
+            op, payload = r.frame()
+            if op == 8:
+                code = struct.unpack(">H", payload[:2])[0]
+                reason = payload[2:].decode()
+                break
+            take(payload)
+        s.close()
+        check(code == 1000 and reason == "complete",
+              "the reader of A was closed with %d %r after %d records"
+              % (code, reason, len(seqs)))
+        check(seqs == list(range(1, len(seqs) + 1)) and len(seqs) >= A + 2,
+              "A's records: %d, in order: %s"
+              % (len(seqs), [(i + 1, q) for i, q in enumerate(seqs)
+                             if q != i + 1][:5]))
+        log("ok: a reader of a finished scan read all %d records while "
+            "another scan's filled the log budget" % len(seqs))

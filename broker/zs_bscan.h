@@ -1,7 +1,8 @@
 /*  zs_bscan.h - one scan as the broker keeps it: the universe in priority
     order, which symbols have a delivered result, which task is responsible
     for each symbol still missing, the queue of batches, and the counters
-    its events report.  No sockets here: the broker's roles (zs_broker.h) do the talking.
+    its events report.  No sockets here: the broker's roles (see
+    zs_broker.h) do the talking.
 
     Task lifecycle: cut (or taken from the front of the retry queue) by
     zs_bscan_next_task -> in flight (sent, started, done-waiting-for-

@@ -370,7 +370,6 @@ int zs_worker_run (zs_worker_t *self)
         }
         return 1;
     }
-    usleep (300000); /* INJECTED */
     s_hello (self);
     if (s_start_lanes (self) != 0) {
         zs_error ("cannot start %lld lanes", (long long) sh->cfg.threads);

@@ -32,6 +32,7 @@ zs_client_t *zs_client_new (const char *api, const char *results,
     int64_t max = (int64_t) ZS_API_MSG_MAX;
     zmq_setsockopt (self->dealer, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt (self->dealer, ZMQ_MAXMSGSIZE, &max, sizeof max);
+    zs_socket_retry_soon (self->dealer); /* a broker starting beside us */
     if (zs_curve_client_apply (&self->curve, self->dealer) != 0
         || zmq_connect (self->dealer, api) != 0) {
         snprintf (err, errlen, "cannot connect to %s: %s", api,

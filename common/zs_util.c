@@ -140,3 +140,10 @@ void zs_random_id (char *buf, size_t n)
         buf[i] = alphabet[raw[i] % 36];
     buf[n] = 0;
 }
+
+void zs_socket_retry_soon (void *sock)
+{
+    int ivl = 10, ivl_max = 200;
+    zmq_setsockopt (sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+    zmq_setsockopt (sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+}

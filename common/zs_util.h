@@ -67,6 +67,11 @@ extern const char *const zs_socket_names[ZS_SOCKETS];
 char *zs_endpoint_ipc (char *buf, size_t cap, const char *dir,
                        const char *name);
 
+/*  A socket that connects to the broker tries again 10 ms after a failed
+    attempt, doubling to 200 ms (ZeroMQ's default: every 100-200 ms), so
+    a worker started beside its broker joins as soon as it binds. */
+void zs_socket_retry_soon (void *sock);
+
 /*  Writes a random id of n characters from [a-z0-9] into buf (n + 1 bytes)
     read from /dev/urandom (or the clock when that fails). */
 void zs_random_id (char *buf, size_t n);

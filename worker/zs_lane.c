@@ -510,6 +510,7 @@ static void *s_connect (s_lane_t *self, int type, const char *endpoint)
         zmq_setsockopt (sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
         zmq_setsockopt (sock, ZMQ_SNDTIMEO, &timeout, sizeof timeout);
     }
+    zs_socket_retry_soon (sock);
     if (zs_curve_client_apply (&self->shared->cfg.curve, sock) != 0
         || zmq_connect (sock, endpoint) != 0) {
         zs_error ("lane %u: cannot connect to %s: %s", self->lane, endpoint,
@@ -582,17 +583,24 @@ void *zs_lane_main (void *arg)
     size_t lanes = (size_t) (cfg->threads > 0 ? cfg->threads : 1);
     self->prefault = zs_prefault_new (cfg->prefault_bytes / lanes);
     self->prefault_us = zs_clock_us ();
+    /* the worker's word that we stop (its end is bound already) */
+    void *wake = zmq_socket (self->shared->ctx, ZMQ_PAIR);
+    if (wake && zmq_connect (wake, a->wake_ep) != 0) {
+        zmq_close (wake);
+        wake = NULL;
+    }
     if (self->dealer && self->xpub && self->push && self->scanner) {
         bool need_ready = true;
         uint32_t prefetch = (uint32_t) cfg->prefetch;
         while (!atomic_load (&self->shared->stopping)) {
             zmq_pollitem_t items[] = {{self->dealer, 0, ZMQ_POLLIN, 0},
-                                      {self->xpub, 0, ZMQ_POLLIN, 0}};
+                                      {self->xpub, 0, ZMQ_POLLIN, 0},
+                                      {wake, 0, ZMQ_POLLIN, 0}};
             /* holding results (of the last task): only a task already
                waiting may join them; otherwise they leave before the lane
                waits.  Touching memory ahead: a step between two looks */
             long wait = self->nbatch || self->prefault ? 0 : 100;
-            if (zmq_poll (items, 2, wait) < 0 && errno != EINTR)
+            if (zmq_poll (items, wake ? 3 : 2, wait) < 0 && errno != EINTR)
                 break;
             if (self->prefault)
                 s_prefault (self, items[0].revents & ZMQ_POLLIN);
@@ -646,6 +654,8 @@ void *zs_lane_main (void *arg)
         zmq_close (self->xpub);
     if (self->push)
         zmq_close (self->push);
+    if (wake)
+        zmq_close (wake);
     free (self);
     return NULL;
 }

@@ -154,6 +154,9 @@ void zs_worker_destroy (zs_worker_t **self_p)
         zmq_close (self->push);
     if (self->sub)
         zmq_close (self->sub);
+    for (int64_t i = 0; self->args && i < sh->cfg.threads; i++)
+        if (self->args[i].wake)
+            zmq_close (self->args[i].wake);
     if (sh->ctx)
         zmq_ctx_term (sh->ctx);
     if (sh->sources) {
@@ -317,8 +320,16 @@ static int s_start_lanes (zs_worker_t *self)
     sigaddset (&block, SIGTERM);
     pthread_sigmask (SIG_BLOCK, &block, &old);
     for (size_t i = 0; i < n; i++) {
-        self->args[i].shared = &self->shared;
-        self->args[i].lane = (uint32_t) i;
+        zs_lane_arg_t *a = &self->args[i];
+        a->shared = &self->shared;
+        a->lane = (uint32_t) i;
+        snprintf (a->wake_ep, sizeof a->wake_ep, "inproc://zs-wake-%p",
+                  (void *) a);
+        a->wake = zmq_socket (self->shared.ctx, ZMQ_PAIR);
+        if (a->wake && zmq_bind (a->wake, a->wake_ep) != 0) {
+            zmq_close (a->wake);
+            a->wake = NULL;
+        }
         if (pthread_create (&self->threads[i], NULL, zs_lane_main,
                             &self->args[i])
             != 0)
@@ -341,6 +352,8 @@ int zs_worker_run (zs_worker_t *self)
     zmq_setsockopt (self->push, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt (self->push, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
     zmq_setsockopt (self->sub, ZMQ_SUBSCRIBE, "", 0);
+    zs_socket_retry_soon (self->push);
+    zs_socket_retry_soon (self->sub);
     /* a broker that refuses our key says so once, at the handshake, and
        ZeroMQ does not try again: watch for it and stop with the reason
        (a supervisor restarting us picks up a key added meanwhile). The
@@ -419,6 +432,9 @@ int zs_worker_run (zs_worker_t *self)
                       : zs_interrupt_signal == SIGINT       ? "SIGINT"
                                                             : "stopped";
     zs_info ("stopping (%s): finishing the batches in hand", why);
+    for (size_t i = 0; i < self->nthreads; i++)
+        if (self->args[i].wake) /* an idle lane need not wait out its poll */
+            zmq_send (self->args[i].wake, "", 0, ZMQ_DONTWAIT);
     for (size_t i = 0; i < self->nthreads; i++)
         pthread_join (self->threads[i], NULL);
     if (!refused)

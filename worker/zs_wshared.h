@@ -67,6 +67,9 @@ void zs_wshared_sources_close (zs_wshared_t *self);
 typedef struct {
     zs_wshared_t *shared;
     uint32_t lane;
+    void *wake;        /* the worker's end of a PAIR: a message there ends
+                          the lane's wait at once (it is stopping)       */
+    char wake_ep[64];  /* where the lane connects its end                */
 } zs_lane_arg_t;
 void *zs_lane_main (void *arg);
 

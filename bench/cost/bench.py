@@ -15,9 +15,14 @@ memory (VmHWM) against the bytes of one copy of the universe's closes
 and cache); and
 for the warm 10,000-symbol scan, `zscan scan --json > file` timed from
 the command's start to its exit against the broker's rate in the same
-scan.  Prints BENCH lines (see bench/run).
+scan; and
+`zscan local --exit` (start a broker and 2 workers, run the first scan
+of 10,000 symbols, stop them all) from the command's start to its exit,
+against that first scan's own request-to-finished time.
+Prints BENCH lines (see bench/run).
 
-ZS_BENCH_COST=10k,100k,1m,252,5040 picks shapes (all by default)."""
+ZS_BENCH_COST=10k,100k,1m,252,5040,local picks shapes (all by
+default)."""
 import json
 import os
 import subprocess
@@ -94,6 +99,24 @@ class Cluster:
         return mem
 
 
+def local_exit(out):
+    """`zscan local --exit --json > out`: (its wall time, its first scan's
+    elapsed as the broker measured it)."""
+    t0 = time.monotonic()
+    with open(out, "wb") as f:
+        p = subprocess.run(
+            [os.path.join(BIN, "zscan"), "local", "--exit", "--no-gateway",
+             "--port", str(free_base()), "--json"],
+            stdout=f, stderr=subprocess.PIPE, timeout=600)
+    wall = time.monotonic() - t0
+    if p.returncode != 0:
+        raise RuntimeError("zscan local: %s" % p.stderr.decode())
+    with open(out, "rb") as f:
+        done = [json.loads(line)["data"] for line in f
+                if line.startswith(b'{"type":"complete"')]
+    return wall, done[-1]["elapsed"]
+
+
 SHAPES = {
     "10k": (10000, 1260), "100k": (100000, 1260), "1m": (1000000, 1260),
     "252": (10000, 252), "5040": (10000, 5040),
@@ -101,10 +124,18 @@ SHAPES = {
 
 
 def main():
-    want = os.environ.get("ZS_BENCH_COST", "10k,100k,1m,252,5040").split(",")
+    want = os.environ.get("ZS_BENCH_COST",
+                          "10k,100k,1m,252,5040,local").split(",")
     out = tempfile.mktemp(prefix="zs-bench-cost-", suffix=".jsonl")
     try:
         for key in want:
+            if key == "local":
+                wall, first = local_exit(out)
+                print("BENCH\tcost: zscan local --exit (start, first scan "
+                      "of 10,000, stop)\t%.3f\ts\tits first scan, request "
+                      "to finished\t%.3f" % (wall, first))
+                sys.stdout.flush()
+                continue
             n, bars = SHAPES[key]
             label = "%s x %d bars" % ("{:,}".format(n), bars)
             c = Cluster(bars)

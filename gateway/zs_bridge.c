@@ -517,6 +517,7 @@ zs_bridge_t *zs_bridge_new (void *ctx, const zs_bridge_config_t *cfg,
     zmq_setsockopt (self->cmd_out, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt (self->cmd_out, ZMQ_SNDHWM, &zero, sizeof zero);
     zmq_setsockopt (self->cmd_in, ZMQ_RCVHWM, &zero, sizeof zero);
+    zs_socket_retry_soon (self->dealer); /* a broker starting beside us */
     if (zmq_bind (self->cmd_in, self->endpoint) != 0
         || zmq_connect (self->cmd_out, self->endpoint) != 0
         || zs_curve_client_apply (cfg->curve, self->dealer) != 0

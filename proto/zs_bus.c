@@ -11,6 +11,7 @@
     from its first new record.
 */
 #include "zs_bus.h"
+#include "zs_util.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -158,13 +159,6 @@ int zs_bus_reader_next (zs_bus_reader_t *r, int flags, zs_bus_rec_t *rec,
 
 /* ---------------------------------------------------------------------- */
 /*  The follower                                                           */
-
-static int64_t zs_clock_us (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 typedef struct s_msg_t s_msg_t;
 struct s_msg_t {
@@ -848,6 +842,8 @@ zs_bus_t *zs_bus_new (void *ctx, const zs_bus_config_t *cfg, char *err,
                     sizeof self->cfg.rcvhwm);
     zmq_setsockopt (self->sub, ZMQ_MAXMSGSIZE, &max_sub, sizeof max_sub);
     zmq_setsockopt (self->dealer, ZMQ_MAXMSGSIZE, &max_api, sizeof max_api);
+    zs_socket_retry_soon (self->sub); /* a broker starting beside us */
+    zs_socket_retry_soon (self->dealer);
     if (zs_curve_client_apply (cfg->curve, self->sub) != 0
         || zs_curve_client_apply (cfg->curve, self->dealer) != 0
         || zmq_connect (self->sub, cfg->results) != 0

@@ -2,10 +2,12 @@
 real HTTP, SSE and WebSocket clients (urllib, raw sockets, Debian's
 python3-websockets)."""
 import asyncio
+import base64
 import json
 import msgpack
 import os
 import socket
+import struct
 import subprocess
 import time
 import urllib.error
@@ -96,6 +98,55 @@ class Gateway:
 
     def start(self, **fields):
         return self.json("POST", "/scan/stream", fields, want=201)
+
+
+def raw_upgrade(port, path, rcvbuf=4096):
+    """A WebSocket client on a raw socket with a small receive buffer: it
+    upgrades, then reads only when told (a stalled or paused reader)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.connect(("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+               "Sec-WebSocket-Version: 13\r\n\r\n" % (path, key)).encode())
+    return s
+
+
+class RawFrames:
+    """The server's frames (unmasked) read from a raw_upgrade socket."""
+
+    def __init__(self, s):
+        self.s, self.buf = s, b""
+
+    def _need(self, n):
+        while len(self.buf) < n:
+            chunk = self.s.recv(262144)
+            if not chunk:
+                raise EOFError("connection closed")
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def headers(self):
+        """The upgrade's response head."""
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.s.recv(4096)
+            if not chunk:
+                raise EOFError("closed during the upgrade")
+            self.buf += chunk
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        return head
+
+    def frame(self):
+        """(opcode, payload) of the next frame."""
+        b0, b1 = self._need(2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = struct.unpack(">H", self._need(2))[0]
+        elif n == 127:
+            n = struct.unpack(">Q", self._need(8))[0]
+        return b0 & 0x0F, self._need(n)
 
 
 def sse_events(port, path, headers=None, timeout=30, until=("complete",)):

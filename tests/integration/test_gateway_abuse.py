@@ -15,7 +15,6 @@ promises 4-6).
 - A bearer token, TLS (HTTPS and WSS) and CORS from the command line.
 """
 import asyncio
-import base64
 import json
 import os
 import shutil
@@ -27,22 +26,12 @@ import threading
 import time
 import urllib.request
 
-from gwharness import Gateway, sse_events, websockets, ws_records
+from gwharness import (Gateway, raw_upgrade, sse_events, websockets,
+                       ws_records)
 from zsharness import Cluster, Client, check, log
 
 if websockets is None:
     check(False, "python3-websockets is missing")
-
-
-def raw_upgrade(port, path):
-    """A WebSocket client that upgrades and then never reads."""
-    s = socket.create_connection(("127.0.0.1", port))
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    key = base64.b64encode(os.urandom(16)).decode()
-    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-               "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-               "Sec-WebSocket-Version: 13\r\n\r\n" % (path, key)).encode())
-    return s
 
 
 def raw(port, data, read=True):

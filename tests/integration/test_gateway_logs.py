@@ -14,61 +14,13 @@ from its start reads a little and stops reading (a small receive buffer:
 most of A stays in the gateway).  B: 60,000 symbols, about 25 MB, runs
 and finishes with the budget at 32 MB, so room must go.  Then the reader
 reads on: every record of A, in order, and the close 1000 "complete"."""
-import base64
-import os
-import socket
 import struct
 import time
 
-from gwharness import Gateway
+from gwharness import Gateway, RawFrames, raw_upgrade
 from zsharness import Client, Cluster, check, log
 
 A, B = 24000, 60000
-
-
-def upgrade(port, path):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
-    s.connect(("127.0.0.1", port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-               "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-               "Sec-WebSocket-Version: 13\r\n\r\n" % (path, key)).encode())
-    return s
-
-
-class Reader:
-    """Server frames (unmasked) from a raw socket."""
-
-    def __init__(self, s):
-        self.s, self.buf = s, b""
-
-    def _need(self, n):
-        while len(self.buf) < n:
-            chunk = self.s.recv(262144)
-            if not chunk:
-                raise EOFError("connection closed")
-            self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-    def headers(self):
-        while b"\r\n\r\n" not in self.buf:
-            chunk = self.s.recv(4096)
-            if not chunk:
-                raise EOFError("closed during the upgrade")
-            self.buf += chunk
-        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        return head
-
-    def frame(self):
-        b0, b1 = self._need(2)
-        n = b1 & 0x7F
-        if n == 126:
-            n = struct.unpack(">H", self._need(2))[0]
-        elif n == 127:
-            n = struct.unpack(">Q", self._need(8))[0]
-        return b0 & 0x0F, self._need(n)
 
 
 with Cluster(workers=2, threads=1, data="synthetic:bars=60") as cluster:
@@ -93,8 +45,8 @@ with Cluster(workers=2, threads=1, data="synthetic:bars=60") as cluster:
         finish(a)
         time.sleep(0.5)  # its last records are in the gateway's log
         log("A's log: %s" % log_bytes())
-        s = upgrade(gw.port, "/ws/results/" + a)
-        r = Reader(s)
+        s = raw_upgrade(gw.port, "/ws/results/" + a, rcvbuf=16384)
+        r = RawFrames(s)
         check(b" 101 " in r.headers(), "the upgrade was refused")
         op, first = r.frame()
         check(op == 1 and b'"seq":1,' in first[:100], "first frame: %r" % first[:80])

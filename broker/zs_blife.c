@@ -185,12 +185,13 @@ void zs_life_finish (zs_broker_t *self, zs_bscan_t *scan,
 
 /*  The scans in the running list in state, in order (NULL when none or
     out of memory): a list to act on, as acting moves them. */
-static zlistx_t *s_in_state (zs_broker_t *self, int state, bool covered)
+static zlistx_t *s_in_state (zs_broker_t *self, zs_bscan_state_t state,
+                            bool covered)
 {
     zlistx_t *list = NULL;
     for (zs_bscan_t *s = (zs_bscan_t *) zlistx_first (self->running); s;
          s = (zs_bscan_t *) zlistx_next (self->running))
-        if ((int) s->state == state
+        if (s->state == state
             && (!covered || zs_fwd_covered (self, s->id))) {
             if (!list && !(list = zlistx_new ()))
                 return NULL;

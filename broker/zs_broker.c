@@ -13,7 +13,6 @@
 #include "zs_broker_int.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

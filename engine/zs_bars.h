@@ -57,11 +57,14 @@ int zs_source_load (zs_source_t *self, const char *symbol, zs_bars_ref_t *ref,
     cache lacks together, one symbol per SIMD lane of isa (zs_kernels.h's
     zs_isa_t); with close_only it may make and cache the close column
     alone (a scan that reads nothing else), and bars it holds with close
-    only are made whole again when a later call wants every column. */
+    only are made whole again when a later call wants every column.
+    Without keep, a synthetic source's bars its cache lacks are made for
+    the caller alone (refs[j].owned: freed by zs_bars_release, not kept);
+    other sources keep what they load either way. */
 void zs_source_load_block (zs_source_t *self, const char *const *symbols,
                            size_t m, zs_bars_ref_t *refs, bool *ok,
                            char (*reasons)[ZS_REASON_MAX + 1], int isa,
-                           bool close_only);
+                           bool close_only, bool keep);
 /* Releases what zs_source_load returned. */
 void zs_bars_release (zs_bars_ref_t *ref);
 

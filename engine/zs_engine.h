@@ -181,6 +181,24 @@ const char *zs_scanner_isa (const zs_scanner_t *self);
 /*  Forces one (tests, benchmarks); -1 when the CPU cannot run it. */
 int zs_scanner_set_isa (zs_scanner_t *self, const char *name);
 
+/*  Bars a run makes and does not keep (zs_scanner_defer): their symbols,
+    for the caller to keep when it has time (zs_source_load_block with
+    keep and close_only as here). */
+typedef struct {
+    zs_strlist_t symbols;
+    size_t bytes;    /* the bars made for them, in all                   */
+    bool close_only; /* made with the close column alone                 */
+} zs_later_t;
+
+/*  From now on the runs make the bars a synthetic source's cache lacks
+    for themselves alone, not kept, while later's bars stay under budget
+    bytes, and list their symbols in later (which the caller owns and
+    empties); a run whose scan reads other columns than later's keeps
+    what it makes.  budget 0, or later NULL: keep them as they are made
+    (the default).  A first scan then does not wait for the memory that
+    keeping its bars takes (the kernel supplies it a page at a time). */
+void zs_scanner_defer (zs_scanner_t *self, zs_later_t *later, size_t budget);
+
 /*  Runs scan over symbols[0..n-1] loaded from source, calling emit for each.
     Returns the number of symbols emitted (n unless emit asked to stop). */
 size_t zs_scanner_run (zs_scanner_t *self, const zs_scan_t *scan,

@@ -753,7 +753,9 @@ static void s_evaluate (const zs_scan_t *s, const zs_bars_t *b,
 
 struct zs_scanner_t {
     zs_symresult_t result;
-    zs_isa_t isa; /* vector path for blocks of 8 symbols */
+    zs_isa_t isa;      /* vector path for blocks of 8 symbols */
+    zs_later_t *later; /* bars made and not kept (zs_scanner_defer) */
+    size_t budget;
 };
 
 zs_scanner_t *zs_scanner_new (void)
@@ -788,6 +790,12 @@ int zs_scanner_set_isa (zs_scanner_t *self, const char *name)
     return -1;
 }
 
+void zs_scanner_defer (zs_scanner_t *self, zs_later_t *later, size_t budget)
+{
+    self->later = budget ? later : NULL;
+    self->budget = budget;
+}
+
 size_t zs_scanner_run (zs_scanner_t *self, const zs_scan_t *scan,
                        zs_source_t *source, const char *const *symbols,
                        size_t n, zs_emit_fn *emit, void *arg)
@@ -807,6 +815,9 @@ size_t zs_scanner_run (zs_scanner_t *self, const zs_scan_t *scan,
     if (!bv)
         kernels = false;
     size_t emitted = 0;
+    zs_later_t *later = self->later;
+    if (later && later->symbols.size && later->close_only != close_only)
+        later = NULL; /* one kind of bars a list */
     for (size_t i = 0; i < n; i += ZS_BLOCK) {
         size_t m = n - i < ZS_BLOCK ? n - i : ZS_BLOCK;
         zs_bars_ref_t refs[ZS_BLOCK];
@@ -815,8 +826,16 @@ size_t zs_scanner_run (zs_scanner_t *self, const zs_scan_t *scan,
         bool same = m >= 2;
         /* (bars a synthetic source lacks are made 8 at a time, their
            close column alone when the scan reads nothing else) */
+        bool keep = !later || later->bytes >= self->budget;
         zs_source_load_block (source, symbols + i, m, refs, ok, reasons,
-                              self->isa, close_only);
+                              self->isa, close_only, keep);
+        for (size_t j = 0; !keep && j < m; j++)
+            if (ok[j] && refs[j].owned) {
+                if (zs_strlist_push (&later->symbols, symbols[i + j]) != 0)
+                    break; /* out of memory: made again when next asked */
+                later->bytes += refs[j].owned->bytes;
+                later->close_only = close_only;
+            }
         for (size_t j = 0; j < m; j++)
             same &= ok[j] && refs[j].bars->n == refs[0].bars->n;
         /* a block of equal histories goes through the vector path: every

@@ -247,7 +247,7 @@ int zs_source_load (zs_source_t *self, const char *symbol, zs_bars_ref_t *ref,
 void zs_source_load_block (zs_source_t *self, const char *const *symbols,
                            size_t m, zs_bars_ref_t *refs, bool *ok,
                            char (*reasons)[ZS_REASON_MAX + 1], int isa,
-                           bool close_only)
+                           bool close_only, bool keep)
 {
     if (self->kind != S_SYNTHETIC || m > 8) {
         for (size_t j = 0; j < m; j++)
@@ -288,6 +288,12 @@ void zs_source_load_block (zs_source_t *self, const char *const *symbols,
     }
     for (size_t k = 0; k < nmiss; k++) {
         zs_bars_ref_t *ref = &refs[where[k]];
+        if (!keep) {
+            ref->owned = made[k];
+            ref->bars = made[k];
+            ok[where[k]] = true;
+            continue;
+        }
         ref->bars = zs_cache_put (self->cache, self->cache_id, miss[k],
                                   made[k], &ref->entry);
         if (ref->bars)

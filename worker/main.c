@@ -15,7 +15,8 @@ int main (int argc, char **argv)
          *preload = NULL, *ipc = NULL, *curve_cert = NULL,
          *curve_server = NULL;
     int64_t port = 0, threads = 0, hb = 0, prefetch = 0, out_hwm = 0,
-            cache_mb = 0, delay_us = 0, prefault_mb = 64;
+            cache_mb = 0, delay_us = 0, prefault_mb = 64,
+            later_mb = 64;
     zs_opt_t opts[] = {
         {"broker", 'b', ZS_OPT_STR, "127.0.0.1", "HOST",
          "the broker's host name or address", &broker},
@@ -60,6 +61,14 @@ int main (int argc, char **argv)
          "supply it page by page (0 = none; at most a quarter of the "
          "cache)",
          &prefault_mb},
+        {"keep-later-mb", 0, ZS_OPT_INT, "64", "MB",
+         "bars a scan needs and the cache lacks (synthetic ones) are made "
+         "for the scan alone, up to this much of them, and kept once the "
+         "lanes are idle, so that a first scan does not wait for the "
+         "memory keeping them takes; past it, and for a scan that comes "
+         "before they are kept, they are kept as they are made (0 = "
+         "always; at most a quarter of the cache)",
+         &later_mb},
         {"preload", 0, ZS_OPT_STR, NULL, "SPEC",
          "load the bars of this universe (e.g. synthetic:10000) into the "
          "cache before taking work, so that the first scans need not "
@@ -102,6 +111,7 @@ int main (int argc, char **argv)
     else if (port < 1 || port > 65530 || threads < 0 || threads > 1024
              || hb < 10 || prefetch < 0 || prefetch > 64 || out_hwm < 1
              || cache_mb < 0 || prefault_mb < 0 || prefault_mb > 1048576
+             || later_mb < 0 || later_mb > 1048576
              || delay_us < 0 || delay_us > 10000000) {
         fprintf (stderr, "zscan-worker: an option is out of range (see "
                          "--help)\n");
@@ -146,8 +156,13 @@ int main (int argc, char **argv)
         cfg.prefault_bytes = (size_t) prefault_mb << 20;
         if (cfg.prefault_bytes > cfg.cache_bytes / 4)
             cfg.prefault_bytes = cfg.cache_bytes / 4;
-        zs_log (ZS_LOG_INFO, "cache: %zu MB for bars (%zu MB touched ahead)",
-                cfg.cache_bytes >> 20, cfg.prefault_bytes >> 20);
+        cfg.later_bytes = (size_t) later_mb << 20;
+        if (cfg.later_bytes > cfg.cache_bytes / 4)
+            cfg.later_bytes = cfg.cache_bytes / 4;
+        zs_log (ZS_LOG_INFO, "cache: %zu MB for bars (%zu MB touched "
+                "ahead, %zu MB kept once idle)",
+                cfg.cache_bytes >> 20, cfg.prefault_bytes >> 20,
+                cfg.later_bytes >> 20);
         cfg.symbol_delay_us = delay_us;
         cfg.preload = preload;
         char err[1024];

@@ -11,6 +11,8 @@
     problem); its XPUB blocks rather than drops (ZMQ_XPUB_NODROP), so a
     slow broker slows the lane instead of losing results.
 */
+#include "zs_bars.h"
+#include "zs_kernels.h"
 #include "zs_msg.h"
 #include "zs_prefault.h"
 #include "zs_topic.h"
@@ -87,6 +89,15 @@ typedef struct {
     struct timespec c_end;    /* the thread's CPU clock when it ended      */
     zs_prefault_t *prefault;  /* memory still to touch while idle        */
     int64_t prefault_us;      /* since                                   */
+    /* bars made for a scan and not kept, to keep while idle: the scan,
+       its source (held), how far they are kept, since when */
+    zs_later_t later;
+    size_t later_budget;
+    char later_scan[ZS_ID_MAX + 1];
+    zs_source_t *later_src;
+    size_t later_pos;
+    int64_t later_us;
+    bool sched_idle;          /* SCHED_IDLE while keeping them            */
 } s_lane_t;
 
 /* ---------------------------------------------------------------------- */
@@ -354,6 +365,102 @@ static long long s_cpu_us (const struct timespec *a, const struct timespec *b)
            + (b->tv_nsec - a->tv_nsec) / 1000;
 }
 
+/* ---------------------------------------------------------------------- */
+/*  Bars kept once idle (zs_scanner_defer)                                */
+
+/*  A task's misses are made for it alone while the list is empty or
+    holds its own scan's (of the same source), within the budget; another
+    scan's task, before the list is kept, keeps what it makes. */
+static void s_later_before (s_lane_t *self, const zs_task_t *t,
+                            zs_source_t *source)
+{
+    bool ours = self->later.symbols.size == 0
+                || (self->later_src == source
+                    && strcmp (self->later_scan, t->scan) == 0);
+    zs_scanner_defer (self->scanner, ours ? &self->later : NULL,
+                      ours ? self->later_budget : 0);
+    if (ours && self->later.symbols.size == 0)
+        snprintf (self->later_scan, sizeof self->later_scan, "%s", t->scan);
+}
+
+/*  The list's source is held until its bars are kept. */
+static void s_later_after (s_lane_t *self, zs_source_t *source)
+{
+    zs_scanner_defer (self->scanner, NULL, 0);
+    if (self->later.symbols.size == 0 || self->later_src)
+        return;
+    char err[256];
+    self->later_src = zs_wshared_source (self->shared, zs_source_uri (source),
+                                         err, sizeof err);
+    if (!self->later_src) { /* made again when next asked for */
+        zs_strlist_clear (&self->later.symbols);
+        self->later.bytes = 0;
+        return;
+    }
+    self->later_pos = 0;
+    self->later_us = zs_clock_us ();
+}
+
+static void s_later_drop (s_lane_t *self)
+{
+    zs_strlist_clear (&self->later.symbols);
+    self->later.bytes = 0;
+    self->later_pos = 0;
+    zs_wshared_source_done (self->shared, self->later_src);
+    self->later_src = NULL;
+}
+
+#define QUIET_US 5000 /* idle this long: bars are kept */
+
+/*  The lane's scheduling class: SCHED_BATCH for tasks (see zs_lane_main),
+    SCHED_IDLE while it keeps bars, so that keeping them takes only the
+    time no other thread on the machine wants (the other workers' lanes,
+    the broker, subscribers: a first scan's tail is not slowed by the
+    bars its early lanes keep).  No lane of this worker runs a task then,
+    so none waits on the cache's lock behind it. */
+static void s_sched (s_lane_t *self, bool idle)
+{
+    if (self->sched_idle == idle)
+        return;
+    struct sched_param sp;
+    memset (&sp, 0, sizeof sp);
+    pthread_setschedparam (pthread_self (), idle ? SCHED_IDLE : SCHED_BATCH,
+                           &sp);
+    self->sched_idle = idle;
+}
+
+/*  Idle: keeps the next 32 (about 0.3 ms of work); the last step says
+    what was kept. */
+static void s_later_step (s_lane_t *self)
+{
+    zs_later_t *l = &self->later;
+    s_sched (self, true);
+    for (int k = 0; k < 4 && self->later_pos < l->symbols.size; k++) {
+        size_t m = l->symbols.size - self->later_pos;
+        m = m < 8 ? m : 8;
+        zs_bars_ref_t refs[8];
+        bool ok[8];
+        char why[8][ZS_REASON_MAX + 1];
+        zs_source_load_block (
+            self->later_src,
+            (const char *const *) l->symbols.items + self->later_pos, m,
+            refs, ok, why, zs_isa_detect (), l->close_only, true);
+        for (size_t j = 0; j < m; j++)
+            if (ok[j])
+                zs_bars_release (&refs[j]);
+        self->later_pos += m;
+    }
+    if (self->later_pos < l->symbols.size)
+        return;
+    s_sched (self, false);
+    zs_info ("lane %s: kept the bars of %zu symbols of scan %s (%.1f MB) "
+             "once idle, in %.1f ms",
+             self->rid, l->symbols.size, self->later_scan,
+             (double) l->bytes / 1048576.0,
+             (double) (zs_clock_us () - self->later_us) / 1000.0);
+    s_later_drop (self);
+}
+
 static void s_run_task (s_lane_t *self)
 {
     const zs_task_t *t = &self->task;
@@ -368,6 +475,7 @@ static void s_run_task (s_lane_t *self)
         return;
     }
     atomic_fetch_add (&self->shared->busy, 1);
+    s_sched (self, false);
     int64_t start = zs_clock_us ();
     struct timespec c0;
     clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c0);
@@ -402,8 +510,10 @@ static void s_run_task (s_lane_t *self)
         if (self->nbatch && strcmp (topic, self->topic) != 0)
             s_flush (self);
         memcpy (self->topic, topic, sizeof topic);
+        s_later_before (self, t, source);
         zs_scanner_run (self->scanner, self->scan, source, t->symbols,
                         t->nsymbols, s_emit, self);
+        s_later_after (self, source);
         zs_wshared_source_done (self->shared, source);
         /* the last results wait for the next task's (when one is waiting,
            within BATCH_US; see the loop), one message fewer per task: the
@@ -583,6 +693,7 @@ void *zs_lane_main (void *arg)
     size_t lanes = (size_t) (cfg->threads > 0 ? cfg->threads : 1);
     self->prefault = zs_prefault_new (cfg->prefault_bytes / lanes);
     self->prefault_us = zs_clock_us ();
+    self->later_budget = cfg->later_bytes / lanes;
     /* the worker's word that we stop (its end is bound already) */
     void *wake = zmq_socket (self->shared->ctx, ZMQ_PAIR);
     if (wake && zmq_connect (wake, a->wake_ep) != 0) {
@@ -598,14 +709,25 @@ void *zs_lane_main (void *arg)
                                       {wake, 0, ZMQ_POLLIN, 0}};
             /* holding results (of the last task): only a task already
                waiting may join them; otherwise they leave before the lane
-               waits.  Touching memory ahead: a step between two looks */
-            long wait = self->nbatch || self->prefault ? 0 : 100;
+               waits.  Touching memory ahead, keeping bars: a step between
+               two looks.  Bars are kept once this lane has had no task
+               for QUIET_US (not in the moments between a scan's tasks,
+               where a step would hold up the next) and no lane of this
+               worker runs one, at the lowest priority (s_later_step) */
+            bool later = self->later_src != NULL;
+            bool keep = later && atomic_load (&self->shared->busy) == 0
+                        && zs_clock_us () - self->last_end_us >= QUIET_US;
+            long wait = self->nbatch || self->prefault || keep ? 0
+                        : later ? QUIET_US / 1000
+                                : 100;
             if (zmq_poll (items, wake ? 3 : 2, wait) < 0 && errno != EINTR)
                 break;
             if (self->prefault)
                 s_prefault (self, items[0].revents & ZMQ_POLLIN);
             if (self->nbatch && !(items[0].revents & ZMQ_POLLIN))
                 s_flush (self);
+            else if (keep && !(items[0].revents & ZMQ_POLLIN))
+                s_later_step (self);
             if (items[1].revents & ZMQ_POLLIN)
                 s_subscriptions (self);
             uint64_t epoch = atomic_load (&self->shared->epoch);
@@ -640,6 +762,7 @@ void *zs_lane_main (void *arg)
             s_send_done (self, &self->task, true, 0);
         }
     }
+    s_later_drop (self);
     for (int i = 0; i < COMPILED_SLOTS; i++)
         zs_scan_destroy (&self->compiled[i].scan);
     zs_scanner_destroy (&self->scanner);

@@ -55,7 +55,7 @@ static int s_preload (zs_source_t *source, const char *spec, char *err,
         bool ok[8];
         char why[8][ZS_REASON_MAX + 1];
         zs_source_load_block (source, (const char *const *) syms.items + i,
-                              m, refs, ok, why, isa, false);
+                              m, refs, ok, why, isa, false, true);
         for (size_t j = 0; j < m; j++) {
             if (!ok[j]) {
                 if (!failed++)

@@ -32,6 +32,9 @@ typedef struct {
     size_t cache_bytes;       /* bars of every source together          */
     size_t prefault_bytes;    /* memory the lanes touch ahead while idle,
                                  for the bars they will cache (0: none)   */
+    size_t later_bytes;       /* bars a lane makes for a scan without
+                                 keeping them, when its cache lacks them,
+                                 and keeps once idle (0: kept at once)   */
     int64_t symbol_delay_us;  /* extra time per symbol (tests, demos)      */
     const char *preload;      /* universe whose bars load before any work  */
     zs_curve_client_t curve;  /* CURVE keys for every socket (off: .on 0)  */

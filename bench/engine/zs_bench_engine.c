@@ -253,7 +253,7 @@ int main (void)
             char why[8][ZS_REASON_MAX + 1];
             zs_source_load_block (whole ? src : src_close,
                                   (const char *const *) syms.items + i, 8,
-                                  refs, ok, why, isa, !whole);
+                                  refs, ok, why, isa, !whole, true);
             for (int j = 0; j < 8; j++) {
                 *(whole ? &bytes : &bytes_close) += refs[j].bars->bytes;
                 zs_bars_release (&refs[j]);

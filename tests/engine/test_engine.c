@@ -812,7 +812,7 @@ static void test_synth_lanes (void)
     bool ok[8];
     char why[8][ZS_REASON_MAX + 1];
     zs_source_load_block (a, syms, 8, refs, ok, why, zs_isa_detect (),
-                          j_close_only);
+                          j_close_only, true);
     for (int j = 0; j < 8; j++) {
         if (j == 3) {
             CHECK (!ok[j] && strstr (why[j], "not a valid symbol"),
@@ -839,7 +839,7 @@ static void test_synth_lanes (void)
     /* bars cached with close alone are made whole when wanted whole */
     if (j_close_only) {
         zs_source_load_block (a, syms, 8, refs, ok, why, zs_isa_detect (),
-                              false);
+                              false, true);
         for (int j = 0; j < 8; j++) {
             if (j == 3)
                 continue;
@@ -934,6 +934,90 @@ static void test_close_only_cache (void)
     CHECK (got.n == 397 && differ == 0 && signals > 0 && signals < 397,
            "whole bars after close-only: %d of %zu differ (%d signals)",
            differ, got.n, signals);
+    zs_scan_destroy (&closes);
+    zs_scan_destroy (&whole);
+    zs_scanner_destroy (&sc);
+    zs_strlist_clear (&syms);
+    zs_source_destroy (&a);
+    zs_source_destroy (&b);
+}
+
+/*  A deferring run (zs_scanner_defer) keeps nothing its source lacked,
+    lists those symbols up to its budget (and keeps the rest), gives the
+    results a keeping run gives, bit for bit; the list kept later makes
+    the next run all cache hits; a scan reading other columns than the
+    list's keeps what it makes. */
+static void test_defer (void)
+{
+    char err[512];
+    zs_source_t *a = zs_source_open ("synthetic:bars=400", 0, err, sizeof err);
+    zs_source_t *b = zs_source_open ("synthetic:bars=400", 0, err, sizeof err);
+    zs_strlist_t syms = {0};
+    zs_universe_expand ("synthetic:397", a, &syms, err, sizeof err);
+    zs_scanner_t *sc = zs_scanner_new ();
+    zs_scan_t *closes = zs_scan_compile (NULL, NULL, NULL, 0,
+                                         "rsi(14) < 45 and close > sma(50)",
+                                         err, sizeof err);
+    zs_scan_t *whole = zs_scan_compile (NULL, NULL, NULL, 0,
+                                        "atr(14) > 0.02 * close", err,
+                                        sizeof err);
+    static s_results_t got, want;
+    zs_later_t later = {0};
+    const char *const *list = (const char *const *) syms.items;
+    /* a budget of 100 symbols' closes (each 400 doubles and a header):
+       about 100 listed, in blocks of 8, the rest kept */
+    zs_scanner_defer (sc, &later, 100 * 400 * 8);
+    zs_scanner_run (sc, closes, a, list, 397, s_keep_emit, &got);
+    zs_scanner_defer (sc, NULL, 0);
+    zs_scanner_run (sc, closes, b, list, 397, s_keep_emit, &want);
+    zs_cache_stats_t st;
+    zs_cache_stats (zs_source_cache (a), &st);
+    CHECK (later.symbols.size >= 96 && later.symbols.size <= 104
+               && later.close_only && st.entries == 397 - later.symbols.size
+               && strcmp (later.symbols.items[0], "S000000") == 0,
+           "deferred %zu (close_only %d), cached %zu", later.symbols.size,
+           later.close_only, st.entries);
+    int differ = 0;
+    for (size_t i = 0; i < 397; i++)
+        differ += got.r[i].signal != want.r[i].signal
+                  || memcmp (&got.r[i].score, &want.r[i].score,
+                             sizeof (double))
+                         != 0
+                  || memcmp (got.r[i].values, want.r[i].values,
+                             got.r[i].nvalues * sizeof (double))
+                         != 0;
+    CHECK (got.n == 397 && differ == 0, "deferred run: %d of %zu differ",
+           differ, got.n);
+    /* kept later: the next run hits the cache for every symbol */
+    for (size_t i = 0; i < later.symbols.size; i += 8) {
+        size_t m = later.symbols.size - i < 8 ? later.symbols.size - i : 8;
+        zs_bars_ref_t refs[8];
+        bool ok[8];
+        char why[8][ZS_REASON_MAX + 1];
+        zs_source_load_block (a, (const char *const *) later.symbols.items + i,
+                              m, refs, ok, why, zs_isa_detect (),
+                              later.close_only, true);
+        for (size_t j = 0; j < m; j++)
+            if (ok[j])
+                zs_bars_release (&refs[j]);
+    }
+    zs_cache_stats (zs_source_cache (a), &st);
+    uint64_t misses = st.misses;
+    zs_scanner_run (sc, closes, a, list, 397, s_keep_emit, &got);
+    zs_cache_stats (zs_source_cache (a), &st);
+    CHECK (st.entries == 397 && st.misses == misses,
+           "after keeping: %zu entries, %llu misses more", st.entries,
+           (unsigned long long) (st.misses - misses));
+    /* whole bars wanted while the list holds closes: kept as made */
+    zs_scanner_defer (sc, &later, (size_t) 1 << 30);
+    size_t listed = later.symbols.size;
+    zs_scanner_run (sc, whole, a, list, 397, s_keep_emit, &got);
+    zs_cache_stats (zs_source_cache (a), &st);
+    CHECK (later.symbols.size == listed && st.entries == 397
+               && st.bytes > 397 * 5 * 400 * 8,
+           "whole bars with a list of closes: %zu listed, %zu bytes cached",
+           later.symbols.size, st.bytes);
+    zs_strlist_clear (&later.symbols);
     zs_scan_destroy (&closes);
     zs_scan_destroy (&whole);
     zs_scanner_destroy (&sc);
@@ -1276,6 +1360,7 @@ int main (void)
     test_determinism ();
     test_synth_lanes ();
     test_close_only_cache ();
+    test_defer ();
     test_store ();
     test_isa_paths ();
     return ZS_TEST_END ("engine");

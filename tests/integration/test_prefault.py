@@ -34,7 +34,8 @@ def stat(pid):
 
 def first_scan(prefault_mb):
     with Cluster(workers=1, threads=1,
-                 worker_args=["--prefault-mb", str(prefault_mb)]) as cluster:
+                 worker_args=["--prefault-mb", str(prefault_mb),
+                              "--keep-later-mb", "0"]) as cluster:
         client = Client(cluster)
         client.wait_ready()
         client.wait_workers(1)

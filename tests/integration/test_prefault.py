@@ -14,22 +14,10 @@ another thread's heap, the scan would fault as much as without)."""
 import os
 import time
 
-from zsharness import Cluster, Client, check, check_exactly_once, log
+from zsharness import (Cluster, Client, check, check_exactly_once,
+                       faults_rss, log)
 
 N = 4000
-
-
-def stat(pid):
-    """(minor page faults, resident KB) of a process."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    faults = int(fields[7])  # minflt: field 10 of stat, 8th after ")"
-    rss = 0
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1])
-    return faults, rss
 
 
 def first_scan(prefault_mb):
@@ -41,11 +29,11 @@ def first_scan(prefault_mb):
         client.wait_workers(1)
         time.sleep(1.0)  # idle: the lane touches its memory ahead
         pid = cluster.workers["w1"].pid
-        f0, r0 = stat(pid)
+        f0, r0 = faults_rss(pid)
         client.start_scan("pf", universe="synthetic:%d" % N)
         records = client.records(timeout=120)
         check_exactly_once(records, N)
-        f1, r1 = stat(pid)
+        f1, r1 = faults_rss(pid)
         client.close()
         return f1 - f0, r0, r1
 

@@ -59,6 +59,19 @@ def free_base(count=6):
     raise RuntimeError("no free ports")
 
 
+def faults_rss(pid):
+    """(minor page faults, resident KB) of a process, from /proc."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    faults = int(fields[7])  # minflt: field 10 of stat, 8th after ")"
+    rss = 0
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+    return faults, rss
+
+
 def pack(obj):
     return msgpack.packb(obj, use_bin_type=True)
 

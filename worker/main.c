@@ -67,7 +67,7 @@ int main (int argc, char **argv)
          "lanes are idle, so that a first scan does not wait for the "
          "memory keeping them takes; past it, and for a scan that comes "
          "before they are kept, they are kept as they are made (0 = "
-         "always; at most a quarter of the cache)",
+         "always as made; at most a quarter of the cache)",
          &later_mb},
         {"preload", 0, ZS_OPT_STR, NULL, "SPEC",
          "load the bars of this universe (e.g. synthetic:10000) into the "

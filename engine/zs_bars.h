@@ -65,6 +65,12 @@ void zs_source_load_block (zs_source_t *self, const char *const *symbols,
                            size_t m, zs_bars_ref_t *refs, bool *ok,
                            char (*reasons)[ZS_REASON_MAX + 1], int isa,
                            bool close_only, bool keep);
+/*  Loads symbols[0..n) into the source's cache, 8 at a time
+    (zs_source_load_block with keep), and lets them go: how many loaded;
+    *failed counts the others and why holds the first one's reason. */
+size_t zs_source_keep (zs_source_t *self, const char *const *symbols,
+                       size_t n, int isa, bool close_only, size_t *failed,
+                       char *why, size_t whylen);
 /* Releases what zs_source_load returned. */
 void zs_bars_release (zs_bars_ref_t *ref);
 

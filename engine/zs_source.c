@@ -304,6 +304,31 @@ void zs_source_load_block (zs_source_t *self, const char *const *symbols,
     }
 }
 
+size_t zs_source_keep (zs_source_t *self, const char *const *symbols,
+                       size_t n, int isa, bool close_only, size_t *failed,
+                       char *why, size_t whylen)
+{
+    size_t loaded = 0;
+    for (size_t i = 0; i < n; i += 8) {
+        size_t m = n - i < 8 ? n - i : 8;
+        zs_bars_ref_t refs[8];
+        bool ok[8];
+        char reasons[8][ZS_REASON_MAX + 1];
+        zs_source_load_block (self, symbols + i, m, refs, ok, reasons, isa,
+                              close_only, true);
+        for (size_t j = 0; j < m; j++) {
+            if (!ok[j]) {
+                if (!(*failed)++)
+                    snprintf (why, whylen, "%s", reasons[j]);
+                continue;
+            }
+            loaded++;
+            zs_bars_release (&refs[j]);
+        }
+    }
+    return loaded;
+}
+
 void zs_bars_release (zs_bars_ref_t *ref)
 {
     if (ref->entry)

@@ -383,6 +383,16 @@ static void s_later_before (s_lane_t *self, const zs_task_t *t,
         snprintf (self->later_scan, sizeof self->later_scan, "%s", t->scan);
 }
 
+/*  Forgets the list (its bars are made again when next asked for). */
+static void s_later_drop (s_lane_t *self)
+{
+    zs_strlist_clear (&self->later.symbols);
+    self->later.bytes = 0;
+    self->later_pos = 0;
+    zs_wshared_source_done (self->shared, self->later_src);
+    self->later_src = NULL;
+}
+
 /*  The list's source is held until its bars are kept. */
 static void s_later_after (s_lane_t *self, zs_source_t *source)
 {
@@ -392,22 +402,9 @@ static void s_later_after (s_lane_t *self, zs_source_t *source)
     char err[256];
     self->later_src = zs_wshared_source (self->shared, zs_source_uri (source),
                                          err, sizeof err);
-    if (!self->later_src) { /* made again when next asked for */
-        zs_strlist_clear (&self->later.symbols);
-        self->later.bytes = 0;
-        return;
-    }
-    self->later_pos = 0;
+    if (!self->later_src)
+        s_later_drop (self);
     self->later_us = zs_clock_us ();
-}
-
-static void s_later_drop (s_lane_t *self)
-{
-    zs_strlist_clear (&self->later.symbols);
-    self->later.bytes = 0;
-    self->later_pos = 0;
-    zs_wshared_source_done (self->shared, self->later_src);
-    self->later_src = NULL;
 }
 
 #define QUIET_US 5000 /* idle this long: bars are kept */
@@ -435,21 +432,15 @@ static void s_later_step (s_lane_t *self)
 {
     zs_later_t *l = &self->later;
     s_sched (self, true);
-    for (int k = 0; k < 4 && self->later_pos < l->symbols.size; k++) {
-        size_t m = l->symbols.size - self->later_pos;
-        m = m < 8 ? m : 8;
-        zs_bars_ref_t refs[8];
-        bool ok[8];
-        char why[8][ZS_REASON_MAX + 1];
-        zs_source_load_block (
-            self->later_src,
-            (const char *const *) l->symbols.items + self->later_pos, m,
-            refs, ok, why, zs_isa_detect (), l->close_only, true);
-        for (size_t j = 0; j < m; j++)
-            if (ok[j])
-                zs_bars_release (&refs[j]);
-        self->later_pos += m;
-    }
+    size_t m = l->symbols.size - self->later_pos;
+    m = m < 32 ? m : 32;
+    size_t failed = 0; /* (made again when next asked for) */
+    char why[ZS_REASON_MAX + 1];
+    zs_source_keep (self->later_src,
+                    (const char *const *) l->symbols.items + self->later_pos,
+                    m, zs_isa_detect (), l->close_only, &failed, why,
+                    sizeof why);
+    self->later_pos += m;
     if (self->later_pos < l->symbols.size)
         return;
     s_sched (self, false);

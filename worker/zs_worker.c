@@ -48,23 +48,16 @@ static int s_preload (zs_source_t *source, const char *spec, char *err,
     zs_cache_stats_t before, after;
     zs_cache_stats (zs_source_cache (source), &before);
     int isa = zs_isa_detect ();
-    for (size_t i = 0; i < syms.size && !zs_interrupted; i += 8) {
-        /* 8 at a time: synthetic bars are made one symbol per SIMD lane */
-        size_t m = syms.size - i < 8 ? syms.size - i : 8;
-        zs_bars_ref_t refs[8];
-        bool ok[8];
-        char why[8][ZS_REASON_MAX + 1];
-        zs_source_load_block (source, (const char *const *) syms.items + i,
-                              m, refs, ok, why, isa, false, true);
-        for (size_t j = 0; j < m; j++) {
-            if (!ok[j]) {
-                if (!failed++)
-                    zs_warn ("preload: %s", why[j]);
-                continue;
-            }
-            loaded++;
-            zs_bars_release (&refs[j]);
-        }
+    char why[ZS_REASON_MAX + 1];
+    /* a slice at a time, so that SIGINT/SIGTERM stops it early */
+    for (size_t i = 0; i < syms.size && !zs_interrupted; i += 1024) {
+        size_t m = syms.size - i < 1024 ? syms.size - i : 1024;
+        size_t was = failed;
+        loaded += zs_source_keep (source,
+                                  (const char *const *) syms.items + i, m,
+                                  isa, false, &failed, why, sizeof why);
+        if (!was && failed)
+            zs_warn ("preload: %s", why);
     }
     /* what the cache let go of: loaded again when scanned */
     zs_cache_stats (zs_source_cache (source), &after);

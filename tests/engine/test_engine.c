@@ -887,36 +887,59 @@ static int s_keep_emit (void *arg, size_t i, const char *sym,
     return 0;
 }
 
-static void test_close_only_cache (void)
+/*  Two fresh sources of 400-bar synthetic symbols (a under test, b the
+    reference), 397 of its symbols, a scanner, a scan of close-only terms
+    and one (whole) that reads other columns. */
+typedef struct {
+    zs_source_t *a, *b;
+    zs_strlist_t syms;
+    zs_scanner_t *sc;
+    zs_scan_t *closes, *whole;
+} s_pair_t;
+
+static void s_pair_open (s_pair_t *f, const char *whole)
 {
     char err[512];
-    zs_source_t *a = zs_source_open ("synthetic:bars=400", 0, err, sizeof err);
-    zs_source_t *b = zs_source_open ("synthetic:bars=400", 0, err, sizeof err);
-    zs_strlist_t syms = {0};
-    zs_universe_expand ("synthetic:397", a, &syms, err, sizeof err);
-    zs_scanner_t *sc = zs_scanner_new ();
-    zs_scan_t *closes = zs_scan_compile (NULL, NULL, NULL, 0,
-                                         "rsi(14) < 45 and close > sma(50)",
-                                         err, sizeof err);
-    zs_scan_t *whole = zs_scan_compile (
-        NULL, NULL, NULL, 0,
-        "atr(14) > 0.02 * close and volratio(20) > 0.5 and high > open "
-        "and highest(30) > low",
-        err, sizeof err);
+    memset (f, 0, sizeof *f);
+    f->a = zs_source_open ("synthetic:bars=400", 0, err, sizeof err);
+    f->b = zs_source_open ("synthetic:bars=400", 0, err, sizeof err);
+    zs_universe_expand ("synthetic:397", f->a, &f->syms, err, sizeof err);
+    f->sc = zs_scanner_new ();
+    f->closes = zs_scan_compile (NULL, NULL, NULL, 0,
+                                 "rsi(14) < 45 and close > sma(50)", err,
+                                 sizeof err);
+    f->whole = zs_scan_compile (NULL, NULL, NULL, 0, whole, err, sizeof err);
+}
+
+static void s_pair_close (s_pair_t *f)
+{
+    zs_scan_destroy (&f->closes);
+    zs_scan_destroy (&f->whole);
+    zs_scanner_destroy (&f->sc);
+    zs_strlist_clear (&f->syms);
+    zs_source_destroy (&f->a);
+    zs_source_destroy (&f->b);
+}
+
+static void test_close_only_cache (void)
+{
+    s_pair_t f;
+    s_pair_open (&f, "atr(14) > 0.02 * close and volratio(20) > 0.5 and "
+                     "high > open and highest(30) > low");
     static s_results_t first, got, want;
-    zs_scanner_run (sc, closes, a, (const char *const *) syms.items,
-                    syms.size, s_keep_emit, &first);
+    zs_scanner_run (f.sc, f.closes, f.a, (const char *const *) f.syms.items,
+                    f.syms.size, s_keep_emit, &first);
     zs_cache_stats_t st;
-    zs_cache_stats (zs_source_cache (a), &st);
+    zs_cache_stats (zs_source_cache (f.a), &st);
     CHECK (first.n == 397 && st.entries == 397
                && st.bytes < 397 * (400 * 8 + 400),
            "close-only scan: %zu results, %zu entries, %zu bytes cached",
            first.n, st.entries, st.bytes);
-    zs_scanner_run (sc, whole, a, (const char *const *) syms.items,
-                    syms.size, s_keep_emit, &got);
-    zs_scanner_run (sc, whole, b, (const char *const *) syms.items,
-                    syms.size, s_keep_emit, &want);
-    zs_cache_stats (zs_source_cache (a), &st);
+    zs_scanner_run (f.sc, f.whole, f.a, (const char *const *) f.syms.items,
+                    f.syms.size, s_keep_emit, &got);
+    zs_scanner_run (f.sc, f.whole, f.b, (const char *const *) f.syms.items,
+                    f.syms.size, s_keep_emit, &want);
+    zs_cache_stats (zs_source_cache (f.a), &st);
     CHECK (st.entries == 397 && st.bytes > 397 * 5 * 400 * 8,
            "made whole: %zu entries, %zu bytes", st.entries, st.bytes);
     int differ = 0, signals = 0;
@@ -934,12 +957,7 @@ static void test_close_only_cache (void)
     CHECK (got.n == 397 && differ == 0 && signals > 0 && signals < 397,
            "whole bars after close-only: %d of %zu differ (%d signals)",
            differ, got.n, signals);
-    zs_scan_destroy (&closes);
-    zs_scan_destroy (&whole);
-    zs_scanner_destroy (&sc);
-    zs_strlist_clear (&syms);
-    zs_source_destroy (&a);
-    zs_source_destroy (&b);
+    s_pair_close (&f);
 }
 
 /*  A deferring run (zs_scanner_defer) keeps nothing its source lacked,
@@ -949,29 +967,19 @@ static void test_close_only_cache (void)
     list's keeps what it makes. */
 static void test_defer (void)
 {
-    char err[512];
-    zs_source_t *a = zs_source_open ("synthetic:bars=400", 0, err, sizeof err);
-    zs_source_t *b = zs_source_open ("synthetic:bars=400", 0, err, sizeof err);
-    zs_strlist_t syms = {0};
-    zs_universe_expand ("synthetic:397", a, &syms, err, sizeof err);
-    zs_scanner_t *sc = zs_scanner_new ();
-    zs_scan_t *closes = zs_scan_compile (NULL, NULL, NULL, 0,
-                                         "rsi(14) < 45 and close > sma(50)",
-                                         err, sizeof err);
-    zs_scan_t *whole = zs_scan_compile (NULL, NULL, NULL, 0,
-                                        "atr(14) > 0.02 * close", err,
-                                        sizeof err);
+    s_pair_t f;
+    s_pair_open (&f, "atr(14) > 0.02 * close");
     static s_results_t got, want;
     zs_later_t later = {0};
-    const char *const *list = (const char *const *) syms.items;
+    const char *const *list = (const char *const *) f.syms.items;
     /* a budget of 100 symbols' closes (each 400 doubles and a header):
        about 100 listed, in blocks of 8, the rest kept */
-    zs_scanner_defer (sc, &later, 100 * 400 * 8);
-    zs_scanner_run (sc, closes, a, list, 397, s_keep_emit, &got);
-    zs_scanner_defer (sc, NULL, 0);
-    zs_scanner_run (sc, closes, b, list, 397, s_keep_emit, &want);
+    zs_scanner_defer (f.sc, &later, 100 * 400 * 8);
+    zs_scanner_run (f.sc, f.closes, f.a, list, 397, s_keep_emit, &got);
+    zs_scanner_defer (f.sc, NULL, 0);
+    zs_scanner_run (f.sc, f.closes, f.b, list, 397, s_keep_emit, &want);
     zs_cache_stats_t st;
-    zs_cache_stats (zs_source_cache (a), &st);
+    zs_cache_stats (zs_source_cache (f.a), &st);
     CHECK (later.symbols.size >= 96 && later.symbols.size <= 104
                && later.close_only && st.entries == 397 - later.symbols.size
                && strcmp (later.symbols.items[0], "S000000") == 0,
@@ -989,41 +997,29 @@ static void test_defer (void)
     CHECK (got.n == 397 && differ == 0, "deferred run: %d of %zu differ",
            differ, got.n);
     /* kept later: the next run hits the cache for every symbol */
-    for (size_t i = 0; i < later.symbols.size; i += 8) {
-        size_t m = later.symbols.size - i < 8 ? later.symbols.size - i : 8;
-        zs_bars_ref_t refs[8];
-        bool ok[8];
-        char why[8][ZS_REASON_MAX + 1];
-        zs_source_load_block (a, (const char *const *) later.symbols.items + i,
-                              m, refs, ok, why, zs_isa_detect (),
-                              later.close_only, true);
-        for (size_t j = 0; j < m; j++)
-            if (ok[j])
-                zs_bars_release (&refs[j]);
-    }
-    zs_cache_stats (zs_source_cache (a), &st);
+    size_t failed = 0;
+    char why[ZS_REASON_MAX + 1];
+    zs_source_keep (f.a, (const char *const *) later.symbols.items,
+                    later.symbols.size, zs_isa_detect (), later.close_only,
+                    &failed, why, sizeof why);
+    zs_cache_stats (zs_source_cache (f.a), &st);
     uint64_t misses = st.misses;
-    zs_scanner_run (sc, closes, a, list, 397, s_keep_emit, &got);
-    zs_cache_stats (zs_source_cache (a), &st);
+    zs_scanner_run (f.sc, f.closes, f.a, list, 397, s_keep_emit, &got);
+    zs_cache_stats (zs_source_cache (f.a), &st);
     CHECK (st.entries == 397 && st.misses == misses,
            "after keeping: %zu entries, %llu misses more", st.entries,
            (unsigned long long) (st.misses - misses));
     /* whole bars wanted while the list holds closes: kept as made */
-    zs_scanner_defer (sc, &later, (size_t) 1 << 30);
+    zs_scanner_defer (f.sc, &later, (size_t) 1 << 30);
     size_t listed = later.symbols.size;
-    zs_scanner_run (sc, whole, a, list, 397, s_keep_emit, &got);
-    zs_cache_stats (zs_source_cache (a), &st);
+    zs_scanner_run (f.sc, f.whole, f.a, list, 397, s_keep_emit, &got);
+    zs_cache_stats (zs_source_cache (f.a), &st);
     CHECK (later.symbols.size == listed && st.entries == 397
                && st.bytes > 397 * 5 * 400 * 8,
            "whole bars with a list of closes: %zu listed, %zu bytes cached",
            later.symbols.size, st.bytes);
     zs_strlist_clear (&later.symbols);
-    zs_scan_destroy (&closes);
-    zs_scan_destroy (&whole);
-    zs_scanner_destroy (&sc);
-    zs_strlist_clear (&syms);
-    zs_source_destroy (&a);
-    zs_source_destroy (&b);
+    s_pair_close (&f);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -244,8 +244,14 @@ static const char *s_collect (zs_gateway_t *self, zs_gw_pss_t *pss, zs_buf_t *f,
         return "the scan is not known here any more";
     uint64_t first = zs_scanlog_first (log);
     if (first && first > pss->cursor + 1 && pss->cursor) {
-        self->m.dropped_evicted++;
-        return "fell too far behind: its records left the gateway's log";
+        /* a stream of signals lost nothing when only results that are
+           no signal, and progress, left before it read them */
+        if (!pss->signals || zs_scanlog_cut_wanted (log) > pss->cursor) {
+            self->m.dropped_evicted++;
+            return "fell too far behind: its records left the gateway's "
+                   "log";
+        }
+        pss->cursor = first - 1;
     }
     uint64_t head = zs_scanlog_last (log);
     if (self->cfg.max_behind > 0 && head > pss->cursor

@@ -35,6 +35,7 @@ struct zs_scanlog_t {
     bool dirty;             /* on the set's dirty list                   */
     int64_t done_us;        /* when it completed (eviction order)        */
     uint32_t readers;       /* open streams of it (zs_logset_readers)    */
+    uint64_t cut_wanted;    /* zs_scanlog_cut_wanted                     */
     char gone[160];
 };
 
@@ -160,6 +161,10 @@ static void s_evict_prefix (zs_logset_t *set, zs_scanlog_t *g)
     if (k > g->n)
         return;
     size_t cut = k < g->n ? g->entries[k].off : g->used;
+    for (size_t i = 0; i < k; i++)
+        if (g->entries[i].kind != ZS_LOG_RESULT
+            && g->entries[i].kind != ZS_LOG_PROGRESS)
+            g->cut_wanted = g->entries[i].pos;
     size_t before = s_cost (g);
     memmove (g->text, g->text + cut, g->used - cut);
     g->used -= cut;
@@ -272,6 +277,11 @@ void zs_scanlog_gone (zs_logset_t *set, zs_scanlog_t *g, const char *reason)
 uint64_t zs_scanlog_first (const zs_scanlog_t *g)
 {
     return g->n ? g->entries[0].pos : 0;
+}
+
+uint64_t zs_scanlog_cut_wanted (const zs_scanlog_t *g)
+{
+    return g->cut_wanted;
 }
 
 uint64_t zs_scanlog_last (const zs_scanlog_t *g)

@@ -85,6 +85,11 @@ uint64_t zs_scanlog_first (const zs_scanlog_t *log);
 uint64_t zs_scanlog_last (const zs_scanlog_t *log);
 bool zs_scanlog_done (const zs_scanlog_t *log);
 const char *zs_scanlog_gone_reason (const zs_scanlog_t *log);
+/*  The last position cut from the log's front (trimmed) that a stream
+    of signals and events needs: not a result that is no signal, nor a
+    progress record (a later one says more); 0 when none.  Such a stream
+    whose cursor is at or past it lost nothing when the front passed it. */
+uint64_t zs_scanlog_cut_wanted (const zs_scanlog_t *log);
 /* Bumped at every append: readers compare it to see news. */
 uint64_t zs_scanlog_version (const zs_scanlog_t *log);
 

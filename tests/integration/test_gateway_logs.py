@@ -13,11 +13,23 @@ A: 24,000 symbols, finished, about 10 MB of log.  A WebSocket reader of A
 from its start reads a little and stops reading (a small receive buffer:
 most of A stays in the gateway).  B: 60,000 symbols, about 25 MB, runs
 and finishes with the budget at 32 MB, so room must go.  Then the reader
-reads on: every record of A, in order, and the close 1000 "complete"."""
+reads on: every record of A, in order, and the close 1000 "complete".
+
+C: a stream of signals and events only (?signals=1) has nothing to lose
+in results that are no signal: it must not be cut for "falling behind"
+when those leave the log's front before it skims past them (seen in CI:
+integration.gateway_abuse's signal streams of a 2,000,000-symbol scan
+that never signals, closed with 1008 "fell too far behind" when the
+front was trimmed).  C: 150,000 symbols with a filter that never
+signals, about 60 MB of log in the 32 MB budget, so its front goes.
+A signal stream from after its position 2 (long cut) reads C's events
+to the close 1000 "complete", no result among them; a stream of every
+record from there is still told it fell too far behind (1008)."""
+import asyncio
 import struct
 import time
 
-from gwharness import Gateway, RawFrames, raw_upgrade
+from gwharness import Gateway, RawFrames, raw_upgrade, ws_records
 from zsharness import Client, Cluster, check, log
 
 A, B = 24000, 60000
@@ -81,3 +93,23 @@ with Cluster(workers=2, threads=1, data="synthetic:bars=60") as cluster:
                              if q != i + 1][:5]))
         log("ok: a reader of a finished scan read all %d records while "
             "another scan's filled the log budget" % len(seqs))
+
+        c = gw.start(universe="synthetic:150000", filter="close < 0")[
+            "scan_id"]
+        finish(c)
+        time.sleep(0.5)
+        log("the logs after C: %s" % log_bytes())
+        url = gw.ws + "/ws/results/%s?after=2" % c
+        recs, code, reason = asyncio.run(ws_records(url + "&signals=1"))
+        kinds = sorted(set(r["type"] for r in recs))
+        check(code == 1000 and reason == "complete"
+              and recs and recs[-1]["type"] == "complete"
+              and "result" not in kinds,
+              "a signal stream of C from position 2: %r %r, %d records %r"
+              % (code, reason, len(recs), kinds))
+        recs, code, reason = asyncio.run(ws_records(url))
+        check(code == 1008 and "fell too far behind" in reason,
+              "a stream of every record of C from position 2: %r %r after "
+              "%d records" % (code, reason, len(recs)))
+        log("ok: a signal stream skips results that left the log; a full "
+            "one is told it fell behind")

@@ -11,8 +11,9 @@
     needed is not hashed, and nothing depends on the history of a
     stream), and 8 symbols are generated at once, one per SIMD lane (GCC
     vector extensions compiled for SSE2, AVX2 and AVX-512F and picked at
-    run time, as the indicator kernels are); selects replace branches.  The scalar generator is the reference the
-    vector paths must match bit for bit (tests/engine checks it).
+    run time, as the indicator kernels are); selects replace branches.
+    The scalar generator is the reference the vector paths must match
+    bit for bit (tests/engine checks it).
 
     Realism enough to exercise every scan: regimes of trend and volatility
     that switch every few weeks to months, overnight gaps, volume that
@@ -255,6 +256,11 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
     hashed: draws are counters, not a stream, so that changes nothing
     else.  FULL 0 makes the closes alone. */
 #define CHUNK 32
+/*  A 16-bit uniform k / 65536 is under 0.02 exactly when k < 1311, under
+    0.01 exactly when k < 656 (k * 2^-16 is exact): the tests on the draws
+    as integers, 8 lanes at once. */
+#define GAP16 1311
+#define FLAT16 656
 #define ZS_SYNTH_BLOCK(SFX, ISA, ATTR, VT, VL, W, FULL)                    \
     ATTR static void s_block_##SFX (const uint64_t key[8], size_t n,       \
                                     double *out[8][5], int m)              \
@@ -329,20 +335,18 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
                 s_v8u d7 = s_hash_##ISA (lb, hi, 7);                       \
                 s_v8u d8 = s_hash_##ISA (lb, hi, 8);                       \
                 s_v8u iret = HALVES (d7, d8);                              \
-                bool gap_any = false;                                      \
+                bool gap_any = s_any8_##ISA ((s_v8i) igap < GAP16);        \
                 for (int g = 0; g < G; g++) {                              \
-                    gap_any |= s_any_##ISA (s_cvt_##ISA (igap, g)          \
-                                                * (1.0 / 65536.0)          \
-                                            < 0.02);                       \
-                    drift[g] = SEL (VL, sw[j][g], newd[j][g], drift[g]);   \
-                    vol[g] = SEL (VL, sw[j][g], newv[j][g], vol[g]);       \
+                    drift[g] = s_sel_##ISA (sw[j][g], newd[j][g],          \
+                                            drift[g]);                     \
+                    vol[g] = s_sel_##ISA (sw[j][g], newv[j][g], vol[g]);   \
                     vols[j][g] = vol[g];                                   \
                     VT r = drift[g]                                        \
                            + vol[g]                                        \
                                  * ((s_cvt_##ISA (iret, g) * (1.0 / 65536.0) \
                                      - 2.0)                                \
                                     * 1.7320508075688772);                 \
-                    r = SEL (VL, r < -0.5, zero - 0.5, r);                 \
+                    r = s_sel_##ISA (r < -0.5, zero - 0.5, r);             \
                     retf[j][g] = 1.0 + r;                                  \
                 }                                                          \
                 gapbits |= (uint32_t) gap_any << j;                        \
@@ -351,12 +355,12 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
                     s_v8u ifl = d3 >> 16, ilen = ((d3 & 0xffffU) * 11U) >> 16; \
                     for (int g = 0; g < G; g++) {                          \
                         VL start = has_flats[g] & (flat_left[g] == zero)   \
-                                   & (s_cvt_##ISA (ifl, g) * (1.0 / 65536.0) \
-                                      < 0.01);                             \
-                        VT fl = SEL (VL, start, 5.0 + s_cvt_##ISA (ilen, g), \
-                                     flat_left[g]);                        \
+                                   & s_wide_##ISA ((s_v8i) ifl < FLAT16, g); \
+                        VT fl = s_sel_##ISA (start,                        \
+                                             5.0 + s_cvt_##ISA (ilen, g),  \
+                                             flat_left[g]);                \
                         VL flat = fl > zero;                               \
-                        flat_left[g] = SEL (VL, flat, fl - 1.0, fl);       \
+                        flat_left[g] = s_sel_##ISA (flat, fl - 1.0, fl);   \
                         flatm[j][g] = flat;                                \
                     }                                                      \
                 }                                                          \
@@ -374,10 +378,9 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
                 s_v8u igg = HALVES (d5, d6);                               \
                 for (int g = 0; g < G; g++)                                \
                     gapf[j][g] = 1.0                                       \
-                                 + SEL (VL,                                \
-                                        s_cvt_##ISA (igap, g)              \
-                                                * (1.0 / 65536.0)          \
-                                            < 0.02,                        \
+                                 + s_sel_##ISA (                           \
+                                        s_wide_##ISA ((s_v8i) igap < GAP16, \
+                                                      g),                  \
                                         ((s_cvt_##ISA (igg, g)             \
                                               * (1.0 / 65536.0)            \
                                           - 2.0)                           \
@@ -398,13 +401,14 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
                 for (int g = 0; g < G; g++) {                              \
                     VT close = pc[g] * gapf[j][g] * retf[j][g];            \
                     if (flats_here)                                        \
-                        close = SEL (VL, flatm[j][g], pc[g], close);       \
+                        close = s_sel_##ISA (flatm[j][g], pc[g], close);   \
                     halves[g] = close < 0.5;                               \
                     any |= s_any_##ISA (halves[g]);                        \
                     pc[g] = close;                                         \
                 }                                                          \
                 for (int g = 0; any && g < G; g++)                         \
-                    pc[g] = pc[g] * SEL (VL, halves[g], one + 1.0, one);   \
+                    pc[g] = pc[g]                                          \
+                            * s_sel_##ISA (halves[g], one + 1.0, one);     \
                 for (int g = 0; g < G; g++)                                \
                     cl[j][g] = pc[g];                                      \
             }                                                              \
@@ -421,7 +425,7 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
                 h9 = s_hash_##ISA (lb3, hi, 9);                            \
                 h10 = s_hash_##ISA (lb3, hi, 10);                          \
                 h11 = s_hash_##ISA (lb3, hi, 11);                          \
-                s_v8i spiked = (s_v8i) (d10 >> 16) < 1311; /* < 0.02 */    \
+                s_v8i spiked = (s_v8i) (d10 >> 16) < GAP16; /* < 0.02 */   \
                 for (int g = 0; g < G; g++) {                              \
                     VT p = j ? cl[j - 1][g] : prev_close[g];               \
                     VT v_ = vols[j][g];                                    \
@@ -435,8 +439,8 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
                     VT low = dn * (1.0 - v_ * 0.6                          \
                                              * (s_cvt_##ISA (d9 & 0xffffU, g) \
                                                 * (1.0 / 65536.0)));       \
-                    low = SEL (VL, low <= zero, dn * 0.5, low);            \
-                    VT spike = SEL (VL, s_wide_##ISA (spiked, g),          \
+                    low = s_sel_##ISA (low <= zero, dn * 0.5, low);        \
+                    VT spike = s_sel_##ISA (s_wide_##ISA (spiked, g),      \
                                     3.0                                    \
                                         + 5.0                              \
                                               * (s_cvt_##ISA (d10 & 0xffffU, g) \
@@ -449,16 +453,17 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
                                 * (1.0 + 20.0 * ex) * spike;               \
                     if (flats_here) {                                      \
                         VL flat = flatm[j][g];                             \
-                        open = SEL (VL, flat, p, open);                    \
-                        close = SEL (VL, flat, p, close);                  \
-                        high = SEL (VL, flat, p, high);                    \
-                        low = SEL (VL, flat, p, low);                      \
-                        volume = SEL (VL, flat, base_volume[g] * 0.05 * uv, \
-                                      volume);                             \
+                        open = s_sel_##ISA (flat, p, open);                \
+                        close = s_sel_##ISA (flat, p, close);              \
+                        high = s_sel_##ISA (flat, p, high);                \
+                        low = s_sel_##ISA (flat, p, low);                  \
+                        volume = s_sel_##ISA (flat,                        \
+                                              base_volume[g] * 0.05 * uv,  \
+                                              volume);                     \
                     }                                                      \
                     VL halves = close < 0.5;                               \
                     if (s_any_##ISA (halves)) {                            \
-                        VT k2 = SEL (VL, halves, one + 1.0, one);          \
+                        VT k2 = s_sel_##ISA (halves, one + 1.0, one);      \
                         open = open * k2, high = high * k2, low = low * k2; \
                     }                                                      \
                     op[FULL ? j : 0][g] = open;                            \
@@ -491,10 +496,43 @@ ZS_SYNTH_HASH (sse2, )
 ZS_SYNTH_HASH (avx2, AVX2)
 ZS_SYNTH_HASH (avx512, AVX512)
 
+/*  m ? a : b lane by lane, for masks of all ones or all zeros: AVX2 in
+    one instruction (blendv reads each lane's sign bit) where the generic
+    select is three; GCC makes AVX-512's one already. */
+static inline s_v2d s_sel_sse2 (s_v2l m, s_v2d a, s_v2d b)
+{
+    return SEL (s_v2l, m, a, b);
+}
+AVX2 static inline s_v4d s_sel_avx2 (s_v4l m, s_v4d a, s_v4d b)
+{
+    return (s_v4d) _mm256_blendv_pd ((__m256d) b, (__m256d) a, (__m256d) m);
+}
+AVX512 static inline s_v8d s_sel_avx512 (s_v8l m, s_v8d a, s_v8d b)
+{
+    return SEL (s_v8l, m, a, b);
+}
+
+/*  Whether any of 8 32-bit lanes of a mask is set. */
+static inline bool s_any8_sse2 (s_v8i m)
+{
+    __m128i a, b;
+    memcpy (&a, &m, sizeof a);
+    memcpy (&b, (const char *) &m + sizeof a, sizeof b);
+    return _mm_movemask_epi8 (_mm_or_si128 (a, b)) != 0;
+}
+AVX2 static inline bool s_any8_avx2 (s_v8i m)
+{
+    return !_mm256_testz_si256 ((__m256i) m, (__m256i) m);
+}
+AVX512 static inline bool s_any8_avx512 (s_v8i m)
+{
+    return s_any8_avx2 (m);
+}
+
 /*  Whether any lane of a mask is set; group g of 8 draws (each < 2^31)
     as W doubles.  GCC's generic conversion of 8 lanes splits in two
-    halves and joins them (four instructions where AVX-512 has one): the
-    intrinsic for that path. */
+    halves and joins them (four instructions where AVX-512 has one), and
+    of half of them goes through memory: the intrinsics for those paths. */
 static inline bool s_any_sse2 (s_v2l m)
 {
     return _mm_movemask_pd ((__m128d) m) != 0;
@@ -514,9 +552,9 @@ static inline s_v2l s_wide_sse2 (s_v8i m, int g)
 }
 AVX2 static inline s_v4l s_wide_avx2 (s_v8i m, int g)
 {
-    s_v4i y;
-    memcpy (&y, (const char *) &m + g * sizeof y, sizeof y);
-    return __builtin_convertvector (y, s_v4l);
+    __m128i y = g ? _mm256_extracti128_si256 ((__m256i) m, 1)
+                  : _mm256_castsi256_si128 ((__m256i) m);
+    return (s_v4l) _mm256_cvtepi32_epi64 (y);
 }
 AVX512 static inline s_v8l s_wide_avx512 (s_v8i m, int g)
 {
@@ -556,9 +594,9 @@ AVX2 static inline bool s_any_avx2 (s_v4l m)
 }
 AVX2 static inline s_v4d s_cvt_avx2 (s_v8u x, int g)
 {
-    s_v4i y;
-    memcpy (&y, (const char *) &x + g * sizeof y, sizeof y);
-    return __builtin_convertvector (y, s_v4d);
+    __m128i y = g ? _mm256_extracti128_si256 ((__m256i) x, 1)
+                  : _mm256_castsi256_si128 ((__m256i) x);
+    return (s_v4d) _mm256_cvtepi32_pd (y);
 }
 AVX512 static inline bool s_any_avx512 (s_v8l m)
 {
@@ -595,27 +633,41 @@ static inline void s_put_sse2 (const double *buf, double *out[8][5], int f,
         }
     s_put_tail (buf, out, f, c0, j, kn, m);
 }
+/*  Bars j..j+3 of lanes q..q+3 (at b), lane by lane: a 4x4 transpose. */
+AVX2 static inline void s_t4 (const double *b, __m256d c[4])
+{
+    __m256d r0 = _mm256_loadu_pd (b), r1 = _mm256_loadu_pd (b + 8);
+    __m256d r2 = _mm256_loadu_pd (b + 16), r3 = _mm256_loadu_pd (b + 24);
+    __m256d t0 = _mm256_unpacklo_pd (r0, r1);
+    __m256d t1 = _mm256_unpackhi_pd (r0, r1);
+    __m256d t2 = _mm256_unpacklo_pd (r2, r3);
+    __m256d t3 = _mm256_unpackhi_pd (r2, r3);
+    c[0] = _mm256_permute2f128_pd (t0, t2, 0x20);
+    c[1] = _mm256_permute2f128_pd (t1, t3, 0x20);
+    c[2] = _mm256_permute2f128_pd (t0, t2, 0x31);
+    c[3] = _mm256_permute2f128_pd (t1, t3, 0x31);
+}
 AVX2 static inline void s_put_avx2 (const double *buf, double *out[8][5],
                                     int f, size_t c0, size_t kn, int m)
 {
     size_t j = 0;
-    for (; j + 4 <= kn; j += 4)
-        for (int q = 0; q < m; q += 4) {
-            const double *b = buf + j * 8 + q;
-            __m256d r0 = _mm256_loadu_pd (b), r1 = _mm256_loadu_pd (b + 8);
-            __m256d r2 = _mm256_loadu_pd (b + 16);
-            __m256d r3 = _mm256_loadu_pd (b + 24);
-            __m256d t0 = _mm256_unpacklo_pd (r0, r1);
-            __m256d t1 = _mm256_unpackhi_pd (r0, r1);
-            __m256d t2 = _mm256_unpacklo_pd (r2, r3);
-            __m256d t3 = _mm256_unpackhi_pd (r2, r3);
-            __m256d c[4] = {_mm256_permute2f128_pd (t0, t2, 0x20),
-                            _mm256_permute2f128_pd (t1, t3, 0x20),
-                            _mm256_permute2f128_pd (t0, t2, 0x31),
-                            _mm256_permute2f128_pd (t1, t3, 0x31)};
-            for (int k = 0; k < 4 && q + k < m; k++)
-                _mm256_storeu_pd (out[q + k][f] + c0 + j, c[k]);
-        }
+    __m256d c[4];
+    if (m == 8) /* the whole block (nearly always): no test a store */
+        for (; j + 4 <= kn; j += 4)
+            for (int q = 0; q < 8; q += 4) {
+                s_t4 (buf + j * 8 + q, c);
+                _mm256_storeu_pd (out[q][f] + c0 + j, c[0]);
+                _mm256_storeu_pd (out[q + 1][f] + c0 + j, c[1]);
+                _mm256_storeu_pd (out[q + 2][f] + c0 + j, c[2]);
+                _mm256_storeu_pd (out[q + 3][f] + c0 + j, c[3]);
+            }
+    else
+        for (; j + 4 <= kn; j += 4)
+            for (int q = 0; q < m; q += 4) {
+                s_t4 (buf + j * 8 + q, c);
+                for (int k = 0; k < 4 && q + k < m; k++)
+                    _mm256_storeu_pd (out[q + k][f] + c0 + j, c[k]);
+            }
     s_put_tail (buf, out, f, c0, j, kn, m);
 }
 AVX512 static inline void s_put_avx512 (const double *buf,

@@ -162,12 +162,10 @@ static inline size_t s_keep_from (size_t n)
     ATTR static inline __attribute__ ((always_inline)) void s_moves_##SFX (    \
         const s_chunk_t *ch, size_t t, int g, VT *up, VT *dn)                  \
     {                                                                          \
-        VT zero = {0};                                                         \
         VT d =                                                                 \
             s_bar_##SFX (ch->c, ch, t, g) - s_bar_##SFX (ch->c, ch, t - 1, g); \
-        VT nd = -d;                                                            \
-        *up = SELECT (VL, d > zero, d, zero);                                  \
-        *dn = SELECT (VL, d < zero, nd, zero);                                 \
+        *up = s_max0_##SFX (d);                                                \
+        *dn = s_max0_##SFX (-d);                                               \
     }                                                                          \
                                                                                \
     /* RSI: mean moves of bars 1..p, then Wilder's smoothing */                \
@@ -430,6 +428,22 @@ s_transpose (double *restrict dst, const double *const *src, size_t t0,
     for (size_t r = 0; r < len; r++)
         for (int l = 0; l < ZS_BLOCK; l++)
             dst[r * ZS_BLOCK + l] = col[l][r];
+}
+
+/*  x > 0 ? x : 0, one instruction: max gives its second operand unless
+    the first is greater (so 0 for -0, 0 and NaN, as the select); and so
+    -d > 0 ? -d : 0 is d < 0 ? -d : 0, the down move. */
+static inline v2d s_max0_sse2 (v2d x)
+{
+    return (v2d) _mm_max_pd ((__m128d) x, _mm_setzero_pd ());
+}
+__attribute__ ((target ("avx2"))) static inline v4d s_max0_avx2 (v4d x)
+{
+    return (v4d) _mm256_max_pd ((__m256d) x, _mm256_setzero_pd ());
+}
+__attribute__ ((target ("avx512f"))) static inline v8d s_max0_avx512 (v8d x)
+{
+    return (v8d) _mm512_max_pd ((__m512d) x, _mm512_setzero_pd ());
 }
 
 #define s_transpose_sse2 s_transpose

@@ -65,6 +65,11 @@ void zs_source_load_block (zs_source_t *self, const char *const *symbols,
                            size_t m, zs_bars_ref_t *refs, bool *ok,
                            char (*reasons)[ZS_REASON_MAX + 1], int isa,
                            bool close_only, bool keep);
+/*  A hint before a zs_source_load_block of up to 8 symbols a little
+    later: the cache's entries of a synthetic source start their way from
+    memory (zs_cache_prefetch); nothing for other sources. */
+void zs_source_prefetch (zs_source_t *self, const char *const *symbols,
+                         size_t m);
 /*  Loads symbols[0..n) into the source's cache, 8 at a time
     (zs_source_load_block with keep), and lets them go: how many loaded;
     *failed counts the others and why holds the first one's reason. */

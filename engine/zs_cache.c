@@ -229,6 +229,23 @@ const zs_bars_t *zs_cache_put (zs_cache_t *self, uint64_t source,
     return e->bars;
 }
 
+void zs_cache_prefetch (zs_cache_t *self, uint64_t source,
+                        const char *const *symbols, size_t n)
+{
+    uint64_t h[8];
+    if (n > 8)
+        n = 8;
+    for (size_t j = 0; j < n; j++)
+        h[j] = s_hash (source, symbols[j]);
+    pthread_mutex_lock (&self->lock);
+    for (size_t j = 0; j < n; j++) {
+        zs_cache_entry_t *e = self->buckets[h[j] & self->mask];
+        if (e)
+            __builtin_prefetch (e);
+    }
+    pthread_mutex_unlock (&self->lock);
+}
+
 void zs_cache_release (zs_cache_t *self, zs_cache_entry_t *entry)
 {
     if (!entry)

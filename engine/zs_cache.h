@@ -43,6 +43,12 @@ const zs_bars_t *zs_cache_put (zs_cache_t *self, uint64_t source,
                                const char *symbol, zs_bars_t *bars,
                                zs_cache_entry_t **entry);
 
+/*  A hint, nothing else: starts bringing the entries of (source,
+    symbols[0..n)) into the CPU's caches, so that a zs_cache_get of them
+    a little later does not wait for memory. */
+void zs_cache_prefetch (zs_cache_t *self, uint64_t source,
+                        const char *const *symbols, size_t n);
+
 /* Releases a reference from get or put. */
 void zs_cache_release (zs_cache_t *self, zs_cache_entry_t *entry);
 

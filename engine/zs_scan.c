@@ -836,6 +836,13 @@ size_t zs_scanner_run (zs_scanner_t *self, const zs_scan_t *scan,
                 later->bytes += refs[j].owned->bytes;
                 later->close_only = close_only;
             }
+        /* the next block's cache entries start from memory while this
+           one is scanned (a tenth of a warm scan waited for them) */
+        if (n - i > ZS_BLOCK)
+            zs_source_prefetch (source, symbols + i + ZS_BLOCK,
+                                n - i - ZS_BLOCK < ZS_BLOCK
+                                    ? n - i - ZS_BLOCK
+                                    : ZS_BLOCK);
         for (size_t j = 0; j < m; j++)
             same &= ok[j] && refs[j].bars->n == refs[0].bars->n;
         /* a block of equal histories goes through the vector path: every

@@ -244,6 +244,13 @@ int zs_source_load (zs_source_t *self, const char *symbol, zs_bars_ref_t *ref,
     return 0;
 }
 
+void zs_source_prefetch (zs_source_t *self, const char *const *symbols,
+                         size_t m)
+{
+    if (self->kind == S_SYNTHETIC)
+        zs_cache_prefetch (self->cache, self->cache_id, symbols, m);
+}
+
 void zs_source_load_block (zs_source_t *self, const char *const *symbols,
                            size_t m, zs_bars_ref_t *refs, bool *ok,
                            char (*reasons)[ZS_REASON_MAX + 1], int isa,

@@ -4,7 +4,9 @@
     single pass of SMA50 + EMA12 + EMA26 + RSI14 (what the filter needs),
     a streaming read of the same closes (the memory bound), and the cost
     of generating the synthetic bars (8 symbols per SIMD block) against
-    the generator before it, in the same run; and the same three-term
+    the generator before it, in the same run, and the floor under it
+    (bench/engine/zs_synth_floor.c: a whole bar's draws hashed and
+    stored, none of its arithmetic); and the same three-term
     filter compiled by numba (bench/engine/numba_peer.py, when Debian's
     python3-numba is installed: said when it is not) over the same closes.
     Prints BENCH lines (see bench/run). */
@@ -24,6 +26,8 @@
 
 zs_bars_t *zs_synth_before (const char *symbol, uint64_t seed, size_t n,
                             const char *dates);
+int zs_synth_floor_block (int isa, const uint64_t key[8], size_t n,
+                          zs_bars_t *out[8]);
 
 #define NSYM 10000
 #define NBARS 1260
@@ -208,7 +212,7 @@ int main (void)
        bars a second) */
     zs_mem_keep_freed (true);
     double gen = 0, gen_before = 0, gen_cache = 0, gen_close = 0;
-    double gen_cache_close = 0;
+    double gen_cache_close = 0, gen_floor = 0;
     size_t bytes = 0, bytes_close = 0;
     int isa = zs_isa_detect ();
     for (int round = 0; round < 3; round++) {
@@ -236,6 +240,27 @@ int main (void)
         }
         r = (NSYM / 4) / (s_now () - t0);
         gen_before = r > gen_before ? r : gen_before;
+        /* the floor: a whole bar's draws made doubles and stored, no
+           arithmetic (bench/engine/zs_synth_floor.c) */
+        t0 = s_now ();
+        bool floor_ran = true;
+        volatile double made_sum = 0; /* the stores are not dropped */
+        for (size_t i = 0; floor_ran && i < NSYM / 4; i += 8) {
+            zs_bars_t *made[8];
+            uint64_t key[8];
+            for (int j = 0; j < 8; j++) {
+                made[j] = zs_bars_new_cols (NBARS, dates, false);
+                key[j] = (i + (size_t) j) * 0x9e3779b97f4a7c15ULL;
+            }
+            floor_ran = zs_synth_floor_block (isa, key, NBARS, made) == 0;
+            for (int j = 0; j < 8; j++) {
+                made_sum += made[j]->volume[NBARS - 1];
+                zs_bars_destroy (&made[j]);
+            }
+        }
+        r = (NSYM / 4) / (s_now () - t0);
+        if (floor_ran)
+            gen_floor = r > gen_floor ? r : gen_floor;
     }
     free (dates);
     /* glibc's default again, and what it holds given back: the cold
@@ -360,6 +385,11 @@ int main (void)
             "per SIMD block (%s)\t%.0f\tsym/s\tthe generator before (one "
             "symbol, draws as needed)\t%.0f\n",
             zs_isa_name ((zs_isa_t) isa), gen, gen_before);
+    if (gen_floor > 0)
+        printf ("BENCH\tengine: floor of whole bars (%s): each bar's six "
+                "draws hashed, made doubles and stored, no arithmetic\t%.0f"
+                "\tsym/s\tthe generator before\t%.0f\n",
+                zs_isa_name ((zs_isa_t) isa), gen_floor, gen_before);
     printf ("BENCH\tengine: synthetic closes alone (what close-only scans "
             "make), 1 thread (%s)\t%.0f\tsym/s\tthe generator before\t%.0f\n",
             zs_isa_name ((zs_isa_t) isa), gen_close, gen_before);

@@ -44,8 +44,9 @@ const zs_bars_t *zs_cache_put (zs_cache_t *self, uint64_t source,
                                zs_cache_entry_t **entry);
 
 /*  A hint, nothing else: starts bringing the entries of (source,
-    symbols[0..n)) into the CPU's caches, so that a zs_cache_get of them
-    a little later does not wait for memory. */
+    symbols[0..n)), n up to 8 (a block; the rest are not looked at), into
+    the CPU's caches, so that a zs_cache_get of them a little later does
+    not wait for memory. */
 void zs_cache_prefetch (zs_cache_t *self, uint64_t source,
                         const char *const *symbols, size_t n);
 

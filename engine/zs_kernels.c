@@ -21,6 +21,7 @@
     the engine is compiled with -ffp-contract=off so nothing is fused.
 */
 #include "zs_kernels.h"
+#include "zs_simd.h"
 
 #include <immintrin.h>
 #include <math.h>
@@ -463,22 +464,16 @@ s_transpose_avx2 (double *restrict dst, const double *const *src, size_t t0,
     size_t r = 0;
     for (; r + 4 <= len; r += 4)
         for (int q = 0; q < ZS_BLOCK; q += 4) {
-            __m256d a = _mm256_loadu_pd (col[q] + r);
-            __m256d b = _mm256_loadu_pd (col[q + 1] + r);
-            __m256d c = _mm256_loadu_pd (col[q + 2] + r);
-            __m256d d = _mm256_loadu_pd (col[q + 3] + r);
-            __m256d ab0 = _mm256_unpacklo_pd (a, b);
-            __m256d ab1 = _mm256_unpackhi_pd (a, b);
-            __m256d cd0 = _mm256_unpacklo_pd (c, d);
-            __m256d cd1 = _mm256_unpackhi_pd (c, d);
+            __m256d bar[4];
+            zs_t4 (_mm256_loadu_pd (col[q] + r),
+                   _mm256_loadu_pd (col[q + 1] + r),
+                   _mm256_loadu_pd (col[q + 2] + r),
+                   _mm256_loadu_pd (col[q + 3] + r), bar);
             double *o = dst + r * ZS_BLOCK + q;
-            _mm256_storeu_pd (o, _mm256_permute2f128_pd (ab0, cd0, 0x20));
-            _mm256_storeu_pd (o + ZS_BLOCK,
-                              _mm256_permute2f128_pd (ab1, cd1, 0x20));
-            _mm256_storeu_pd (o + 2 * ZS_BLOCK,
-                              _mm256_permute2f128_pd (ab0, cd0, 0x31));
-            _mm256_storeu_pd (o + 3 * ZS_BLOCK,
-                              _mm256_permute2f128_pd (ab1, cd1, 0x31));
+            _mm256_storeu_pd (o, bar[0]);
+            _mm256_storeu_pd (o + ZS_BLOCK, bar[1]);
+            _mm256_storeu_pd (o + 2 * ZS_BLOCK, bar[2]);
+            _mm256_storeu_pd (o + 3 * ZS_BLOCK, bar[3]);
         }
     for (; r < len; r++)
         for (int l = 0; l < ZS_BLOCK; l++)

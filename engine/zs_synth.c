@@ -21,7 +21,9 @@
     stretch (a halted or illiquid name) where nothing moves.
 */
 #include "zs_bars.h"
+#include "zs_draw.h"
 #include "zs_kernels.h"
+#include "zs_simd.h"
 
 #include <immintrin.h>
 #include <stdio.h>
@@ -31,23 +33,15 @@
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 /* Draws per bar, and the row of the symbol's own character. */
-#define DRAWS 12
-#define GOLDEN 0x9e3779b9U
+#define DRAWS ZS_DRAWS
+#define GOLDEN ZS_GOLDEN
 
-/* Wellons' "lowbias32" finaliser: the draw for counter c of key (lo, hi). */
-static inline uint32_t s_mix (uint32_t x)
-{
-    x ^= x >> 16;
-    x *= 0x7feb352dU;
-    x ^= x >> 15;
-    x *= 0x846ca68bU;
-    x ^= x >> 16;
-    return x;
-}
-
+/* The draw for counter c of key (lo, hi). */
 static inline uint32_t s_draw (uint32_t lo, uint32_t hi, uint32_t c)
 {
-    return s_mix ((lo + c * GOLDEN) ^ hi);
+    uint32_t x = (lo + c * GOLDEN) ^ hi;
+    ZS_LOWBIAS32 (x);
+    return x;
 }
 
 #define U24(u) ((double) (int32_t) ((u) >> 8) * (1.0 / 16777216.0))
@@ -217,11 +211,7 @@ typedef long long s_v8l __attribute__ ((vector_size (64)));
         s_v8u lb, s_v8u hi, uint32_t k)                                    \
     {                                                                      \
         s_v8u x = (lb + k * GOLDEN) ^ hi;                                  \
-        x ^= x >> 16;                                                      \
-        x *= 0x7feb352dU;                                                  \
-        x ^= x >> 15;                                                      \
-        x *= 0x846ca68bU;                                                  \
-        x ^= x >> 16;                                                      \
+        ZS_LOWBIAS32 (x);                                                  \
         return x;                                                          \
     }
 
@@ -633,19 +623,12 @@ static inline void s_put_sse2 (const double *buf, double *out[8][5], int f,
         }
     s_put_tail (buf, out, f, c0, j, kn, m);
 }
-/*  Bars j..j+3 of lanes q..q+3 (at b), lane by lane: a 4x4 transpose. */
+/*  Bars j..j+3 of lanes q..q+3 (rows at b, 8 doubles apart), lane by
+    lane. */
 AVX2 static inline void s_t4 (const double *b, __m256d c[4])
 {
-    __m256d r0 = _mm256_loadu_pd (b), r1 = _mm256_loadu_pd (b + 8);
-    __m256d r2 = _mm256_loadu_pd (b + 16), r3 = _mm256_loadu_pd (b + 24);
-    __m256d t0 = _mm256_unpacklo_pd (r0, r1);
-    __m256d t1 = _mm256_unpackhi_pd (r0, r1);
-    __m256d t2 = _mm256_unpacklo_pd (r2, r3);
-    __m256d t3 = _mm256_unpackhi_pd (r2, r3);
-    c[0] = _mm256_permute2f128_pd (t0, t2, 0x20);
-    c[1] = _mm256_permute2f128_pd (t1, t3, 0x20);
-    c[2] = _mm256_permute2f128_pd (t0, t2, 0x31);
-    c[3] = _mm256_permute2f128_pd (t1, t3, 0x31);
+    zs_t4 (_mm256_loadu_pd (b), _mm256_loadu_pd (b + 8),
+           _mm256_loadu_pd (b + 16), _mm256_loadu_pd (b + 24), c);
 }
 AVX2 static inline void s_put_avx2 (const double *buf, double *out[8][5],
                                     int f, size_t c0, size_t kn, int m)

@@ -9,7 +9,9 @@
     it against the generator before, the ratio the generator cannot pass).
     Not linked into any program. */
 #include "zs_bars.h"
+#include "zs_draw.h"
 #include "zs_kernels.h"
+#include "zs_simd.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -21,8 +23,6 @@ int zs_synth_floor_block (int isa, const uint64_t key[8], size_t n,
 
 typedef uint32_t s_v8u __attribute__ ((vector_size (32)));
 
-#define GOLDEN 0x9e3779b9U
-#define DRAWS 12
 #define CHUNK 32
 #define AVX2 __attribute__ ((target ("avx2")))
 #define AVX512 __attribute__ ((target ("avx512f")))
@@ -30,12 +30,8 @@ typedef uint32_t s_v8u __attribute__ ((vector_size (32)));
 /* the generator's draw k of a bar for 8 lanes (lb: the bar's counter) */
 AVX2 static inline s_v8u s_hash (s_v8u lb, s_v8u hi, uint32_t k)
 {
-    s_v8u x = (lb + k * GOLDEN) ^ hi;
-    x ^= x >> 16;
-    x *= 0x7feb352dU;
-    x ^= x >> 15;
-    x *= 0x846ca68bU;
-    x ^= x >> 16;
+    s_v8u x = (lb + k * ZS_GOLDEN) ^ hi;
+    ZS_LOWBIAS32 (x);
     return x;
 }
 
@@ -60,21 +56,11 @@ AVX2 static inline void s_put (const double *buf, double *col[8][5], int f,
     for (; j + 4 <= kn; j += 4)
         for (int q = 0; q < 8; q += 4) {
             const double *b = buf + j * 8 + q;
-            __m256d r0 = _mm256_loadu_pd (b), r1 = _mm256_loadu_pd (b + 8);
-            __m256d r2 = _mm256_loadu_pd (b + 16);
-            __m256d r3 = _mm256_loadu_pd (b + 24);
-            __m256d t0 = _mm256_unpacklo_pd (r0, r1);
-            __m256d t1 = _mm256_unpackhi_pd (r0, r1);
-            __m256d t2 = _mm256_unpacklo_pd (r2, r3);
-            __m256d t3 = _mm256_unpackhi_pd (r2, r3);
-            _mm256_storeu_pd (col[q][f] + c0 + j,
-                              _mm256_permute2f128_pd (t0, t2, 0x20));
-            _mm256_storeu_pd (col[q + 1][f] + c0 + j,
-                              _mm256_permute2f128_pd (t1, t3, 0x20));
-            _mm256_storeu_pd (col[q + 2][f] + c0 + j,
-                              _mm256_permute2f128_pd (t0, t2, 0x31));
-            _mm256_storeu_pd (col[q + 3][f] + c0 + j,
-                              _mm256_permute2f128_pd (t1, t3, 0x31));
+            __m256d c[4];
+            zs_t4 (_mm256_loadu_pd (b), _mm256_loadu_pd (b + 8),
+                   _mm256_loadu_pd (b + 16), _mm256_loadu_pd (b + 24), c);
+            for (int k = 0; k < 4; k++)
+                _mm256_storeu_pd (col[q + k][f] + c0 + j, c[k]);
         }
     for (int q = 0; q < 8; q++)
         for (size_t k = j; k < kn; k++)
@@ -89,7 +75,8 @@ AVX2 static inline void s_put (const double *buf, double *col[8][5], int f,
         for (size_t c0 = 0; c0 < n; c0 += CHUNK) {                         \
             size_t kn = n - c0 < CHUNK ? n - c0 : CHUNK;                   \
             for (size_t j = 0; j < kn; j++) {                              \
-                s_v8u lb = lo + (uint32_t) (c0 + j + 1) * DRAWS * GOLDEN;  \
+                s_v8u lb =                                                 \
+                    lo + (uint32_t) (c0 + j + 1) * ZS_DRAWS * ZS_GOLDEN;   \
                 s_v8u d7 = s_hash (lb, hi, 7), d8 = s_hash (lb, hi, 8);    \
                 s_row_##SFX (s_hash (lb, hi, 4), rows[0][j]);              \
                 s_row_##SFX (s_hash (lb, hi, 9), rows[1][j]);              \
